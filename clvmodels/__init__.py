@@ -1,0 +1,63 @@
+"""clvmodels: probabilistic customer-lifetime-value models with a business layer.
+
+Transaction log -> :func:`rfm_summary` -> :class:`BetaGeoModel` / :class:`GammaGammaModel`
+-> predictions with intervals -> :func:`customer_value` -> reactivation targets -> CRM export.
+
+Importing the package is cheap: heavy modules (PyMC, matplotlib, DuckDB) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; resolved lazily by __getattr__ (PEP 562)
+_LAZY = {
+    "rfm_summary": "clvmodels.data.summary",
+    "calibration_holdout_summary": "clvmodels.data.summary",
+    "BetaGeoModel": "clvmodels.models.beta_geo",
+    "GammaGammaModel": "clvmodels.models.gamma_gamma",
+    "load_model": "clvmodels.models.persistence",
+    "customer_value": "clvmodels.value.customer_value",
+    "value_rollup": "clvmodels.value.rollup",
+    "lapsed_customers": "clvmodels.reactivation.lapsed",
+    "winback_targets": "clvmodels.reactivation.targeting",
+    "sequence_status": "clvmodels.reactivation.hygiene",
+    "evaluate_campaign": "clvmodels.reactivation.evaluation",
+    "datasets": "clvmodels.datasets",
+    "plotting": "clvmodels.plotting",
+}
+_SUBMODULES = {"datasets", "plotting"}
+
+from clvmodels.errors import (  # noqa: E402  (light, no heavy imports)
+    ClvError,
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    NotFittedError,
+)
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'clvmodels' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if name in _SUBMODULES else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = [
+    "ClvError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataError",
+    "NotFittedError",
+    "__version__",
+    *_LAZY,
+]
