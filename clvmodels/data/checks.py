@@ -1,0 +1,72 @@
+"""Validation of a customer summary handed to a model (the models' boundary).
+
+:func:`rfm_summary` builds valid summaries; these checks catch summaries built by hand or edited,
+with a message that says what is wrong, how many customers, a few ids and what to do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.errors import DataError, describe_rows
+
+RFM_COLUMNS = ("frequency", "recency", "T")
+
+
+def _fail_where(summary: pd.DataFrame, bad: np.ndarray, problem: str, hint: str) -> None:
+    if bad.any():
+        raise DataError(f"{problem}: {describe_rows(summary.index[bad])}. {hint}")
+
+
+def check_rfm_summary(summary: pd.DataFrame) -> None:
+    """Check the columns every purchase model needs.
+
+    Requires ``frequency`` (whole, >= 0), ``recency`` and ``T`` (finite, 0 <= recency <= T, T > 0
+    unless frequency is 0), and ``recency == 0`` where ``frequency == 0``.
+    """
+    if not isinstance(summary, pd.DataFrame):
+        raise DataError(
+            f"expected a customer summary DataFrame, got {type(summary).__name__}; "
+            "build one with clvmodels.rfm_summary(transactions, ...)"
+        )
+    missing = [c for c in RFM_COLUMNS if c not in summary.columns]
+    if missing:
+        raise DataError(
+            f"the summary lacks column(s) {missing}; it has {list(summary.columns)[:10]}. "
+            "Build it with clvmodels.rfm_summary(...) or rename your columns to frequency, recency, T"
+        )
+    if len(summary) == 0:
+        raise DataError("the summary has no customers; check the transaction log and the date window")
+    x, t_x, T = (pd.to_numeric(summary[c], errors="coerce").to_numpy(float) for c in RFM_COLUMNS)
+    hint = "Rebuild the summary with clvmodels.rfm_summary(...)"
+    _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T)),
+                "frequency, recency and T must be finite numbers; missing or infinite in", hint)
+    _fail_where(summary, (x < 0) | (x != np.round(x)),
+                "frequency must be a whole number >= 0 (repeat purchase periods); not so in", hint)
+    _fail_where(summary, (t_x < 0) | (t_x > T),
+                "recency must lie between 0 and T; outside in", hint)
+    _fail_where(summary, (x == 0) & (t_x != 0),
+                "customers with frequency 0 must have recency 0; not so in", hint)
+
+
+def check_monetary_summary(summary: pd.DataFrame) -> None:
+    """Check the columns the spend model needs: ``frequency`` and a positive ``monetary_value``
+    for every repeat buyer (frequency > 0)."""
+    missing = [c for c in ("frequency", "monetary_value") if c not in summary.columns]
+    if missing:
+        raise DataError(
+            f"the summary lacks column(s) {missing}; pass monetary_value_col= to "
+            "clvmodels.rfm_summary(...) so spend per purchase is summarised"
+        )
+    x = summary["frequency"].to_numpy(float)
+    m = pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(float)
+    repeat = x > 0
+    if not repeat.any():
+        raise DataError(
+            "no customer has a repeat purchase (frequency > 0), so the spend model has nothing to "
+            "learn from; use a longer observation window"
+        )
+    _fail_where(summary, repeat & ~(np.isfinite(m) & (m > 0)),
+                "monetary_value must be a positive finite mean spend for repeat buyers; not so in",
+                "Check amounts in the transaction log (zero, negative or missing values)")

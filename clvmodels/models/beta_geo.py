@@ -1,0 +1,226 @@
+"""BG/NBD purchase-and-dropout model (Fader, Hardie & Lee 2005) as a scikit-learn style estimator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.checks import check_rfm_summary
+from clvmodels.errors import DataError
+from clvmodels.formulas import bgnbd
+from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.outputs import add_columns
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
+
+
+def _bg(P):
+    return P["r"], P["alpha"], P["a"], P["b"]
+
+
+def _hist(D):
+    return D["x"], D["t_x"], D["T"]
+
+
+def _check_horizon(horizon) -> float:
+    if not (np.isscalar(horizon) and np.isfinite(horizon) and horizon > 0):
+        raise DataError(
+            f"horizon must be a positive number of periods in the summary's time unit; got {horizon!r}"
+        )
+    return float(horizon)
+
+
+def simulate_purchases(rng, P, D, horizon):
+    """Predictive draws of each customer's purchase count in the next ``horizon`` periods, (S, n)."""
+    from clvmodels.formulas import individual
+
+    alive, lam, p = individual.sample_bgnbd_latents(rng, *_bg(P), *_hist(D))
+    return individual.simulate_purchase_counts(rng, alive, lam, p, horizon)
+
+
+class BetaGeoModel(FittedParametricModel):
+    """BG/NBD model of repeat purchasing and dropout.
+
+    Purchases of an alive customer follow a Poisson process with rate ``lambda ~ Gamma(r, alpha)``;
+    after each purchase the customer drops out with probability ``p ~ Beta(a, b)``
+    (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+
+    Settings are those of :class:`clvmodels.models.fitted.FittedParametricModel` (``method``,
+    ``penalizer``, ``priors``, ``sampler``, ``chains``, ``draws``, ``tune``, ``pool_by``, ``seed``).
+
+    Every prediction method takes a customer summary and returns a DataFrame indexed by customer
+    id. With ``uncertainty="expected"`` it adds ``<q>_lower``/``<q>_upper``: the interval of the
+    expected value (parameter uncertainty; Laplace draws for MLE, posterior draws for Bayes). With
+    ``uncertainty="predictive"`` outcome quantities (purchase counts) get the interval of what the
+    customer will actually do, simulated from the exact individual-level posterior; probabilities
+    are not outcomes, so their interval is always the expected-value one.
+
+    Examples
+    --------
+    >>> bg = BetaGeoModel().fit(summary)                              # doctest: +SKIP
+    >>> bg.predict(summary, horizon=39, uncertainty="predictive")     # doctest: +SKIP
+    """
+
+    param_names = bgnbd.PARAM_NAMES
+
+    def _check_summary(self, summary):
+        check_rfm_summary(summary)
+
+    def _customer_data(self, summary):
+        return CustomerData({
+            "x": summary["frequency"].to_numpy(float),
+            "t_x": summary["recency"].to_numpy(float),
+            "T": summary["T"].to_numpy(float),
+        })
+
+    def _mle(self, columns, counts):
+        from clvmodels.inference.mle import fit_mle
+
+        x, t_x, T = columns
+        alpha0 = max(float(np.sum(counts * T) / max(np.sum(counts * x), 1.0)), 1e-3)
+        return fit_mle(
+            lambda lp: bgnbd.neg_log_likelihood_and_grad(lp, x, t_x, T, counts),
+            np.log([1.0, alpha0, 1.0, 1.0]),
+            names=self.param_names,
+            n_customers=float(counts.sum()),
+            penalizer=self.penalizer,
+        )
+
+    def _bayes(self, columns, counts, segments, n_segments):
+        from clvmodels.inference.bayes import fit_bgnbd_bayes
+
+        x, t_x, T = columns
+        return fit_bgnbd_bayes(
+            x, t_x, T, counts, priors=self.priors, sampler=self.sampler, chains=self.chains,
+            draws=self.draws, tune=self.tune, seed=self.seed, progressbar=self.progressbar,
+            segment=segments, n_segments=n_segments or None,
+        )
+
+    def _total_log_likelihood(self, params, columns, counts):
+        x, t_x, T = columns
+        ll = bgnbd.log_likelihood(params["r"], params["alpha"], params["a"], params["b"], x, t_x, T)
+        return float(np.sum(counts * ll))
+
+    # ----- predictions ---------------------------------------------------------------------------
+    def _frame(self, summary, quantities, *, uncertainty, level, n_draws, seed,
+               spend_model=None) -> pd.DataFrame:
+        """Evaluate named quantities into one DataFrame indexed like ``summary``.
+
+        quantities : list of (column, fn, simulator or None)
+        """
+        self._check_fitted()
+        check_rfm_summary(summary)
+        self._check_unit(summary)
+        models, data = [self], self._scoring_data(summary)
+        if spend_model is not None:
+            spend_model._check_fitted()
+            models.append(spend_model)
+            data = data.combine(spend_model._scoring_data(summary))
+        out = pd.DataFrame(index=summary.index)
+        for column, fn, sim in quantities:
+            kind = uncertainty if (uncertainty != "predictive" or sim is not None) else "expected"
+            result = evaluate(fn, models, data, uncertainty=kind, level=level, n_draws=n_draws,
+                              seed=seed, sim=sim)
+            add_columns(out, column, result, kind)
+        out.attrs["clvmodels"] = {"uncertainty": uncertainty, "level": level, "n_draws": n_draws,
+                                  "seed": seed, "method": self.method, "time_unit": self.time_unit_}
+        return out
+
+    def _no_predictive(self, uncertainty, what):
+        if uncertainty == "predictive":
+            raise DataError(
+                f"{what} is a probability, not an outcome, so it has no predictive interval; use "
+                "uncertainty='expected' for its parameter-uncertainty interval"
+            )
+
+    def p_alive(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
+        """Probability that each customer is still alive at the end of observation (FHL 2005 eq. 13,
+        computed as expit of a log-odds)."""
+        self._no_predictive(uncertainty, "p_alive")
+        fn = lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D))  # noqa: E731
+        return self._frame(summary, [("p_alive", fn, None)], uncertainty=uncertainty, level=level,
+                           n_draws=n_draws, seed=seed)
+
+    def churn_probability(self, summary, horizon=0.0, *, uncertainty=None, level=0.9,
+                          n_draws=DEFAULT_N_DRAWS, seed=None):
+        """Probability that a customer has dropped out now (``horizon=0``: 1 - P(alive)) or by the
+        end of the next ``horizon`` periods."""
+        self._no_predictive(uncertainty, "churn_probability")
+        h = float(horizon)
+        if not (np.isfinite(h) and h >= 0):
+            raise DataError(f"horizon must be >= 0 periods; got {horizon!r}")
+        fn = lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h)  # noqa: E731
+        return self._frame(summary, [("churn_probability", fn, None)], uncertainty=uncertainty,
+                           level=level, n_draws=n_draws, seed=seed)
+
+    def expected_purchases(self, summary, horizon, *, uncertainty=None, level=0.9,
+                           n_draws=DEFAULT_N_DRAWS, seed=None):
+        """Expected number of purchases in the next ``horizon`` periods (FHL 2005 eq. 10, in a form
+        without the frequency in an exponent)."""
+        h = _check_horizon(horizon)
+        fn = lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h)  # noqa: E731
+        sim = lambda rng, P, D: simulate_purchases(rng, P, D, h)  # noqa: E731
+        return self._frame(summary, [("expected_purchases", fn, sim)], uncertainty=uncertainty,
+                           level=level, n_draws=n_draws, seed=seed)
+
+    def purchase_probability(self, summary, horizon, n: int | Sequence[int] = 0, *, uncertainty=None,
+                             level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
+        """P(exactly n purchases in the next ``horizon`` periods | history), one column ``p_<n>``
+        per requested n."""
+        self._no_predictive(uncertainty, "purchase_probability")
+        h = _check_horizon(horizon)
+        counts = [n] if np.isscalar(n) else list(n)
+        if any((int(k) != k) or k < 0 for k in counts):
+            raise DataError(f"n must be whole numbers >= 0; got {counts}")
+        quantities = [
+            (f"p_{int(k)}", (lambda k: lambda P, D: bgnbd.purchase_probability(*_bg(P), *_hist(D), h, k))(int(k)), None)
+            for k in counts
+        ]
+        return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
+                           n_draws=n_draws, seed=seed)
+
+    def expected_purchases_new(self, horizons, *, uncertainty=None, level=0.9,
+                               n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
+        """Expected repeat purchases of a newly acquired customer within each horizon (FHL 2005
+        eq. 9), indexed by horizon."""
+        self._check_fitted()
+        self._no_predictive(uncertainty, "expected_purchases_new (a population mean)")
+        if self.pool_by is not None:
+            raise DataError("expected_purchases_new is per segment for a pooled model; use expected_purchases "
+                            "on a summary row with frequency=recency=T=0 and the segment column")
+        t = np.atleast_1d(np.asarray(horizons, float))
+        if not np.all(np.isfinite(t) & (t > 0)):
+            raise DataError(f"horizons must be positive numbers of periods; got {list(t)}")
+        fn = lambda P, D: bgnbd.expected_purchases_new(*_bg(P), D["t"])  # noqa: E731
+        result = evaluate(fn, [self], CustomerData({"t": t}), uncertainty=uncertainty, level=level,
+                          n_draws=n_draws, seed=seed)
+        out = pd.DataFrame(index=pd.Index(t, name="horizon"))
+        add_columns(out, "expected_purchases", result, uncertainty)
+        return out
+
+    def predict(self, summary, horizon, *, spend_model=None, uncertainty=None, level=0.9,
+                n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
+        """Every per-customer prediction in one frame.
+
+        Columns: ``p_alive``, ``churn_probability`` (now), ``churn_probability_horizon`` (dropped out
+        by the end of the horizon), ``prob_no_purchase``, ``expected_purchases``, and with a fitted
+        :class:`GammaGammaModel` as ``spend_model`` also ``expected_spend`` (per purchase) and
+        ``expected_revenue`` (over the horizon, undiscounted). Intervals as described in the class
+        docstring; paired draws of both models are used for quantities that need both.
+        """
+        h = _check_horizon(horizon)
+        quantities = [
+            ("p_alive", lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+            ("churn_probability", lambda P, D: 1.0 - bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+            ("churn_probability_horizon", lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None),
+            ("prob_no_purchase", lambda P, D: bgnbd.purchase_probability(*_bg(P), *_hist(D), h, 0), None),
+            ("expected_purchases", lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h),
+             lambda rng, P, D: simulate_purchases(rng, P, D, h)),
+        ]
+        if spend_model is not None:
+            from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
+
+            quantities += [spend_quantity(), revenue_quantity(h)]
+        return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
+                           n_draws=n_draws, seed=seed, spend_model=spend_model)

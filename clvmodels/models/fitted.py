@@ -1,0 +1,279 @@
+"""What BG/NBD and Gamma-Gamma estimators share: settings, fitting on distinct rows, draws, reports.
+
+Each model class supplies only its maths: the parameter names, the columns it reads from a
+summary, the likelihood objective, a starting point and its Bayesian engine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.meta import summary_meta
+from clvmodels.errors import DataError, NotFittedError, check_choice
+from clvmodels.inference.compress import compress_rows
+from clvmodels.models.draws import ParameterDraws, laplace_draws, thin_posterior
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData
+
+METHODS = ("mle", "bayes")
+
+
+class FittedParametricModel:
+    """Shared estimator machinery (scikit-learn contract: settings stored as given, ``fit`` returns
+    self, learned state ends in ``_``).
+
+    Parameters
+    ----------
+    method : {"mle", "bayes"}
+        Maximum likelihood with a Laplace approximation, or full Bayesian inference with PyMC.
+    penalizer : float
+        MLE only: L2 penalty on log-parameters per customer (see :mod:`clvmodels.inference.mle`).
+    priors : dict, optional
+        Bayes only: replacement priors (see :func:`clvmodels.inference.bayes.default_priors`).
+    sampler : str
+        Bayes only: "nutpie" (NUTS, fastest here), "pymc", or a fast approximation (see the engine).
+    chains, draws, tune : int
+        Bayes only: number of chains, kept draws and tuning steps per chain.
+    pool_by : str, optional
+        Bayes only: a segment column of the summary (e.g. "channel"); parameters are then pooled
+        partially across segments, each segment getting its own.
+    seed : int, optional
+        Seed of the sampler (Bayes). Prediction seeds are passed to the prediction methods.
+    progressbar : bool
+        Show the sampler's progress.
+    """
+
+    #: parameter names in the order the formulas take them (set by subclasses)
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self, *, method: str = "mle", penalizer: float = 0.0, priors: dict | None = None,
+                 sampler: str = "nutpie", chains: int = 4, draws: int = 1000, tune: int = 1000,
+                 pool_by: str | None = None, seed: int | None = None, progressbar: bool = False):
+        self.method = method
+        self.penalizer = penalizer
+        self.priors = priors
+        self.sampler = sampler
+        self.chains = chains
+        self.draws = draws
+        self.tune = tune
+        self.pool_by = pool_by
+        self.seed = seed
+        self.progressbar = progressbar
+
+    # ----- hooks a model class implements ---------------------------------------------------------
+    def _check_summary(self, summary: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _customer_data(self, summary: pd.DataFrame) -> CustomerData:
+        """Arrays the quantities read (without segments)."""
+        raise NotImplementedError
+
+    def _fit_rows(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """The customers the likelihood uses (all, or only repeat buyers for spend)."""
+        return summary
+
+    def _mle(self, columns, counts):
+        raise NotImplementedError
+
+    def _bayes(self, columns, counts, segments, n_segments):
+        raise NotImplementedError
+
+    def _total_log_likelihood(self, params: dict, columns, counts) -> float:
+        raise NotImplementedError
+
+    # ----- fitting -------------------------------------------------------------------------------
+    def _validate_settings(self) -> None:
+        check_choice("method", self.method, METHODS)
+        if self.pool_by is not None and self.method != "bayes":
+            raise DataError(
+                f"pool_by={self.pool_by!r} needs method='bayes' (partial pooling is a hierarchical "
+                "prior); with method='mle', fit one model per segment instead"
+            )
+        if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
+            raise DataError(f"penalizer must be a finite number >= 0; got {self.penalizer!r}")
+
+    def _segment_codes_for_fit(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, int]:
+        if self.pool_by is None:
+            return None, 0
+        if self.pool_by not in rows.columns:
+            raise DataError(
+                f"pool_by={self.pool_by!r} is not a column of the summary; columns are "
+                f"{list(rows.columns)}. Carry it with rfm_summary(..., attribute_cols=[{self.pool_by!r}])"
+            )
+        seg = rows[self.pool_by]
+        if seg.isna().any():
+            raise DataError(
+                f"segment column {self.pool_by!r} is missing for {seg.isna().sum()} customers "
+                f"(e.g. {list(seg.index[seg.isna()][:5])}); fill it (e.g. 'unknown') before fitting"
+            )
+        codes, labels = pd.factorize(seg, sort=True)
+        self.segments_ = [str(s) if not isinstance(s, (int, np.integer)) else s for s in labels]
+        return codes, len(labels)
+
+    def fit(self, summary: pd.DataFrame):
+        """Fit the model to a customer summary; returns ``self``.
+
+        Customers with identical rows are compressed to distinct rows with counts first, so the
+        cost follows the number of distinct rows, not of customers; the likelihood is unchanged.
+        """
+        self._validate_settings()
+        self._check_summary(summary)
+        rows = self._fit_rows(summary)
+        started = time.perf_counter()
+        data = self._customer_data(rows)
+        segments, n_segments = self._segment_codes_for_fit(rows)
+        columns = list(data.arrays.values()) + ([segments] if segments is not None else [])
+        compressed = compress_rows(*columns)
+        arrays = compressed.columns[: len(data.arrays)]
+        seg_rows = compressed.columns[-1] if segments is not None else None
+        for attr in ("mle_", "cov_log_", "idata_", "diagnostics_"):
+            self.__dict__.pop(attr, None)
+        if self.method == "mle":
+            result = self._mle(arrays, compressed.counts)
+            self.mle_ = result
+            self.cov_log_ = result.cov_log
+            self.params_ = pd.Series(result.params, index=list(self.param_names), name="estimate")
+            self.log_likelihood_ = result.log_likelihood
+            self.converged_ = result.converged
+        else:
+            idata = self._bayes(arrays, compressed.counts, seg_rows, n_segments)
+            self.idata_ = idata
+            self._posterior_means_from_idata()
+            self.converged_ = self._check_bayes_diagnostics()
+            if self.pool_by is None:
+                self.log_likelihood_ = self._total_log_likelihood(
+                    {k: float(v) for k, v in self.params_.items()}, arrays, compressed.counts)
+            else:
+                self.log_likelihood_ = float("nan")  # per-segment fits: see summary()
+        self.n_customers_ = int(len(rows))
+        self.n_distinct_rows_ = compressed.n_unique
+        self.time_unit_ = summary_meta(summary).get("time_unit")
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _posterior_stack(self) -> np.ndarray:
+        """Posterior draws, shape (chains*draws, k) or (chains*draws, G, k)."""
+        post = self.idata_.posterior
+        stacked = [post[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+                   for name in self.param_names]
+        return np.stack(stacked, axis=-1)
+
+    def _posterior_means_from_idata(self) -> None:
+        means = self._posterior_stack().mean(axis=0)
+        if means.ndim == 1:
+            self.params_ = pd.Series(means, index=list(self.param_names), name="estimate")
+        else:
+            self.params_ = pd.DataFrame(means, index=pd.Index(self.segments_, name=self.pool_by),
+                                        columns=list(self.param_names))
+
+    def _check_bayes_diagnostics(self) -> bool:
+        from clvmodels.inference.bayes import diagnose
+
+        self.diagnostics_ = diagnose(self.idata_)
+        return bool(self.diagnostics_.get("ok", True))
+
+    # ----- state ---------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call .fit(summary) first"
+            )
+
+    def point_draws(self) -> ParameterDraws:
+        """The point estimate as a single draw (MLE, or posterior means)."""
+        self._check_fitted()
+        values = np.asarray(self.params_.to_numpy(), float)[None, ...]
+        return ParameterDraws(self.param_names, values, "point")
+
+    def parameter_draws(self, n_draws: int = DEFAULT_N_DRAWS, seed=None) -> ParameterDraws:
+        """Draws of the parameters: Laplace draws (MLE) or evenly thinned posterior draws (Bayes).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws S (at most the number of posterior draws for Bayes).
+        seed : int, optional
+            Seed of the Laplace draws (posterior thinning is deterministic).
+        """
+        self._check_fitted()
+        if self.method == "mle":
+            return laplace_draws(self.param_names, self.mle_.log_params, self.cov_log_, n_draws, seed)
+        return thin_posterior(self.param_names, self._posterior_stack(), n_draws)
+
+    def _segment_codes(self, summary: pd.DataFrame) -> np.ndarray | None:
+        if self.pool_by is None:
+            return None
+        if self.pool_by not in summary.columns:
+            raise DataError(f"the summary lacks the segment column {self.pool_by!r} the model was pooled by")
+        lookup = pd.Index(self.segments_)
+        codes = lookup.get_indexer(summary[self.pool_by])
+        unknown = codes < 0
+        if unknown.any():
+            bad = summary.index[unknown]
+            raise DataError(
+                f"{unknown.sum()} customers belong to segments the model was not fitted on "
+                f"(e.g. ids {list(bad[:5])}, segments {sorted(set(summary[self.pool_by][unknown]))[:5]}); "
+                f"known segments: {list(self.segments_)[:10]}. Refit including them"
+            )
+        return codes
+
+    def _scoring_data(self, summary: pd.DataFrame) -> CustomerData:
+        data = self._customer_data(summary)
+        return CustomerData(data.arrays, (self._segment_codes(summary),))
+
+    def customer_params(self, summary_chunk: pd.DataFrame, draws: ParameterDraws | None = None) -> dict:
+        """Parameters for the customers of ``summary_chunk``.
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Shape (S, 1) for a pooled model or (S, n) for a model pooled by segment; with
+            ``draws=None`` the point estimate (S = 1).
+        """
+        self._check_fitted()
+        draws = draws if draws is not None else self.point_draws()
+        return draws.for_customers(self._segment_codes(summary_chunk))
+
+    # ----- reporting -----------------------------------------------------------------------------
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameter table: estimate, standard error and interval, plus fit statistics.
+
+        For MLE the interval is ``exp(log estimate +- z * se_log)`` (Laplace on log-parameters); for
+        Bayes the columns are ArviZ's (mean, sd, HDI, ESS, R-hat).
+        """
+        self._check_fitted()
+        from clvmodels.models.report import parameter_table
+
+        return parameter_table(self, level)
+
+    def _repr_html_(self) -> str:
+        from clvmodels.models.report import model_html
+
+        return model_html(self)
+
+    def __repr__(self) -> str:
+        state = "unfitted"
+        if hasattr(self, "params_"):
+            if isinstance(self.params_, pd.Series):
+                state = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            else:
+                state = f"{len(self.params_)} segments"
+        return f"{type(self).__name__}(method={self.method!r}) [{state}]"
+
+    def save(self, path) -> None:
+        """Save the fitted model as JSON (plus a netCDF file of the posterior for Bayes); no pickle."""
+        from clvmodels.models.persistence import save_model
+
+        save_model(self, path)
+
+    # ----- helpers for prediction methods --------------------------------------------------------
+    def _check_unit(self, summary: pd.DataFrame) -> None:
+        unit = summary_meta(summary).get("time_unit")
+        if self.time_unit_ and unit and unit != self.time_unit_:
+            raise DataError(
+                f"the model was fitted on a summary in time unit {self.time_unit_!r} but this summary "
+                f"is in {unit!r}, so its recency and T mean something else; rebuild the summary with "
+                f"time_unit={self.time_unit_!r}"
+            )

@@ -1,0 +1,153 @@
+"""Gamma-Gamma model of spend per transaction (Fader & Hardie 2013) as a scikit-learn style estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.checks import check_monetary_summary
+from clvmodels.errors import DataError
+from clvmodels.formulas import gammagamma
+from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.outputs import add_columns
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
+
+
+def _gg(P):
+    return P["p"], P["q"], P["gamma"]
+
+
+def _spend(D):
+    return D["x"], D["mbar"]
+
+
+def _expected_spend(P, D):
+    return gammagamma.expected_spend(*_gg(P), *_spend(D))
+
+
+def _simulate_one_spend(rng, P, D):
+    """Predictive draws of the value of the customer's next purchase, shape (S, n)."""
+    from clvmodels.formulas import individual
+
+    nu = individual.sample_gg_nu(rng, *_gg(P), *_spend(D))
+    return individual.simulate_spend_totals(rng, np.ones(np.shape(nu), dtype=np.int64), P["p"], nu)
+
+
+def spend_quantity():
+    """(column, quantity, simulator) of expected spend per purchase, for combined predictions."""
+    return ("expected_spend", _expected_spend, _simulate_one_spend)
+
+
+def revenue_quantity(horizon: float):
+    """(column, quantity, simulator) of revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma).
+
+    Expected revenue is E[purchases] x E[spend per purchase], since the purchase and spend processes
+    are independent; its predictive draws sum simulated spends over simulated purchases.
+    """
+    from clvmodels.formulas import bgnbd
+    from clvmodels.models.beta_geo import simulate_purchases
+
+    def expected(P, D):
+        purchases = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], horizon)
+        return purchases * _expected_spend(P, D)
+
+    def simulate(rng, P, D):
+        from clvmodels.formulas import individual
+
+        counts = simulate_purchases(rng, P, D, horizon)
+        nu = individual.sample_gg_nu(rng, *_gg(P), *_spend(D))
+        return individual.simulate_spend_totals(rng, counts, P["p"], nu)
+
+    return ("expected_revenue", expected, simulate)
+
+
+class GammaGammaModel(FittedParametricModel):
+    """Gamma-Gamma model of the value of a customer's transactions.
+
+    Each transaction's value is ``Gamma(p, nu)`` with a customer-level rate ``nu ~ Gamma(q, gamma)``;
+    fitted on the mean repeat spend of customers with at least one repeat purchase
+    (Fader & Hardie 2013, "The Gamma-Gamma model of monetary value"). The model assumes spend is
+    independent of purchase frequency; check ``summary[["frequency", "monetary_value"]].corr()``.
+
+    Settings and intervals as in :class:`clvmodels.BetaGeoModel`.
+    """
+
+    param_names = gammagamma.PARAM_NAMES
+
+    def _check_summary(self, summary):
+        check_monetary_summary(summary)
+
+    def _fit_rows(self, summary):
+        return summary[summary["frequency"].to_numpy() > 0]
+
+    def _customer_data(self, summary):
+        return CustomerData({
+            "x": summary["frequency"].to_numpy(float),
+            "mbar": summary["monetary_value"].to_numpy(float),
+        })
+
+    def _scoring_data(self, summary):
+        if "monetary_value" not in summary.columns:
+            raise DataError("the summary lacks monetary_value; pass monetary_value_col= to rfm_summary")
+        data = self._customer_data(summary)
+        x, m = data.arrays["x"], data.arrays["mbar"]
+        bad = (x > 0) & ~(np.isfinite(m) & (m > 0))
+        if bad.any():
+            from clvmodels.errors import describe_rows
+
+            raise DataError(f"monetary_value must be positive for repeat buyers: {describe_rows(summary.index[bad])}")
+        data.arrays["mbar"] = np.where(x > 0, m, 0.0)
+        return CustomerData(data.arrays, (self._segment_codes(summary),))
+
+    def _mle(self, columns, counts):
+        from clvmodels.inference.mle import fit_mle
+
+        x, mbar = columns
+        mean_spend = float(np.sum(counts * mbar) / counts.sum())
+        return fit_mle(
+            lambda lp: gammagamma.neg_log_likelihood_and_grad(lp, x, mbar, counts),
+            np.log([1.0, 2.0, mean_spend]),
+            names=self.param_names,
+            n_customers=float(counts.sum()),
+            penalizer=self.penalizer,
+        )
+
+    def _bayes(self, columns, counts, segments, n_segments):
+        from clvmodels.inference.bayes import fit_gammagamma_bayes
+
+        x, mbar = columns
+        return fit_gammagamma_bayes(
+            x, mbar, counts, priors=self.priors, sampler=self.sampler, chains=self.chains,
+            draws=self.draws, tune=self.tune, seed=self.seed, progressbar=self.progressbar,
+            segment=segments, n_segments=n_segments or None,
+        )
+
+    def _total_log_likelihood(self, params, columns, counts):
+        x, mbar = columns
+        ll = gammagamma.log_likelihood(params["p"], params["q"], params["gamma"], x, mbar)
+        return float(np.sum(counts * ll))
+
+    def expected_spend(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS,
+                       seed=None) -> pd.DataFrame:
+        """Expected spend per purchase given each customer's history (Fader & Hardie 2013 eq. 5);
+        customers without repeat purchases get the population mean ``p gamma / (q - 1)``.
+
+        With ``uncertainty="predictive"`` the interval is that of the value of the customer's next
+        purchase.
+        """
+        self._check_fitted()
+        self._check_unit(summary)
+        data = self._scoring_data(summary)
+        result = evaluate(_expected_spend, [self], data, uncertainty=uncertainty, level=level,
+                          n_draws=n_draws, seed=seed, sim=_simulate_one_spend)
+        out = pd.DataFrame(index=summary.index)
+        add_columns(out, "expected_spend", result, uncertainty)
+        return out
+
+    def population_mean_spend(self) -> float:
+        """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1)."""
+        self._check_fitted()
+        if self.pool_by is not None:
+            raise DataError("a model pooled by segment has one population mean per segment; see params_")
+        P = self.params_
+        return float(gammagamma.population_mean_spend(P["p"], P["q"], P["gamma"]))
