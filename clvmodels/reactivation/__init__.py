@@ -1,1 +1,44 @@
+"""Reactivation: which lapsed customers are worth winning back, and did the campaign work.
 
+The steps, in the order a campaign runs:
+
+1. :func:`lapsed_customers` flags customers with no purchase in a window and/or a low P(alive).
+2. :func:`winback_targets` values winning each one back (value if they return x response
+   probability - contact cost), ranks them and selects a campaign list under a budget.
+3. :class:`ContactSequence` describes the multi-step contact programme (letter, e-mail, call).
+4. :func:`sequence_status` reports who has returned (and must get no further steps) and who is
+   still in the sequence.
+5. :func:`evaluate_campaign` measures response, uplift against a control group and incremental
+   revenue with a Beta-Binomial posterior.
+
+Names load lazily (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "lapsed_customers": "clvmodels.reactivation.lapsed",
+    "winback_targets": "clvmodels.reactivation.targeting",
+    "ContactSequence": "clvmodels.reactivation.sequence",
+    "ContactStep": "clvmodels.reactivation.sequence",
+    "sequence_status": "clvmodels.reactivation.hygiene",
+    "evaluate_campaign": "clvmodels.reactivation.evaluation",
+    "CampaignEvaluation": "clvmodels.reactivation.evaluation",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'clvmodels.reactivation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = list(_LAZY)
