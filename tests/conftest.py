@@ -1,0 +1,63 @@
+"""Shared fixtures.
+
+PostgreSQL: tests that need a server take ``pg_url`` (or ``sql_url`` parametrised over SQLite and
+PostgreSQL). The server comes from ``CLVMODELS_PG_URL`` (``source .ci/postgres.sh`` starts a
+throwaway one). Without it the PostgreSQL tests are skipped, except in CI (``CI`` set), where a
+missing or unreachable server is a failure: CI must never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+
+def _pg_server_url() -> str:
+    url = os.environ.get("CLVMODELS_PG_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but CLVMODELS_PG_URL is not: run `source .ci/postgres.sh` before the tests")
+        pytest.skip("CLVMODELS_PG_URL is not set; `source .ci/postgres.sh` to run the PostgreSQL tests")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """An engine on the PostgreSQL server of CLVMODELS_PG_URL (autocommit, for CREATE DATABASE)."""
+    import sqlalchemy as sa
+
+    from clvmodels.export.sql import make_engine
+
+    url = _pg_server_url()
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"CLVMODELS_PG_URL={url} is set but the server does not answer: {exc.orig}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    import sqlalchemy as sa
+
+    name = f"clvtest_{uuid.uuid4().hex[:12]}"
+    with pg_server.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # identifier made here, not user data
+    url = pg_server.url.set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with pg_server.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sql_url(request, tmp_path):
+    """A fresh empty database: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scores.db'}"
+    return request.getfixturevalue("pg_url")
