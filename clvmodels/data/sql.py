@@ -1,0 +1,221 @@
+"""The transaction log -> per-customer totals aggregation, written once as portable SQL.
+
+DuckDB runs it today (on files or on a normalised DataFrame); Spark SQL can run the same text later.
+The core query uses only GROUP BY, MIN, MAX, COUNT, SUM, CASE and CAST, plus ``MIN_BY`` (present in
+both DuckDB and Spark >= 3.0). What differs between dialects (turning a timestamp into a day number)
+lives in :data:`DIALECTS` and nowhere else.
+
+Input relation (built by :mod:`clvmodels.data.transactions`)::
+
+    customer_id | day BIGINT (days since 1970-01-01) | amount_micro BIGINT | attr_0 ... attr_k
+
+Output: one row per customer whose first purchase is on or before the calibration day, with the
+columns of :data:`TOTALS_COLUMNS` (plus ``attr_i_min``, ``attr_i_max``); every value is an integer
+(or an attribute), so both engines and any row order give identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Amounts are summed as integers in millionths of the currency unit: exact and order-free.
+AMOUNT_SCALE = 1_000_000
+
+#: Per-dialect SQL fragments; ``{ts}`` is a DATE, TIMESTAMP or (UTC-session) TIMESTAMPTZ expression.
+DIALECTS = {
+    "duckdb": {"day_number": "CAST(CAST({ts} AS DATE) - DATE '1970-01-01' AS BIGINT)"},
+    "spark": {"day_number": "CAST(DATEDIFF(CAST({ts} AS DATE), DATE '1970-01-01') AS BIGINT)"},
+}
+
+TOTALS_COLUMNS = (
+    "customer_id",
+    "first_day",  # first purchase day (always in the calibration period)
+    "last_day",  # last purchase day in the calibration period
+    "n_days",  # purchase days in the calibration period (frequency + 1)
+    "total_micro",  # sum of the calibration purchase days' amounts
+    "first_micro",  # amount of the first purchase day
+    "n_holdout_days",  # purchase days after the calibration day
+    "holdout_micro",  # sum of the holdout purchase days' amounts
+)
+
+
+def quote(identifier: str) -> str:
+    """A quoted SQL identifier (standard double quotes; Spark maps them with ANSI mode)."""
+    return '"' + str(identifier).replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def day_number_sql(ts_expr: str, dialect: str = "duckdb") -> str:
+    """SQL for the day number (days since 1970-01-01) of a timestamp expression."""
+    return DIALECTS[dialect]["day_number"].format(ts=ts_expr)
+
+
+def micro_sql(amount_expr: str) -> str:
+    """SQL turning a DOUBLE amount into integer micro-units; the same arithmetic as :func:`to_micro`."""
+    return f"CAST(FLOOR({amount_expr} * {AMOUNT_SCALE} + 0.5) AS BIGINT)"
+
+
+def to_micro(amount: np.ndarray) -> np.ndarray:
+    """Amounts (float64) as int64 micro-units, rounded half up exactly as :func:`micro_sql` does."""
+    return np.floor(np.asarray(amount, np.float64) * AMOUNT_SCALE + 0.5).astype(np.int64)
+
+
+def customer_totals_sql(
+    source: str, calibration_day: int, n_attributes: int = 0, net_returns: bool = False,
+    keep_zero_days: bool = False,
+) -> str:
+    """The aggregation: transactions -> purchase days -> per-customer totals.
+
+    Parameters
+    ----------
+    source : str
+        Name of the input relation (see module docstring).
+    calibration_day : int
+        Last day of the calibration period; later days count as holdout purchases. For a plain
+        summary pass the observation end (there is then no holdout).
+    n_attributes : int
+        Number of ``attr_i`` columns to carry. Each gets ``attr_i_min`` and ``attr_i_max`` over
+        the customer's rows so that the caller can refuse customers with conflicting values.
+    net_returns : bool
+        Amounts may be negative (returns netted per day): a day whose net total is negative,
+        or zero unless ``keep_zero_days``, is not a purchase day.
+    keep_zero_days : bool
+        Zero-value purchases are kept, so a day netting to exactly zero is still a purchase day.
+    """
+    cal = int(calibration_day)
+    day_attrs = "".join(
+        f",\n           MIN(attr_{i}) AS attr_{i}_min, MAX(attr_{i}) AS attr_{i}_max"
+        for i in range(n_attributes)
+    )
+    customer_attrs = "".join(
+        f",\n       MIN(attr_{i}_min) AS attr_{i}_min, MAX(attr_{i}_max) AS attr_{i}_max"
+        for i in range(n_attributes)
+    )
+    at_least = ">=" if keep_zero_days else ">"
+    having_net = f"\n    HAVING SUM(amount_micro) {at_least} 0" if net_returns else ""
+    # Two group-bys: purchases on the same day merge into one purchase day (amounts summed),
+    # then each customer's days are counted and summed for the calibration and holdout periods.
+    return f"""
+WITH purchase_days AS (
+    SELECT customer_id, day,
+           CAST(SUM(amount_micro) AS BIGINT) AS amount_micro{day_attrs}
+    FROM {source}
+    GROUP BY customer_id, day{having_net}
+)
+SELECT customer_id,
+       MIN(day) AS first_day,
+       MAX(CASE WHEN day <= {cal} THEN day END) AS last_day,
+       COUNT(CASE WHEN day <= {cal} THEN 1 END) AS n_days,
+       CAST(SUM(CASE WHEN day <= {cal} THEN amount_micro ELSE 0 END) AS BIGINT) AS total_micro,
+       MIN_BY(amount_micro, day) AS first_micro,
+       COUNT(CASE WHEN day > {cal} THEN 1 END) AS n_holdout_days,
+       CAST(SUM(CASE WHEN day > {cal} THEN amount_micro ELSE 0 END) AS BIGINT) AS holdout_micro{customer_attrs}
+FROM purchase_days
+GROUP BY customer_id
+HAVING MIN(day) <= {cal}
+"""
+
+
+def customer_totals_numpy(
+    customer: np.ndarray, day: np.ndarray, amount_micro: np.ndarray, attributes: list[np.ndarray],
+    calibration_day: int, net_returns: bool = False, keep_zero_days: bool = False,
+) -> dict[str, np.ndarray]:
+    """:func:`customer_totals_sql` on in-memory arrays: the same result, column for column.
+
+    Parameters
+    ----------
+    customer, day, amount_micro : ndarray of int64, shape (n,)
+        Customer keys (>= 0), day numbers and amounts in micro-units.
+    attributes : list of ndarray of int64, shape (n,)
+        Attribute codes, -1 where missing (NULL in the SQL).
+    calibration_day, net_returns, keep_zero_days
+        As in :func:`customer_totals_sql`.
+
+    Returns
+    -------
+    dict of ndarray
+        The columns of :data:`TOTALS_COLUMNS` (``customer_id`` holds the keys, ascending) and
+        ``attr_i_min``, ``attr_i_max`` (codes, -1 where every value is missing).
+
+    Notes
+    -----
+    One sort of a packed ``customer * span + day`` key puts the rows in (customer, day) order;
+    purchase days are then contiguous runs, and customers are numbered densely for ``ufunc.at``.
+    Sums are over int64, so they are exact and do not depend on row order.
+    """
+    order, sorted_key, span, day_of_offset = _sort_by_customer_and_day(customer, day)
+    new_day = np.empty(len(order), bool)
+    new_day[0] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=new_day[1:])
+    day_start = np.flatnonzero(new_day)  # rows starting a purchase day
+    pair_customer, pair_day = np.divmod(sorted_key[day_start], span)
+    pair_day = day_of_offset[pair_day]
+    pair_micro = np.add.reduceat(amount_micro[order], day_start)
+    kept = np.ones(len(day_start), bool)
+    if net_returns:
+        kept = pair_micro >= 0 if keep_zero_days else pair_micro > 0
+    new_customer = np.r_[True, pair_customer[1:] != pair_customer[:-1]]
+    owner = np.cumsum(new_customer) - 1  # dense customer number of each purchase day
+    n_owners = int(owner[-1]) + 1
+
+    def per_customer(ufunc, values, where, empty):
+        out = np.full(n_owners, empty, np.int64)
+        ufunc.at(out, owner, np.where(where, values, empty))
+        return out
+
+    in_cal = kept & (pair_day <= calibration_day)
+    in_holdout = kept & (pair_day > calibration_day)
+    big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    first_pair = np.flatnonzero(new_customer)
+    has_purchase = np.ones(n_owners, bool)
+    if net_returns:  # the first purchase day is the first kept one
+        first_pair = per_customer(np.minimum, np.arange(len(kept)), kept, big)
+        has_purchase = first_pair < big
+        first_pair = np.where(has_purchase, first_pair, 0)
+    totals = {
+        "customer_id": pair_customer[new_customer],
+        "first_day": pair_day[first_pair],
+        "last_day": per_customer(np.maximum, pair_day, in_cal, small),
+        "n_days": per_customer(np.add, 1, in_cal, 0),
+        "total_micro": per_customer(np.add, pair_micro, in_cal, 0),
+        "first_micro": pair_micro[first_pair],
+        "n_holdout_days": per_customer(np.add, 1, in_holdout, 0),
+        "holdout_micro": per_customer(np.add, pair_micro, in_holdout, 0),
+    }
+    if attributes:
+        rows_per_day = np.diff(np.r_[day_start, len(order)])
+        row_kept, owner = np.repeat(kept, rows_per_day), np.repeat(owner, rows_per_day)
+        for i, codes in enumerate(attributes):
+            codes = codes[order]
+            low = per_customer(np.minimum, codes, row_kept & (codes >= 0), big)
+            totals[f"attr_{i}_min"] = np.where(low == big, -1, low)
+            totals[f"attr_{i}_max"] = per_customer(np.maximum, codes, row_kept, -1)
+    keep = has_purchase & (totals["first_day"] <= calibration_day)
+    return {name: values[keep] for name, values in totals.items()}
+
+
+def _sort_by_customer_and_day(customer: np.ndarray, day: np.ndarray):
+    """Row order sorting by (customer, day), the sorted packed keys, the key span and day lookup.
+
+    The key is ``customer * span + day offset``. When key and row number fit together in 63 bits,
+    the row number is packed into the low bits and a plain (SIMD) sort replaces the slower argsort.
+    """
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    day_of_offset = np.arange(first, first + span, dtype=np.int64)
+    offset = day - first
+    if (int(customer.max()) + 1) * span >= 2**62:  # number the distinct days instead
+        day_of_offset, offset = np.unique(day, return_inverse=True)
+        span = len(day_of_offset)
+    key = customer * span + offset
+    row_bits = max(int(len(key) - 1).bit_length(), 1)
+    if int(key.max()) < 2 ** (62 - row_bits):
+        packed = (key << row_bits) | np.arange(len(key), dtype=np.int64)
+        packed.sort()
+        return packed & ((1 << row_bits) - 1), packed >> row_bits, span, day_of_offset
+    order = np.argsort(key)
+    return order, key[order], span, day_of_offset
