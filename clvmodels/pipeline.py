@@ -1,0 +1,296 @@
+"""The end-to-end job behind ``clvmodels demo`` and ``clvmodels run``: a thin composition of the API.
+
+transactions -> :func:`clvmodels.rfm_summary` -> :class:`BetaGeoModel` + :class:`GammaGammaModel`
+-> ``predict`` -> :func:`clvmodels.customer_value` -> :func:`clvmodels.lapsed_customers` +
+:func:`clvmodels.winback_targets` -> the export frame (:mod:`clvmodels.export.schema`) and its
+run metadata.
+
+Every setting lives in :class:`PipelineSettings` (the TOML config of the command line maps onto it
+one to one), so a run is reproducible from its recorded configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.errors import DataError
+
+#: bands of value deciles for ``value_segment`` (decile 1 = the top 10% by net value)
+SEGMENT_OF_DECILE = {1: "top", 2: "high", 3: "high", 4: "medium", 5: "medium", 6: "medium", 7: "medium",
+                     8: "low", 9: "low", 10: "low"}
+
+DEFAULT_SEQUENCE = (("letter", 1.5, 0), ("email", 0.1, 7), ("phone call", 4.0, 14))
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """All settings of a scoring run (money in the log's currency, times in ``time_unit``)."""
+
+    # reading the transaction log (see clvmodels.rfm_summary)
+    customer_id_col: str = "customer_id"
+    datetime_col: str = "date"
+    monetary_value_col: str = "amount"
+    datetime_format: str | None = None
+    observation_end: str | None = None
+    time_unit: str = "W"
+    attribute_cols: tuple[str, ...] = ()
+    late_purchases: str = "refuse"
+    zero_amounts: str = "refuse"
+    # models
+    method: str = "mle"
+    penalizer: float = 0.0
+    # predictions and value
+    horizon: float = 52.0
+    uncertainty: str | None = "expected"
+    level: float = 0.9
+    n_draws: int = 300
+    margin: float = 0.3
+    discount_rate: float = 0.1
+    cost_per_transaction: float = 0.0
+    cost_to_serve: float = 0.0
+    acquisition_cost_col: str | None = None
+    # reactivation
+    lapsed_window: float = 26.0
+    lapsed_window_unit: str = "W"
+    p_alive_below: float | None = None
+    response_rate: float = 0.05
+    sequence: tuple = DEFAULT_SEQUENCE
+    budget: float | None = None
+    min_return: float | None = None
+    # export
+    currency: str = "USD"
+    run_id: str | None = None
+    seed: int = 0
+
+    def replace(self, **changes) -> "PipelineSettings":
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise DataError(f"unknown settings {unknown}; settings are {sorted(f.name for f in dataclasses.fields(self))}")
+        return dataclasses.replace(self, **changes)
+
+    def economics(self) -> dict:
+        return {"margin": self.margin, "horizon": self.horizon, "discount_rate": self.discount_rate,
+                "cost_per_transaction": self.cost_per_transaction, "cost_to_serve": self.cost_to_serve}
+
+
+@dataclass
+class Stage:
+    name: str
+    status: str  # "done" | "not built yet" | "skipped"
+    seconds: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class PipelineResult:
+    summary: pd.DataFrame
+    purchase_model: object = None
+    spend_model: object = None
+    predictions: pd.DataFrame | None = None
+    values: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None
+    run: object = None
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def missing_stages(self) -> list[str]:
+        return [s.name for s in self.stages if s.status == "not built yet"]
+
+
+class _NotBuilt(Exception):
+    pass
+
+
+class _Steps:
+    """Runs named steps through the reporter and records their status and duration."""
+
+    def __init__(self, reporter):
+        self.reporter = reporter or _silent
+        self.stages: list[Stage] = []
+        self.blocked: str | None = None
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        if self.blocked:
+            self.stages.append(Stage(name, "skipped", note=f"needs {self.blocked}"))
+            yield False
+            return
+        started = time.perf_counter()
+        with self.reporter(name):
+            try:
+                yield True
+            except ImportError as exc:  # a stage whose module has not been written yet
+                if not (getattr(exc, "name", "") or "").startswith("clvmodels"):
+                    raise
+                self.blocked = name
+                self.stages.append(Stage(name, "not built yet", note=str(exc)))
+                return
+        self.stages.append(Stage(name, "done", time.perf_counter() - started))
+
+
+@contextlib.contextmanager
+def _silent(name):
+    yield
+
+
+# ----- the steps ---------------------------------------------------------------------------------
+def summarise(transactions, settings: PipelineSettings) -> pd.DataFrame:
+    """The customer summary of a transaction log (DataFrame or CSV/Parquet path)."""
+    from clvmodels.data.summary import rfm_summary
+
+    attributes = list(settings.attribute_cols)
+    if settings.acquisition_cost_col and settings.acquisition_cost_col not in attributes:
+        attributes.append(settings.acquisition_cost_col)
+    return rfm_summary(
+        transactions, customer_id_col=settings.customer_id_col, datetime_col=settings.datetime_col,
+        monetary_value_col=settings.monetary_value_col, observation_period_end=settings.observation_end,
+        time_unit=settings.time_unit, datetime_format=settings.datetime_format,
+        attribute_cols=attributes or None, late_purchases=settings.late_purchases,
+        zero_amounts=settings.zero_amounts,
+    )
+
+
+def fit_models(summary: pd.DataFrame, settings: PipelineSettings):
+    """(BetaGeoModel, GammaGammaModel) fitted to the summary."""
+    from clvmodels.models.beta_geo import BetaGeoModel
+    from clvmodels.models.gamma_gamma import GammaGammaModel
+
+    options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed}
+    return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
+
+
+def predict(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
+    return bg.predict(summary, settings.horizon, spend_model=gg, uncertainty=settings.uncertainty,
+                      level=settings.level, n_draws=settings.n_draws, seed=settings.seed)
+
+
+def value(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
+    from clvmodels.value.customer_value import customer_value
+
+    acquisition = settings.acquisition_cost_col
+    return customer_value(bg, gg, summary, settings.economics(), acquisition=acquisition,
+                          uncertainty=settings.uncertainty, level=settings.level,
+                          n_draws=settings.n_draws, seed=settings.seed)
+
+
+def targets(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
+    """Every lapsed candidate with its win-back value, ``selected`` and ``rank`` (rank order)."""
+    from clvmodels.reactivation.lapsed import lapsed_customers
+    from clvmodels.reactivation.targeting import winback_targets
+
+    lapsed = lapsed_customers(summary, window=settings.lapsed_window, window_unit=settings.lapsed_window_unit,
+                              p_alive_below=settings.p_alive_below, model=bg)
+    return winback_targets(lapsed, bg, gg, response=settings.response_rate, sequence=list(settings.sequence),
+                           economics=settings.economics(), budget=settings.budget,
+                           min_return=settings.min_return, level=settings.level, n_draws=settings.n_draws,
+                           seed=settings.seed, include_rejected=True)
+
+
+# ----- the export frame --------------------------------------------------------------------------
+def value_deciles(net_value: pd.Series) -> pd.Series:
+    """Decile of each customer's value, 1 = the top 10%; ties broken by order (deterministic)."""
+    known = net_value.dropna()
+    out = pd.Series(pd.NA, index=net_value.index, dtype="Int64")
+    if len(known):
+        position = known.rank(ascending=False, method="first").to_numpy()  # 1 .. n
+        out.loc[known.index] = np.ceil(position * 10 / len(known)).astype(np.int64)
+    return out
+
+
+def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=None) -> pd.DataFrame:
+    """One row per customer with the export schema's names, from whichever stages ran."""
+    frame = pd.DataFrame(index=summary.index)
+    frame["frequency"] = summary["frequency"]
+    frame["recency"] = summary["recency"]
+    frame["tenure"] = summary["T"]
+    if "monetary_value" in summary.columns:
+        frame["monetary_value"] = summary["monetary_value"]
+    if "last_purchase" in summary.columns:
+        frame["last_purchase_date"] = summary["last_purchase"]
+    if predictions is not None:
+        frame["p_alive"] = predictions["p_alive"]
+        frame["churn_probability"] = predictions["churn_probability_horizon"]
+        for column in ("expected_purchases", "expected_purchases_lower", "expected_purchases_upper",
+                       "expected_spend"):
+            if column in predictions.columns:
+                frame[column] = predictions[column]
+    if values is not None:
+        for column in ("clv", "clv_lower", "clv_upper", "acquisition_cost", "referral_value",
+                       "net_value", "net_value_lower", "net_value_upper"):
+            if column in values.columns:
+                frame[column] = values[column]
+        frame["value_decile"] = value_deciles(values["net_value"])
+        frame["value_segment"] = frame["value_decile"].map(SEGMENT_OF_DECILE).astype("string")
+    if campaign is not None:
+        selected = campaign[campaign["selected"].to_numpy(bool)]
+        frame["reactivation_target"] = pd.Series(frame.index.isin(selected.index), index=frame.index)
+        frame["reactivation_rank"] = pd.Series(np.arange(1, len(selected) + 1), index=selected.index).astype("Int64")
+        frame["reactivation_expected_value"] = campaign["expected_value"]
+    return frame
+
+
+def _fitted_models(result):
+    return {"purchase": result.purchase_model, "spend": result.spend_model}
+
+
+def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summary=None,
+                 models=None, reporter=None) -> PipelineResult:
+    """Run every built stage; stop (and say so in ``result.stages``) at the first one not built yet.
+
+    Parameters
+    ----------
+    transactions : DataFrame or path, or None when ``summary`` is given
+    settings : PipelineSettings
+    summary : DataFrame, optional
+        A ready customer summary (skips summarising).
+    models : (BetaGeoModel, GammaGammaModel), optional
+        Fitted models (skips fitting).
+    reporter : callable, optional
+        ``reporter(step_name)`` returns a context manager around each step (progress display).
+    """
+    from clvmodels.export.runmeta import new_run
+
+    settings = settings or PipelineSettings()
+    steps = _Steps(reporter)
+    if summary is None:
+        with steps.step("summarise transactions") as go:
+            if go:
+                summary = summarise(transactions, settings)
+    result = PipelineResult(summary=summary)
+    if summary is None:  # summarising is not built yet: nothing else can run
+        result.stages = steps.stages
+        return result
+    if models is not None:
+        result.purchase_model, result.spend_model = models
+    else:
+        with steps.step("fit BG/NBD and Gamma-Gamma") as go:
+            if go:
+                result.purchase_model, result.spend_model = fit_models(summary, settings)
+    bg, gg = result.purchase_model, result.spend_model
+    with steps.step("predict purchases and spend") as go:
+        if go:
+            result.predictions = predict(summary, bg, gg, settings)
+    with steps.step("customer value") as go:
+        if go:
+            result.values = value(summary, bg, gg, settings)
+    with steps.step("reactivation targets") as go:
+        if go:
+            result.targets = targets(summary, bg, gg, settings)
+    with steps.reporter("build export"):
+        result.frame = export_frame(summary, result.predictions, result.values, result.targets)
+        done = [s.name for s in steps.stages if s.status == "done"]
+        result.run = new_run(
+            summary=summary, models={k: v for k, v in _fitted_models(result).items() if v is not None},
+            seed=settings.seed, configuration={**dataclasses.asdict(settings), "stages": done},
+            horizon=settings.horizon, interval_level=settings.level if settings.uncertainty else None,
+            currency=settings.currency, run_id=settings.run_id,
+        )
+    result.stages = steps.stages
+    return result
