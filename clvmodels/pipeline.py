@@ -25,7 +25,9 @@ from clvmodels.errors import DataError
 SEGMENT_OF_DECILE = {1: "top", 2: "high", 3: "high", 4: "medium", 5: "medium", 6: "medium", 7: "medium",
                      8: "low", 9: "low", 10: "low"}
 
-DEFAULT_SEQUENCE = (("letter", 1.5, 0), ("email", 0.1, 7), ("phone call", 4.0, 14))
+#: letter, then two e-mails: 1.00 per customer in all, as in the win-back case of the seed texts
+#: (3,000 USD for 3,000 lapsed customers)
+DEFAULT_SEQUENCE = (("letter", 0.8, 0), ("email 1", 0.1, 7), ("email 2", 0.1, 21))
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,13 @@ def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=
             if column in predictions.columns:
                 frame[column] = predictions[column]
     if values is not None:
-        for column in ("clv", "clv_lower", "clv_upper", "acquisition_cost", "referral_value",
+        renamed = {"expected_future_margin": "future_margin", "expected_future_margin_lower": "future_margin_lower",
+                   "expected_future_margin_upper": "future_margin_upper"}
+        for column in ("expected_future_margin", "expected_future_margin_lower", "expected_future_margin_upper",
+                       "clv", "clv_lower", "clv_upper", "acquisition_cost", "referral_value",
                        "net_value", "net_value_lower", "net_value_upper"):
             if column in values.columns:
-                frame[column] = values[column]
+                frame[renamed.get(column, column)] = values[column]
         frame["value_decile"] = value_deciles(values["net_value"])
         frame["value_segment"] = frame["value_decile"].map(SEGMENT_OF_DECILE).astype("string")
     if campaign is not None:
