@@ -159,12 +159,13 @@ def summarise(transactions, settings: PipelineSettings) -> pd.DataFrame:
     )
 
 
-def fit_models(summary: pd.DataFrame, settings: PipelineSettings):
-    """(BetaGeoModel, GammaGammaModel) fitted to the summary."""
+def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: bool = False):
+    """(BetaGeoModel, GammaGammaModel) fitted to the summary (``progressbar``: the sampler's, Bayes)."""
     from clvmodels.models.beta_geo import BetaGeoModel
     from clvmodels.models.gamma_gamma import GammaGammaModel
 
-    options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed}
+    options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed,
+               "progressbar": progressbar}
     return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
 
 
@@ -277,7 +278,8 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
     else:
         with steps.step("fit BG/NBD and Gamma-Gamma") as go:
             if go:
-                result.purchase_model, result.spend_model = fit_models(summary, settings)
+                result.purchase_model, result.spend_model = fit_models(
+                    summary, settings, progressbar=getattr(reporter, "show_progress", False))
     bg, gg = result.purchase_model, result.spend_model
     with steps.step("predict purchases and spend") as go:
         if go:

@@ -29,7 +29,7 @@ def fit(summary, models_dir, config_path, **options):
     settings = resolve_config(config_path, **options).pipeline_settings()
     data = read_summary(summary)
     with reporter("fit BG/NBD and Gamma-Gamma"):
-        bg, gg = fit_models(data, settings)
+        bg, gg = fit_models(data, settings, progressbar=reporter.show_progress)
     paths = save_models(bg, gg, models_dir)
     for model, path in zip((bg, gg), paths):
         params = ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())

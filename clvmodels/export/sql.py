@@ -251,7 +251,8 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
     scores = scores_table(metadata, mapping, scores_table_name, schema_name)
     runs = runs_table(metadata, runs_table_name, schema_name)
     key = mapping.get(schema.KEY, schema.KEY)
-    records = _records(conformed, [c.name for c in scores.columns])
+    names = [c.name for c in scores.columns]
+    total, step = len(conformed), max(int(chunk_rows), 1)
     engine = make_engine(target)
     inserted = 0
     try:
@@ -259,10 +260,10 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
             metadata.create_all(conn, checkfirst=True)
             _check_existing(conn, scores)
             _check_existing(conn, runs)
-            conn.execute(_upsert(conn, runs, "run_id"), [_run_record(run, len(records))])
+            conn.execute(_upsert(conn, runs, "run_id"), [_run_record(run, total)])
             upsert = _upsert(conn, scores, key)
-            for start in range(0, len(records), max(int(chunk_rows), 1)):
-                chunk = records[start:start + max(int(chunk_rows), 1)]
+            for start in range(0, total, step):
+                chunk = _records(conformed.iloc[start:start + step], names)  # Python rows for one chunk only
                 ids = [row[key] for row in chunk]
                 known = conn.execute(
                     sa.select(sa.func.count()).select_from(scores).where(scores.c[key].in_(ids))
@@ -270,13 +271,13 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
                 conn.execute(upsert, chunk)
                 inserted += len(chunk) - known
                 if progress is not None:
-                    progress(start + len(chunk), len(records))
+                    progress(start + len(chunk), total)
     except sa.exc.OperationalError as exc:
         raise DataError(f"cannot write to the database: {str(exc.orig).strip().splitlines()[0]}") from exc
     finally:
         if engine is not target:
             engine.dispose()
-    return SqlWriteResult(run.run_id, inserted, len(records) - inserted)
+    return SqlWriteResult(run.run_id, inserted, total - inserted)
 
 
 def read_table(target, table: str = SCORES_TABLE, schema_name: str | None = None) -> pd.DataFrame:
