@@ -106,10 +106,6 @@ class PipelineResult:
         return [s.name for s in self.stages if s.status == "not built yet"]
 
 
-class _NotBuilt(Exception):
-    pass
-
-
 class _Steps:
     """Runs named steps through the reporter and records their status and duration."""
 

@@ -182,3 +182,13 @@ def test_demo_twice_gives_identical_files_and_no_duplicate_rows(tmp_path):
     with sqlite3.connect(tmp_path / "demo" / "clvmodels.db") as conn:
         assert conn.execute("select count(*), count(distinct customer_id) from clv_customer_scores").fetchone() == (2357, 2357)
         assert conn.execute("select count(*) from clv_model_runs").fetchone() == (1,)
+
+
+def test_value_deciles_put_the_top_tenth_first():
+    from clvmodels.pipeline import SEGMENT_OF_DECILE, value_deciles
+
+    values = pd.Series([float(v) for v in range(20)] + [np.nan], index=[f"c{i}" for i in range(21)])
+    deciles = value_deciles(values)
+    assert deciles[["c19", "c18"]].tolist() == [1, 1] and deciles[["c1", "c0"]].tolist() == [10, 10]
+    assert deciles.value_counts().tolist() == [2] * 10 and pd.isna(deciles["c20"])
+    assert [SEGMENT_OF_DECILE[d] for d in (1, 2, 4, 8)] == ["top", "high", "medium", "low"]
