@@ -76,7 +76,7 @@ def test_summarise_writes_the_summary(log_file, tmp_path):
 @pytest.mark.parametrize("problem, fragments", [
     ("missing column", ["amount"]),
     ("bad dates", ["date"]),
-    ("missing file", ["does not exist"]),
+    ("missing file", ["no transaction file found"]),
 ])
 def test_bad_files_fail_with_one_line_and_write_nothing(tmp_path, problem, fragments):
     log = make_log(10)

@@ -9,14 +9,14 @@ from clvmodels.cli.io import resolve_config, write_summary
 
 
 @click.command()
-@click.argument("transactions", type=click.Path(exists=True, dir_okay=False))
+@click.argument("transactions")  # a file or a glob of files; the data layer says when none is found
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="Summary file to write (.parquet; keeps the time unit and observation end).")
 @opt.config_option
 @opt.data_options
 @opt.verbosity
 def summarise(transactions, out, config_path, **options):
-    """Summarise a transaction log (CSV or Parquet) into one row per customer."""
+    """Summarise a transaction log (CSV or Parquet file, or a glob of them) into one row per customer."""
     from clvmodels.pipeline import summarise as summarise_log
 
     reporter = opt.make_reporter()

@@ -48,7 +48,7 @@ def execute(transactions, config, out_dir: Path, reporter) -> None:
 
 
 @click.command()
-@click.argument("transactions", type=click.Path(exists=True, dir_okay=False))
+@click.argument("transactions")  # a file or a glob of files; the data layer says when none is found
 @click.option("-o", "--out", "out_dir", default="clvmodels-out", show_default=True,
               type=click.Path(file_okay=False), help="Directory for scores.csv, scores.parquet, clvmodels.db.")
 @opt.config_option
