@@ -1,0 +1,34 @@
+"""``python -m benchmarks run --suite NAME [--out DIR]``: run a benchmark suite.
+
+Suites: quick (CI, seconds), rfm, fit, score, accuracy; the Bayesian comparison is
+``python -m benchmarks.bayes`` and the out-of-core 100M-row aggregation ``python -m benchmarks.rfm``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.harness import run_suite
+from benchmarks.suites import SUITES
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a suite")
+    run.add_argument("--suite", required=True, choices=sorted(SUITES))
+    run.add_argument("--out", type=Path, default=None, help="output folder (default benchmarks/results/<suite>)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(__file__).resolve().parent / "results" / args.suite
+    print(f"suite {args.suite} -> {out}")
+    records = run_suite(SUITES[args.suite](), out)
+    failed = [r for r in records if r.get("record") == "result" and r["status"] != "ok"]
+    print((out / "results.md").read_text())
+    return 1 if failed and args.suite == "quick" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
