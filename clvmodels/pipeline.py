@@ -82,15 +82,10 @@ class PipelineSettings:
 
 
 @dataclass
-class Stage:
-    name: str
-    status: str  # "done" | "not built yet" | "skipped"
-    seconds: float = 0.0
-    note: str = ""
-
-
-@dataclass
 class PipelineResult:
+    """Everything a run produced: the summary, the fitted models, each stage's output, the export
+    frame (``frame``) with its run metadata (``run``) and each step's duration in seconds."""
+
     summary: pd.DataFrame
     purchase_model: object = None
     spend_model: object = None
@@ -99,38 +94,7 @@ class PipelineResult:
     targets: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
     run: object = None
-    stages: list[Stage] = field(default_factory=list)
-
-    @property
-    def missing_stages(self) -> list[str]:
-        return [s.name for s in self.stages if s.status == "not built yet"]
-
-
-class _Steps:
-    """Runs named steps through the reporter and records their status and duration."""
-
-    def __init__(self, reporter):
-        self.reporter = reporter or _silent
-        self.stages: list[Stage] = []
-        self.blocked: str | None = None
-
-    @contextlib.contextmanager
-    def step(self, name: str):
-        if self.blocked:
-            self.stages.append(Stage(name, "skipped", note=f"needs {self.blocked}"))
-            yield False
-            return
-        started = time.perf_counter()
-        with self.reporter(name):
-            try:
-                yield True
-            except ImportError as exc:  # a stage whose module has not been written yet
-                if not (getattr(exc, "name", "") or "").startswith("clvmodels"):
-                    raise
-                self.blocked = name
-                self.stages.append(Stage(name, "not built yet", note=str(exc)))
-                return
-        self.stages.append(Stage(name, "done", time.perf_counter() - started))
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -204,7 +168,8 @@ def value_deciles(net_value: pd.Series) -> pd.Series:
 
 
 def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=None) -> pd.DataFrame:
-    """One row per customer with the export schema's names, from whichever stages ran."""
+    """One row per customer with the export schema's names; a stage output given as None (not
+    computed) leaves its columns null."""
     frame = pd.DataFrame(index=summary.index)
     frame["frequency"] = summary["frequency"]
     frame["recency"] = summary["recency"]
@@ -238,13 +203,9 @@ def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=
     return frame
 
 
-def _fitted_models(result):
-    return {"purchase": result.purchase_model, "spend": result.spend_model}
-
-
 def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summary=None,
                  models=None, reporter=None) -> PipelineResult:
-    """Run every built stage; stop (and say so in ``result.stages``) at the first one not built yet.
+    """Run every stage: summary, fits, predictions, value, win-back targets, export frame.
 
     Parameters
     ----------
@@ -260,40 +221,36 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
     from clvmodels.export.runmeta import new_run
 
     settings = settings or PipelineSettings()
-    steps = _Steps(reporter)
+    reporter = reporter or _silent
+    seconds = {}
+
+    @contextlib.contextmanager
+    def step(name):
+        started = time.perf_counter()
+        with reporter(name):
+            yield
+        seconds[name] = time.perf_counter() - started
+
     if summary is None:
-        with steps.step("summarise transactions") as go:
-            if go:
-                summary = summarise(transactions, settings)
-    result = PipelineResult(summary=summary)
-    if summary is None:  # summarising is not built yet: nothing else can run
-        result.stages = steps.stages
-        return result
-    if models is not None:
-        result.purchase_model, result.spend_model = models
-    else:
-        with steps.step("fit BG/NBD and Gamma-Gamma") as go:
-            if go:
-                result.purchase_model, result.spend_model = fit_models(
-                    summary, settings, progressbar=getattr(reporter, "show_progress", False))
-    bg, gg = result.purchase_model, result.spend_model
-    with steps.step("predict purchases and spend") as go:
-        if go:
-            result.predictions = predict(summary, bg, gg, settings)
-    with steps.step("customer value") as go:
-        if go:
-            result.values = value(summary, bg, gg, settings)
-    with steps.step("reactivation targets") as go:
-        if go:
-            result.targets = targets(summary, bg, gg, settings)
-    with steps.reporter("build export"):
+        with step("summarise transactions"):
+            summary = summarise(transactions, settings)
+    result = PipelineResult(summary=summary, seconds=seconds)
+    if models is None:
+        with step("fit BG/NBD and Gamma-Gamma"):
+            models = fit_models(summary, settings, progressbar=getattr(reporter, "show_progress", False))
+    bg, gg = result.purchase_model, result.spend_model = models
+    with step("predict purchases and spend"):
+        result.predictions = predict(summary, bg, gg, settings)
+    with step("customer value"):
+        result.values = value(summary, bg, gg, settings)
+    with step("reactivation targets"):
+        result.targets = targets(summary, bg, gg, settings)
+    with step("build export"):
         result.frame = export_frame(summary, result.predictions, result.values, result.targets)
-        done = [s.name for s in steps.stages if s.status == "done"]
         result.run = new_run(
-            summary=summary, models={k: v for k, v in _fitted_models(result).items() if v is not None},
-            seed=settings.seed, configuration={**dataclasses.asdict(settings), "stages": done},
-            horizon=settings.horizon, interval_level=settings.level if settings.uncertainty else None,
+            summary=summary, models={"purchase": bg, "spend": gg}, seed=settings.seed,
+            configuration=dataclasses.asdict(settings), horizon=settings.horizon,
+            interval_level=settings.level if settings.uncertainty else None,
             currency=settings.currency, run_id=settings.run_id,
         )
-    result.stages = steps.stages
     return result

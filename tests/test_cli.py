@@ -192,3 +192,26 @@ def test_value_deciles_put_the_top_tenth_first():
     assert deciles[["c19", "c18"]].tolist() == [1, 1] and deciles[["c1", "c0"]].tolist() == [10, 10]
     assert deciles.value_counts().tolist() == [2] * 10 and pd.isna(deciles["c20"])
     assert [SEGMENT_OF_DECILE[d] for d in (1, 2, 4, 8)] == ["top", "high", "medium", "low"]
+
+
+def test_pipeline_frame_carries_the_published_cdnow_prediction():
+    """Wiring check on CDNOW: the customer with x=2, t_x=30.43, T=38.86 expects
+    1.226 purchases in the next 39 weeks (Fader, Hardie & Lee 2005, section 5); tolerance 0.002 for
+    the MLE versus the paper's rounded parameters. The export columns are the stages' own numbers."""
+    from clvmodels.datasets import load_cdnow_summary
+    from clvmodels.pipeline import PipelineSettings, run_pipeline
+
+    summary = load_cdnow_summary(holdout=False)
+    result = run_pipeline(None, PipelineSettings(horizon=39, seed=0), summary=summary)
+    frame = result.frame
+    row = frame.loc[1]
+    assert (row["frequency"], round(row["recency"], 2), round(row["tenure"], 2)) == (2, 30.43, 38.86)
+    assert abs(row["expected_purchases"] - 1.226) < 0.002
+    pd.testing.assert_series_equal(frame["p_alive"], result.predictions["p_alive"])
+    pd.testing.assert_series_equal(frame["net_value"], result.values["net_value"])
+    pd.testing.assert_series_equal(frame["future_margin"], result.values["expected_future_margin"],
+                                   check_names=False)
+    chosen = result.targets[result.targets["selected"].to_numpy(bool)]
+    assert frame["reactivation_target"].sum() == len(chosen) > 0
+    assert frame.loc[chosen.index, "reactivation_rank"].tolist() == list(range(1, len(chosen) + 1))
+    assert result.run.parameters["purchase"]["r"] == pytest.approx(0.243, abs=5e-4)  # FHL 2005 table

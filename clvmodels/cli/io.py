@@ -97,9 +97,6 @@ def print_result(result, reporter, written: dict | None = None) -> None:
         chosen = result.targets[result.targets["selected"].to_numpy(bool)]
         reporter.say(f"win-back targets: {len(chosen):,} of {len(result.targets):,} lapsed customers, expected "
                      f"incremental value {chosen['expected_value'].sum():,.2f} net of contact costs")
-    for stage in result.stages:
-        if stage.status != "done":
-            reporter.say(f"stage '{stage.name}': {stage.status} ({stage.note})")
     reporter.say(f"run id: {result.run.run_id}")
     for kind, target in (written or {}).items():
         if kind == "sql":
