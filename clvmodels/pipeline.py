@@ -239,6 +239,7 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
         with step("fit BG/NBD and Gamma-Gamma"):
             models = fit_models(summary, settings, progressbar=getattr(reporter, "show_progress", False))
     bg, gg = result.purchase_model, result.spend_model = models
+    settings = settings.replace(method=bg.method, penalizer=bg.penalizer)  # record what was fitted
     with step("predict purchases and spend"):
         result.predictions = predict(summary, bg, gg, settings)
     with step("customer value"):
