@@ -221,14 +221,12 @@ def test_kill_mid_write_keeps_the_previous_file(tmp_path):
             time.sleep(60)
         atomic_write({str(target)!r}, write)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "writing"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "writing"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)  # no cleanup handler runs
+            proc.wait(timeout=10)
     assert target.read_text(encoding="utf-8") == "previous\n"
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "scores.csv"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".scores.csv.")  # only the dead temp file

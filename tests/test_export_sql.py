@@ -121,14 +121,12 @@ def test_kill_mid_write_leaves_the_previous_tables(sql_url):
             time.sleep(60)
         write_sql(frame, new_run(summary=summary, seed=9), {sql_url!r}, chunk_rows=100, progress=pause)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "half"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "half"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)  # no cleanup handler runs
+            proc.wait(timeout=10)
     pd.testing.assert_frame_equal(scores(sql_url), before)
     assert len(read_table(sql_url, RUNS_TABLE)) == 1
 
