@@ -1,0 +1,64 @@
+"""Estimators with method="bayes": the same prediction code path on posterior draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvmodels import BetaGeoModel, DataError, GammaGammaModel, load_model
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    from clvmodels.datasets import load_cdnow_summary
+
+    return load_cdnow_summary()
+
+
+@pytest.fixture(scope="module")
+def bg_bayes(cdnow):
+    return BetaGeoModel(method="bayes", chains=2, draws=300, tune=300, seed=7).fit(cdnow)
+
+
+def test_posterior_near_published_mle(bg_bayes):
+    """FHL 2005 MLE on CDNOW: r=0.243, alpha=4.414, a=0.793, b=2.426. Short chains here, so the check
+    is one posterior sd (the slow engine tests use full chains)."""
+    table = bg_bayes.summary()
+    for name, mle in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
+        assert abs(table.loc[name, "estimate"] - mle) < table.loc[name, "sd"], name
+    assert bg_bayes.idata_.posterior["r"].shape == (2, 300)
+
+
+def test_predictions_use_posterior_draws(bg_bayes, cdnow):
+    out = bg_bayes.predict(cdnow, 39, uncertainty="expected", n_draws=200)
+    assert (out["p_alive_lower"] <= out["p_alive"]).all() and (out["p_alive"] <= out["p_alive_upper"]).all()
+    draws = bg_bayes.parameter_draws(n_draws=50)
+    assert draws.kind == "posterior" and draws.values.shape == (50, 4)
+    again = bg_bayes.predict(cdnow, 39, uncertainty="expected", n_draws=200)
+    pd.testing.assert_frame_equal(out, again)
+
+
+def test_bayes_save_load(bg_bayes, cdnow, tmp_path):
+    bg_bayes.save(tmp_path / "bg.json")
+    assert (tmp_path / "bg.json.posterior.nc").exists()
+    again = load_model(tmp_path / "bg.json")
+    pd.testing.assert_series_equal(again.params_, bg_bayes.params_)
+    np.testing.assert_allclose(again.p_alive(cdnow)["p_alive"], bg_bayes.p_alive(cdnow)["p_alive"])
+
+
+def test_pooled_by_segment(cdnow):
+    summary = cdnow.copy()
+    summary["channel"] = np.where(np.arange(len(summary)) % 3 == 0, "email", "search")
+    gg = GammaGammaModel(method="bayes", pool_by="channel", chains=2, draws=200, tune=200, seed=3).fit(summary)
+    assert list(gg.params_.index) == ["email", "search"]
+    spend = gg.expected_spend(summary)
+    assert spend["expected_spend"].notna().all()
+    unknown = summary.head(3).assign(channel="tv")
+    with pytest.raises(DataError, match="not fitted on"):
+        gg.expected_spend(unknown)
+
+
+def test_pool_by_needs_bayes(cdnow):
+    with pytest.raises(DataError, match="needs method='bayes'"):
+        BetaGeoModel(pool_by="channel").fit(cdnow)
