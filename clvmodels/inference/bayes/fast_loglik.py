@@ -21,7 +21,7 @@ References
 ----------
 Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science 24(2), eq. 6;
 Hardie's note 027 (log-space form of the BG/NBD likelihood);
-Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eq. 1.
+Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eq. 4.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def gammagamma_loglik_grad(log_theta, group_segment, group_x, group_weight, grou
                            segment_start, row_group, row_x_mbar, row_weight):
     """Weighted Gamma-Gamma log-likelihood of mean spends and its gradient w.r.t. log-parameters.
 
-    Per repeat buyer (Fader & Hardie 2013 Gamma-Gamma note, eq. 1)::
+    Per repeat buyer (Fader & Hardie 2013 Gamma-Gamma note, eq. 4)::
 
         ll = lgamma(p x + q) - lgamma(p x) - lgamma(q) + q log(gamma) + (p x - 1) log(mbar)
              + p x log(x) - (p x + q) log(gamma + x mbar)

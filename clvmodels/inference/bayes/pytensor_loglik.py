@@ -35,7 +35,7 @@ def bgnbd_loglik(r, alpha, a, b, x, t_x, T):
 
 
 def gammagamma_loglik(p, q, gamma, x, mbar):
-    """Elementwise Gamma-Gamma log-likelihood of mean spends, x > 0 (Fader & Hardie 2013, eq. 1)."""
+    """Elementwise Gamma-Gamma log-likelihood of mean spends, x > 0 (Fader & Hardie 2013, eq. 4)."""
     import pytensor.tensor as pt
 
     px = p * x
