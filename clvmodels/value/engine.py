@@ -1,0 +1,270 @@
+"""The chunk loop behind :func:`clvmodels.customer_value` and :func:`clvmodels.value_rollup`.
+
+Customers stream through in chunks (sorted by history so that identical customers share a chunk).
+For each chunk the value of every customer is computed for S paired draws of the purchase and
+spend models' parameters (draw s of one model with draw s of the other), giving (S, chunk)
+arrays that are summarised per customer, added into per-draw group totals, and dropped.
+
+Referral value couples customers: a referred customer's margin is credited to their referrer,
+who may sit in another chunk. Per-draw sums are therefore kept for the referrers only
+(two (S, number of referrers) arrays) and summarised after the last chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.models.draws import ParameterDraws
+from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_chunks
+from clvmodels.value.economics import ResolvedEconomics
+from clvmodels.value.expected import future_margin, new_customer_value
+from clvmodels.value.referrals import ReferralLinks, ReferralRates
+from clvmodels.value.totals import GroupTotals, group_codes
+
+
+@dataclass(frozen=True)
+class ValueInputs:
+    """Everything per customer that does not depend on the model parameters (arrays shape (n,))."""
+
+    summary: pd.DataFrame
+    econ: ResolvedEconomics
+    realised: np.ndarray
+    acquisition: np.ndarray
+    links: ReferralLinks | None = None
+    rates: ReferralRates | None = None
+
+    @property
+    def history(self) -> tuple[np.ndarray, ...]:
+        s = self.summary
+        x = s["frequency"].to_numpy(float)
+        mbar = pd.to_numeric(s["monetary_value"], errors="coerce").to_numpy(float) \
+            if "monetary_value" in s.columns else np.zeros(len(s))
+        return x, s["recency"].to_numpy(float), s["T"].to_numpy(float), np.where(x > 0, mbar, 0.0)
+
+
+@dataclass
+class ValueOutputs:
+    """Per-customer columns (each shape (n,)) and per-draw group totals."""
+
+    columns: dict[str, np.ndarray]
+    totals: dict[str | None, GroupTotals]
+    n_draws: int
+    intervals: bool
+    notes: dict = field(default_factory=dict)
+
+
+def _paired_draws(purchase_model, spend_model, use_draws: bool, n_draws: int,
+                  seed_bg, seed_gg) -> tuple[ParameterDraws, ParameterDraws]:
+    if not use_draws:
+        return purchase_model.point_draws(), spend_model.point_draws()
+    bg = purchase_model.parameter_draws(n_draws=n_draws, seed=seed_bg)
+    gg = spend_model.parameter_draws(n_draws=n_draws, seed=seed_gg)
+    s = min(bg.n_draws, gg.n_draws)  # posteriors of different sizes: pair the first s of each
+    return (ParameterDraws(bg.names, bg.values[:s], bg.kind),
+            ParameterDraws(gg.names, gg.values[:s], gg.kind))
+
+
+def _bounds(values: np.ndarray, level: float, predictive: bool) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = interval_quantiles(level)
+    method = "inverted_cdf" if predictive else "linear"  # predictive bounds are simulated values
+    lower, upper = np.quantile(values, [lo, hi], axis=0, method=method)
+    return lower, upper
+
+
+class _Run:
+    """State of one pass over the customers."""
+
+    def __init__(self, purchase_model, spend_model, inputs: ValueInputs, *, uncertainty, level,
+                 n_draws, seed, rollup_by, chunk_size):
+        self.bg_model, self.gg_model, self.inputs = purchase_model, spend_model, inputs
+        self.econ, self.level = inputs.econ, level
+        self.predictive = uncertainty == "predictive"
+        self.bayes = "bayes" in (purchase_model.method, spend_model.method)
+        self.intervals = uncertainty is not None
+        use_draws = self.intervals or self.bayes
+        # independent streams: BG draws, GG draws, simulation (the models' draws must not share
+        # their standard normals, or the paired draws would be correlated)
+        seed_bg, seed_gg, self.seed_sim = np.random.SeedSequence(seed).spawn(3)
+        self.bg_draws, self.gg_draws = _paired_draws(purchase_model, spend_model, use_draws,
+                                                     n_draws, seed_bg, seed_gg)
+        self.S = self.bg_draws.n_draws
+        self.plugin = use_draws and not self.bayes  # point columns at the MLE, not the draw mean
+        rates = inputs.rates
+        self.refer = rates is not None and rates.population_rate > 0
+        self.need_alive = self.econ.cost_to_serve > 0 or self.refer
+        n = len(inputs.summary)
+        self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=12)
+        self.x, self.t_x, self.T, self.mbar = inputs.history
+        self.totals = {}
+        for by in rollup_by:
+            codes, labels = group_codes(inputs.summary, by)
+            self.totals[by] = GroupTotals(by, codes, labels, self.S)
+        self.cols = {k: np.zeros(n) for k in ("future", "ref_future", "vnew")}
+        self.bnd = {k: (np.full(n, np.nan), np.full(n, np.nan))
+                    for k in ("future", "referral", "clv", "net")} if self.intervals else {}
+        links = inputs.links
+        self.slot = np.full(n, -1, dtype=np.int64)
+        if links is not None:
+            referrers = links.referrers
+            self.slot[referrers] = np.arange(referrers.size)
+            self.ref_acc = np.zeros((self.S, referrers.size))  # referral value per draw
+            self.own_acc = np.zeros((self.S, referrers.size))  # own net value per draw
+
+    # ----- one chunk -------------------------------------------------------------------------------
+    def _params(self, part: pd.DataFrame, point: bool) -> tuple[dict, dict]:
+        if point:
+            return self.bg_model.customer_params(part), self.gg_model.customer_params(part)
+        return (self.bg_model.customer_params(part, self.bg_draws),
+                self.gg_model.customer_params(part, self.gg_draws))
+
+    def _expected(self, rows, bg, gg):
+        """Expected future margin, discounted alive time and new-customer value, per draw."""
+        hist = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
+        margin, alive = future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive)
+        return margin, alive, new_customer_value(self.econ, bg, gg)
+
+    def _referral_rate(self, rows) -> np.ndarray:
+        links, rates = self.inputs.links, self.inputs.rates
+        return rates.posterior_mean(links.counts[rows], self.T[rows])
+
+    def chunk(self, index: int, rows: np.ndarray) -> None:
+        part = self.inputs.summary.iloc[rows]
+        bg, gg = self._params(part, point=False)
+        margin_e, alive_e, vnew = self._expected(rows, bg, gg)
+        if self.plugin:
+            margin_p, alive_p, vnew_p = self._expected(rows, *self._params(part, point=True))
+            margin_p, vnew_p = margin_p[0], np.broadcast_to(vnew_p[0], rows.shape)
+        else:
+            margin_p, vnew_p = margin_e.mean(axis=0), np.broadcast_to(vnew.mean(axis=0), rows.shape)
+            alive_p = None if alive_e is None else alive_e.mean(axis=0, keepdims=True)
+        ref_e = ref_p = 0.0
+        if self.refer:
+            rate = self._referral_rate(rows)
+            ref_e = rate * alive_e * vnew
+            ref_p = ref_e.mean(axis=0) if not self.plugin else (rate * alive_p * vnew_p)[0]
+        margin_d, ref_d = margin_e, ref_e
+        if self.predictive:
+            from clvmodels.value.simulate import simulate_chunk
+
+            child = np.random.SeedSequence(self.seed_sim.entropy,
+                                           spawn_key=self.seed_sim.spawn_key + (index,))
+            rng = np.random.default_rng(child)
+            links, rates = self.inputs.links, self.inputs.rates
+            margin_d, ref_d = simulate_chunk(
+                rng, self.econ, bg, gg, self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows],
+                rates=rates if self.refer else None,
+                referral_counts=None if links is None else links.counts[rows], vnew=vnew)
+        self.cols["future"][rows] = margin_p
+        self.cols["ref_future"][rows] = ref_p
+        self.cols["vnew"][rows] = vnew_p
+        self._per_customer(rows, np.broadcast_to(margin_d, (self.S, rows.size)),
+                           np.broadcast_to(ref_d, (self.S, rows.size)))
+        self._group_totals(rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p)
+
+    def _per_customer(self, rows, margin_d, ref_d) -> None:
+        realised, acq = self.inputs.realised[rows], self.inputs.acquisition[rows]
+        clv_d = realised + margin_d
+        own_d = clv_d - acq
+        links = self.inputs.links
+        if links is not None:
+            referred = links.referrer_of[rows] >= 0
+            if referred.any():  # credit the referrer, draw by draw
+                slots = self.slot[links.referrer_of[rows][referred]]
+                np.add.at(self.ref_acc.T, slots, (links.share * clv_d[:, referred]).T)
+            mine = self.slot[rows] >= 0
+            if mine.any():
+                self.own_acc[:, self.slot[rows][mine]] = own_d[:, mine]
+                self.ref_acc[:, self.slot[rows][mine]] += ref_d[:, mine]
+        if not self.intervals:
+            return
+        predictive = self.predictive
+        for key, draws in (("future", margin_d), ("clv", clv_d), ("referral", ref_d),
+                           ("net", own_d + ref_d)):
+            lower, upper = _bounds(draws, self.level, predictive)
+            self.bnd[key][0][rows], self.bnd[key][1][rows] = lower, upper
+
+    def _group_totals(self, rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p) -> None:
+        links, realised = self.inputs.links, self.inputs.realised[rows]
+        for totals in self.totals.values():
+            totals.add("customers", rows, np.ones(rows.size))
+            totals.add("realised_margin", rows, realised)
+            totals.add("acquisition_cost", rows, self.inputs.acquisition[rows])
+            totals.add("future_margin_point", rows, margin_p)
+            totals.add("new_customer_value_point", rows, vnew_p)
+            totals.add("future_margin", rows, margin_d)
+            totals.add("new_customer_value", rows, vnew)
+            totals.add("referral_value_point", rows, np.broadcast_to(ref_p, rows.shape))
+            totals.add("referral_value", rows, ref_d)
+            if links is not None:  # realised referral credit goes to the referrer's group
+                referred = links.referrer_of[rows] >= 0
+                if referred.any():
+                    to = links.referrer_of[rows][referred]
+                    credit_p = links.share * (realised + margin_p)[referred]
+                    credit_d = links.share * (realised + margin_d)[:, referred]
+                    totals.add("referral_value_point", to, credit_p)
+                    totals.add("referral_value", to, credit_d)
+
+    # ----- after the last chunk ----------------------------------------------------------------------
+    def finish(self) -> ValueOutputs:
+        inputs = self.inputs
+        realised, acq = inputs.realised, inputs.acquisition
+        future, ref = self.cols["future"], self.cols["ref_future"].copy()
+        links = inputs.links
+        if links is not None:
+            referred = np.flatnonzero(links.referrer_of >= 0)
+            ref += np.bincount(links.referrer_of[referred], minlength=len(ref),
+                               weights=links.share * (realised + future)[referred])
+            if self.intervals and links.referrers.size:
+                rows = links.referrers
+                for key, draws in (("referral", self.ref_acc), ("net", self.own_acc + self.ref_acc)):
+                    lower, upper = _bounds(draws, self.level, self.predictive)
+                    self.bnd[key][0][rows], self.bnd[key][1][rows] = lower, upper
+        columns = {"realised_margin": realised, "expected_future_margin": future}
+        self._add_bounds(columns, "expected_future_margin", "future")
+        columns["referral_value"] = ref
+        if links is not None:
+            self._add_bounds(columns, "referral_value", "referral")
+        columns["acquisition_cost"] = acq
+        columns["clv"] = realised + future
+        self._add_bounds(columns, "clv", "clv")
+        columns["net_value"] = realised + future + ref - acq
+        self._add_bounds(columns, "net_value", "net")
+        if links is not None:
+            columns["referrals_made"] = links.counts.astype(np.int64)
+        return ValueOutputs(columns, self.totals, self.S, self.intervals)
+
+    def _add_bounds(self, columns, name, key) -> None:
+        if self.intervals:
+            columns[f"{name}_lower"], columns[f"{name}_upper"] = self.bnd[key]
+
+    def run(self) -> ValueOutputs:
+        order = np.lexsort((self.T, self.t_x, self.x))
+        for index, rows in enumerate(iter_chunks(order.size, self.chunk_size)):
+            self.chunk(index, order[rows])
+        return self.finish()
+
+
+def run_value(purchase_model, spend_model, inputs: ValueInputs, *, uncertainty, level: float,
+              n_draws: int, seed, rollup_by=(), chunk_size: int | None = None) -> ValueOutputs:
+    """Value every customer of ``inputs.summary`` in one pass over chunks of customers.
+
+    Parameters
+    ----------
+    uncertainty : {None, "expected", "predictive"}
+        No interval, the interval of the expected value (parameter uncertainty of both models),
+        or the predictive interval (simulated futures, one per parameter draw).
+    rollup_by : sequence of (str or None)
+        Columns to accumulate per-draw group totals for (None: all customers as one group).
+    chunk_size : int, optional
+        Customers per chunk; by default so that a dozen (S, chunk) arrays take ~400 MB.
+
+    Returns
+    -------
+    ValueOutputs
+    """
+    run = _Run(purchase_model, spend_model, inputs, uncertainty=uncertainty, level=level,
+               n_draws=n_draws, seed=seed, rollup_by=list(rollup_by), chunk_size=chunk_size)
+    return run.run()

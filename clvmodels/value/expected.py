@@ -1,0 +1,174 @@
+"""Expected discounted value of customers for given parameters (one draw or many at once).
+
+Arguments broadcast like the formulas: parameter arrays of shape (S, 1) or (S, n) with customer
+arrays of shape (n,) give (S, n). Nothing here validates input (see :mod:`economics`).
+
+Expected future margin of a customer with history (x, t_x, T) over the horizon H, with the
+discount factor ``(1 + d) ** -s`` for a cash flow s time units after the observation end::
+
+    margin_rate * E[D] * E[spend] - cost_per_transaction * E[D] - cost_to_serve * E[A]
+
+``D`` is the discounted number of future purchases (its expectation from
+:func:`clvmodels.formulas.bgnbd.expected_discounted_purchases`), ``E[spend]`` the Gamma-Gamma
+conditional mean spend per purchase (the population mean for x = 0); the product of expectations
+is exact because the Gamma-Gamma model takes spend independent of the purchase process. ``A``
+is the discounted time alive, ``integral_0^H 1{alive at T+s} (1+d)^-s ds``, on which the cost to
+serve is charged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import hyp2f1
+
+from clvmodels.formulas import bgnbd, gammagamma
+from clvmodels.formulas.special import composite_gauss_legendre
+from clvmodels.value.economics import ResolvedEconomics
+
+# 3 panels x 8 nodes on the log-time axis agree with adaptive quadrature to 1e-8 relative, also
+# for a century of weeks (tests/test_value_expected.py); money needs no more, and every node
+# costs one hypergeometric function per draw and customer.
+_ALIVE_PANELS, _ALIVE_NODES = 3, 8
+# Discount factors below exp(-40) are dropped from the integral.
+_DISCOUNT_CUTOFF = 40.0
+
+
+def discounted_alive_time_if_alive(r, alpha, a, b, x, T, horizon, discount_rate):
+    """Expected discounted time alive in (T, T + horizon] for a customer alive at T.
+
+    ``int_0^H S(s) (1+d)^-s ds`` with the survival ``S(s) = 2F1(r+x, a; a+b+x; -s/(alpha+T))``
+    (see :func:`clvmodels.formulas.bgnbd.p_alive_at`). With ``s = (alpha+T) expm1(v)`` and Pfaff's
+    transform the integrand becomes the smooth
+    ``(alpha+T) exp((1-a) v - kappa expm1(v)) 2F1(a+b-r, a; a+b+x; 1-exp(-v))``,
+    ``kappa = ln(1+d) (alpha+T)``, integrated by composite Gauss-Legendre over
+    ``[0, log1p(H/(alpha+T))]`` (the route the formulas take for the discounted purchase rate).
+
+    Parameters
+    ----------
+    r, alpha, a, b : array_like
+        BG/NBD parameters, e.g. shape (S, 1).
+    x, T : array_like
+        Frequency and age of the customers, e.g. shape (n,); a new customer is x = T = 0.
+    horizon : float or array_like
+        Horizon in time units (``np.inf`` allowed when ``discount_rate > 0``).
+    discount_rate : float
+        Discount rate per time unit.
+
+    Returns
+    -------
+    ndarray
+        Discounted alive time in time units, broadcast shape of the arguments.
+    """
+    r, alpha, a, b, x, T = (np.asarray(v, float) for v in (r, alpha, a, b, x, T))
+    alpha_T = alpha + T
+    kappa = np.log1p(discount_rate) * alpha_T
+    v_end = np.log1p(np.asarray(horizon, float) / alpha_T)
+    if discount_rate > 0:
+        v_end = np.minimum(v_end, np.log1p(_DISCOUNT_CUTOFF / kappa))
+    c_minus_a, c = a + b - r, a + b + x
+    nodes, weights = composite_gauss_legendre(_ALIVE_PANELS, _ALIVE_NODES)
+    total = 0.0
+    for node, weight in zip(nodes, weights):
+        v = node * v_end
+        total = total + weight * np.exp((1.0 - a) * v - kappa * np.expm1(v)) * hyp2f1(
+            c_minus_a, a, c, -np.expm1(-v))
+    return alpha_T * v_end * total
+
+
+def discounted_alive_time(r, alpha, a, b, x, t_x, T, horizon, discount_rate):
+    """Expected discounted time alive in (T, T + horizon] given the history:
+    ``E[A] = int_0^H P(alive at T+s) (1+d)^-s ds``, i.e. P(alive at T) times
+    :func:`discounted_alive_time_if_alive`. Shapes as there, plus ``t_x``.
+    """
+    return bgnbd.p_alive(r, alpha, a, b, x, t_x, T) * discounted_alive_time_if_alive(
+        r, alpha, a, b, x, T, horizon, discount_rate)
+
+
+def _distinct_histories(x, T, bg: dict):
+    """Distinct (x, T, parameters) among the customers: the alive-branch integrals depend on
+    nothing else, and identical rows are common (same ages, same frequencies, same segment).
+
+    Returns the distinct x and T (shape (m,)), the parameters at the distinct rows and, per
+    customer, the index of its distinct row.
+    """
+    per_customer = [v for v in bg.values() if np.shape(v)[-1] > 1]
+    keys = np.column_stack([x, T] + [np.broadcast_to(v[0], np.shape(x)) for v in per_customer])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    params = {k: (v[:, first] if np.shape(v)[-1] > 1 else v) for k, v in bg.items()}
+    return x[first], T[first], params, inverse.ravel()
+
+
+def future_margin(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
+                  with_alive_time: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Expected discounted future margin over the horizon, and the discounted alive time.
+
+    The alive-branch integrals are computed once per distinct (x, T, parameters) and multiplied
+    by each customer's P(alive).
+
+    Parameters
+    ----------
+    econ : ResolvedEconomics
+    bg, gg : dict of str -> ndarray
+        BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, gamma) parameters, paired draw by draw,
+        each of shape (S, 1) or (S, n).
+    x, t_x, T, mbar : ndarray, shape (n,)
+    with_alive_time : bool
+        Compute the discounted alive time (needed for a cost to serve or future referrals).
+
+    Returns
+    -------
+    margin : ndarray, shape (S, n)
+    alive_time : ndarray, shape (S, n), or None
+    """
+    H, d = econ.horizon, econ.discount_rate
+    xd, Td, P, inverse = _distinct_histories(np.asarray(x, float), np.asarray(T, float), bg)
+    r, alpha, a, b = P["r"], P["alpha"], P["a"], P["b"]
+    # E[D | alive at T] = E[D | x, t_x = T, T] / P(alive | x, t_x = T, T): the public formula at
+    # recency T, whose P(alive) is bounded away from 0, divided out exactly.
+    purchases_if_alive = (bgnbd.expected_discounted_purchases(r, alpha, a, b, xd, Td, Td, H, d)
+                          / bgnbd.p_alive(r, alpha, a, b, xd, Td, Td))
+    alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
+    purchases = alive * purchases_if_alive[:, inverse]
+    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
+    margin = purchases * econ.purchase_margin(spend)
+    alive_time = None
+    if with_alive_time:
+        alive_time = alive * discounted_alive_time_if_alive(r, alpha, a, b, xd, Td, H, d)[:, inverse]
+        margin = margin - econ.cost_to_serve * alive_time
+    return margin, alive_time
+
+
+def new_customer_value(econ: ResolvedEconomics, bg: dict, gg: dict,
+                       horizon: float | np.ndarray | None = None) -> np.ndarray:
+    """Expected discounted margin of a customer acquired now, over ``horizon`` (default: econ's).
+
+    The first purchase (at time 0, undiscounted) is worth the margin on the Gamma-Gamma population
+    mean spend ``p gamma / (q - 1)``; the repeat purchases and the cost to serve follow as for a
+    customer with history x = t_x = T = 0 (FHL 2005 eq. 9 with discounting). This is the most one
+    can pay to acquire such a customer and break even in expectation.
+
+    Parameters
+    ----------
+    bg, gg : dict of str -> ndarray
+        Parameters of shape (S, 1) or (S, n) (per customer for models pooled by segment).
+    horizon : float or ndarray, optional
+        A horizon, or horizons of shape (K, 1) with parameters of shape (1, n): the result is then
+        (K, n), one row per horizon (used for payback periods).
+
+    Returns
+    -------
+    ndarray
+        Shape of the broadcast parameters (and horizons), e.g. (S, 1) or (S, n).
+    """
+    horizon = econ.horizon if horizon is None else horizon
+    spend = gammagamma.population_mean_spend(gg["p"], gg["q"], gg["gamma"])
+    n = max(np.shape(v)[-1] for v in bg.values())
+    _, _, P, inverse = _distinct_histories(np.zeros(n), np.zeros(n), bg)
+    r, alpha, a, b = P["r"], P["alpha"], P["a"], P["b"]
+    per_unit = bgnbd.expected_discounted_purchases(r, alpha, a, b, 0.0, 0.0, 0.0, horizon,
+                                                   econ.discount_rate)
+    value = econ.purchase_margin(spend) * (1.0 + per_unit[..., inverse])
+    if econ.cost_to_serve > 0:
+        value = value - econ.cost_to_serve * discounted_alive_time_if_alive(
+            r, alpha, a, b, 0.0, 0.0, horizon, econ.discount_rate)[..., inverse]
+    return value
