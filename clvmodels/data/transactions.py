@@ -187,7 +187,8 @@ def row_checks(spec: LogSpec) -> dict[str, tuple[str, str]]:
     fmt_hint = (
         f"they do not match datetime_format={spec.datetime_format!r}; fix the format or the values"
         if spec.datetime_format
-        else "pass datetime_format= with strftime codes (e.g. '%Y-%m-%d %H:%M') or fix the values"
+        else "pass datetime_format= with strftime codes (e.g. '%Y-%m-%d %H:%M', or '%Y%m%d' for "
+        "19970101) or fix the values"
     )
     checks = {
         "null_id": (f"missing customer id (column {ident!r})", "Drop these rows or fill in the id."),
