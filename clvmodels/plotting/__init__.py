@@ -1,1 +1,60 @@
+"""Plots of fitted models and their results (matplotlib, imported on first use).
 
+Every function takes fitted objects and frames, accepts ``ax=`` and returns what it drew on
+(a matplotlib Axes; an array of Axes for the multi-panel ArviZ diagnostics).
+
+Model fit (BG/NBD):
+
+- :func:`plot_period_transactions`: customers by repeat purchases, observed vs model;
+- :func:`plot_calibration_vs_holdout`: holdout purchases by calibration frequency;
+- :func:`plot_cumulative_transactions`, :func:`plot_incremental_transactions`: tracking the
+  cohort's repeat transactions over calendar time;
+- :func:`plot_frequency_recency_matrix`, :func:`plot_probability_alive_matrix`: heatmaps on a
+  frequency x recency grid;
+- :func:`plot_history_alive`: one customer's P(alive) over time.
+
+Value: :func:`plot_value_distribution` (customers ranked by value, with intervals) and
+:func:`plot_value_by_group` (value by channel or cohort, with intervals).
+
+Bayesian fits (ArviZ): :func:`plot_trace`, :func:`plot_rank`, :func:`plot_posterior`,
+:func:`plot_energy`.
+
+The numbers behind the plots are available too: :func:`expected_repeat_transactions`,
+:func:`actual_repeat_transactions`, :func:`history_grid`, :func:`alive_history`.
+"""
+
+from clvmodels.plotting.bayes import plot_energy, plot_posterior, plot_rank, plot_trace
+from clvmodels.plotting.customer import alive_history, plot_history_alive
+from clvmodels.plotting.fit import plot_calibration_vs_holdout, plot_period_transactions
+from clvmodels.plotting.grids import (
+    history_grid,
+    plot_frequency_recency_matrix,
+    plot_probability_alive_matrix,
+)
+from clvmodels.plotting.tracking import (
+    actual_repeat_transactions,
+    expected_repeat_transactions,
+    plot_cumulative_transactions,
+    plot_incremental_transactions,
+)
+from clvmodels.plotting.value import plot_value_by_group, plot_value_distribution
+
+__all__ = [
+    "actual_repeat_transactions",
+    "alive_history",
+    "expected_repeat_transactions",
+    "history_grid",
+    "plot_calibration_vs_holdout",
+    "plot_cumulative_transactions",
+    "plot_energy",
+    "plot_frequency_recency_matrix",
+    "plot_history_alive",
+    "plot_incremental_transactions",
+    "plot_period_transactions",
+    "plot_posterior",
+    "plot_probability_alive_matrix",
+    "plot_rank",
+    "plot_trace",
+    "plot_value_by_group",
+    "plot_value_distribution",
+]

@@ -1,0 +1,94 @@
+"""What every plot shares: a fresh Axes when none is given, fitted-model checks, unit labels.
+
+Matplotlib is imported inside :func:`new_axes` only, so importing :mod:`clvmodels.plotting`
+stays cheap and a headless job can pick its backend before the first plot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.timeunits import days_per_unit
+from clvmodels.errors import DataError
+
+#: How the time units read on an axis.
+UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}
+
+#: Default colours: data in grey-black, the model in blue, so that every plot reads the same way.
+ACTUAL_COLOR = "0.25"
+MODEL_COLOR = "C0"
+
+
+def new_axes(ax=None, figsize=(7.0, 4.5)):
+    """Return ``ax``, or the Axes of a new figure of size ``figsize`` (inches)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def to_days(values) -> np.ndarray:
+    """Dates or timestamps -> whole days since 1970-01-01 (int64).
+
+    Time-zone-aware times are converted to UTC first, as :func:`clvmodels.rfm_summary` does.
+    """
+    stamps = pd.Series(pd.to_datetime([values] if np.ndim(values) == 0 else values))
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps.to_numpy("datetime64[D]").astype(np.int64)
+
+
+def days_to_index(days: np.ndarray, name: str = "date") -> pd.DatetimeIndex:
+    """Whole days since 1970-01-01 -> a DatetimeIndex."""
+    return pd.DatetimeIndex(np.asarray(days, np.int64).astype("datetime64[D]"), name=name)
+
+
+def model_time_unit(model) -> str:
+    """Time unit the model was fitted in ("D", "W", "M" or "Y")."""
+    unit = getattr(model, "time_unit_", None)
+    if unit is None:
+        raise DataError(
+            "the model does not know its time unit (it was fitted on a summary without metadata); "
+            "refit it on a summary from clvmodels.rfm_summary(...)"
+        )
+    days_per_unit(unit)  # a clear error for an unknown unit
+    return unit
+
+
+def unit_name(unit: str) -> str:
+    return UNIT_NAMES.get(unit, unit)
+
+
+def require_columns(frame: pd.DataFrame, columns, what: str, hint: str) -> None:
+    """A DataError naming the missing columns of ``frame`` and how to get them."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{what} lacks the columns {missing} (it has {list(frame.columns)}); {hint}")
+
+
+def params_for_one(model, segment=None, draws=None) -> dict[str, np.ndarray]:
+    """Parameters of one (hypothetical) customer through the public ``customer_params``.
+
+    Returns arrays of shape (S, 1): S = 1 without ``draws``. A model pooled by segment needs the
+    ``segment`` whose parameters to use.
+    """
+    pool_by = getattr(model, "pool_by", None)
+    if pool_by is None:
+        frame = pd.DataFrame(index=[0])
+    else:
+        if segment is None:
+            raise DataError(
+                f"this model is pooled by {pool_by!r}, so each segment has its own parameters; pass "
+                f"segment= (one of {list(model.segments_)[:10]})"
+            )
+        frame = pd.DataFrame({pool_by: [segment]})
+    return model.customer_params(frame, draws)
+
+
+def bounds_columns(frame: pd.DataFrame, column: str) -> tuple[str, str] | None:
+    """Names of ``column``'s interval bounds if the frame has them, else None."""
+    lower, upper = f"{column}_lower", f"{column}_upper"
+    return (lower, upper) if lower in frame.columns and upper in frame.columns else None

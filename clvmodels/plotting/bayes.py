@@ -1,0 +1,127 @@
+"""Posterior diagnostics of a Bayesian fit, through ArviZ.
+
+Each function takes a model fitted with ``method="bayes"`` and draws from its ``idata_``:
+
+- :func:`plot_trace`: chains over iterations and the marginal densities (did the chains mix?);
+- :func:`plot_rank`: rank histograms per chain (uniform when the chains agree; Vehtari et al.
+  2021, the plot behind rank-normalised R-hat);
+- :func:`plot_posterior`: marginal posteriors with their HDI, optionally against another fit's
+  estimates (e.g. the MLE);
+- :func:`plot_energy`: NUTS energy transition vs marginal energy (a narrow transition
+  distribution means the sampler explores the tails poorly; Betancourt 2017).
+
+ArviZ lays out one panel per parameter, so these return arrays of Axes; pass ``ax=`` an array of
+the same shape to draw into existing panels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.errors import DataError
+
+
+def _idata(model, need_chains: bool = True):
+    model.point_draws()  # NotFittedError for an unfitted model
+    if getattr(model, "method", None) != "bayes" or not hasattr(model, "idata_"):
+        raise DataError(
+            f"posterior diagnostics need a Bayesian fit; this {type(model).__name__} was fitted with "
+            f"method={getattr(model, 'method', None)!r}. Fit with method='bayes'"
+        )
+    if need_chains and model.idata_.attrs.get("approximate", 0):
+        raise DataError(f"this fit used the approximate sampler {model.sampler!r}, which has no chains "
+                        "to diagnose; use sampler='nutpie' or 'pymc'")
+    return model.idata_
+
+
+def _var_names(model, var_names):
+    return list(model.param_names) if var_names is None else list(var_names)
+
+
+def plot_trace(model, *, var_names=None, ax=None):
+    """Trace and marginal density of each parameter, one colour per chain.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, shape (n_parameters, 2)
+    """
+    import arviz as az
+
+    return az.plot_trace(_idata(model), var_names=_var_names(model, var_names), axes=ax,
+                         compact=True, backend_kwargs={"layout": "constrained"} if ax is None else None)
+
+
+def plot_rank(model, *, var_names=None, ax=None):
+    """Rank plots: the ranks of each chain's draws among all draws, as histograms.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, one per parameter
+    """
+    import arviz as az
+
+    return az.plot_rank(_idata(model), var_names=_var_names(model, var_names), ax=ax)
+
+
+def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0.9, ax=None):
+    """Marginal posterior of each parameter with its highest-density interval.
+
+    Parameters
+    ----------
+    model : fitted with ``method="bayes"``
+    reference : fitted model, Series or dict, optional
+        Values to mark on each panel, e.g. the MLE of the same model (``BetaGeoModel().fit(...)``):
+        the panel then says how much posterior mass lies below and above it.
+    var_names : list of str, optional
+        Parameters to show (default: all).
+    hdi_prob : float
+        Probability mass of the HDI.
+    ax : ndarray of Axes, optional
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, one per parameter
+    """
+    import arviz as az
+
+    names = _var_names(model, var_names)
+    ref_val = None
+    if reference is not None:
+        values = reference.params_ if hasattr(reference, "params_") else pd.Series(reference)
+        if not isinstance(values, pd.Series):
+            raise DataError("reference must be a model pooled across segments (params_ a Series), "
+                            "a Series or a dict of parameter values")
+        missing = [n for n in names if n not in values.index]
+        if missing:
+            raise DataError(f"reference has no values for {missing}; it has {list(values.index)}")
+        # 4 significant digits: ArviZ prints the value in full on the panel
+        ref_val = {n: [{"ref_val": float(f"{values[n]:.4g}")}] for n in names}
+    rows = int(np.ceil(len(names) / 2))
+    layout = {} if ax is not None else {"grid": (rows, min(len(names), 2)),
+                                        "figsize": (9.0, 3.2 * rows),
+                                        "backend_kwargs": {"layout": "constrained"}}
+    axes = np.asarray(az.plot_posterior(_idata(model, need_chains=False), var_names=names,
+                                        hdi_prob=hdi_prob, ref_val=ref_val, ax=ax, textsize=9,
+                                        **layout))
+    if reference is not None:
+        what = f"{type(reference).__name__} ({reference.method})" if hasattr(reference, "method") else "reference"
+        axes.ravel()[0].figure.suptitle(f"Posterior with {hdi_prob:.0%} HDI; vertical line: {what} "
+                                        "estimate, with the posterior mass on either side", fontsize=10)
+    return axes
+
+
+def plot_energy(model, *, ax=None):
+    """Energy plot of the NUTS sampler (marginal energy vs energy transition).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import arviz as az
+
+    idata = _idata(model)
+    if "energy" not in idata.sample_stats:
+        raise DataError("this posterior has no sampler energy (sample_stats.energy); it comes from "
+                        "NUTS samplers ('nutpie', 'pymc')")
+    return az.plot_energy(idata, ax=ax)

@@ -1,0 +1,119 @@
+"""One customer's P(alive) over time: it jumps up at each purchase and decays in between.
+
+For every day from the first purchase to ``end`` the customer's history as of that day
+(frequency, recency, T; purchases on one day merged, as :func:`clvmodels.rfm_summary` does) is
+built from the log in one vectorised step, and P(alive) (FHL 2005 eq. 13) evaluated on it for
+the point estimate and, for the band, for each parameter draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.timeunits import days_per_unit
+from clvmodels.errors import DataError
+from clvmodels.formulas import bgnbd
+from clvmodels.models.intervals import summarise_draws
+from clvmodels.plotting._common import (
+    ACTUAL_COLOR,
+    MODEL_COLOR,
+    days_to_index,
+    model_time_unit,
+    new_axes,
+    params_for_one,
+    require_columns,
+    to_days,
+)
+from clvmodels.plotting.fit import _check_purchase_model
+
+
+def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
+                  customer_id_col: str = "customer_id", datetime_col: str = "date", segment=None,
+                  level: float | None = 0.9, n_draws: int = 200, seed=0) -> pd.DataFrame:
+    """P(alive) of one customer on each day from their first purchase to ``end``.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted.
+    transactions : DataFrame
+        Transaction log (other customers' rows are ignored).
+    customer_id
+        The customer.
+    end : date-like, optional
+        Last day; default the last purchase in the log.
+    customer_id_col, datetime_col : str
+        Columns of the log.
+    segment : optional
+        The customer's segment, for a model pooled by segment.
+    level : float or None
+        Coverage of the band over parameter draws (parameter uncertainty); None for no band.
+    n_draws, seed
+        Parameter draws for the band.
+
+    Returns
+    -------
+    DataFrame indexed by date
+        ``frequency``, ``recency``, ``T`` as of each day, ``p_alive`` and, with ``level``,
+        ``p_alive_lower``, ``p_alive_upper``.
+    """
+    _check_purchase_model(model)
+    require_columns(transactions, [customer_id_col, datetime_col], "the transaction log",
+                    "name the columns with customer_id_col= and datetime_col=")
+    mine = transactions[customer_id_col] == customer_id
+    if not mine.any():
+        raise DataError(f"customer {customer_id!r} has no purchase in the log (column {customer_id_col!r})")
+    purchase_days = np.unique(to_days(transactions.loc[mine, datetime_col]))
+    first = purchase_days[0]
+    last_day = purchase_days[-1] if end is None else to_days(end)[0]
+    if last_day < first:
+        raise DataError(f"end ({pd.Timestamp(end).date()}) is before the customer's first purchase")
+    day = np.arange(first, last_day + 1)
+    bought = np.searchsorted(purchase_days, day, side="right")  # purchase days up to each day
+    unit_days = days_per_unit(model_time_unit(model))
+    x = (bought - 1).astype(float)
+    t_x = (purchase_days[bought - 1] - first) / unit_days
+    T = (day - first) / unit_days
+    point = params_for_one(model, segment)
+    frame = pd.DataFrame({"frequency": bought - 1, "recency": t_x, "T": T},
+                         index=days_to_index(day))
+    frame["p_alive"] = bgnbd.p_alive(*(point[k] for k in bgnbd.PARAM_NAMES), x, t_x, T)[0]
+    if level is not None:
+        draws = params_for_one(model, segment, model.parameter_draws(n_draws, seed))
+        values = bgnbd.p_alive(*(draws[k] for k in bgnbd.PARAM_NAMES), x, t_x, T)  # (S, days)
+        _, frame["p_alive_lower"], frame["p_alive_upper"] = summarise_draws(values, level)
+    return frame
+
+
+def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=None,
+                       customer_id_col: str = "customer_id", datetime_col: str = "date",
+                       segment=None, level: float | None = 0.9, n_draws: int = 200, seed=0, ax=None):
+    """Plot one customer's P(alive) over calendar time, with their purchases marked.
+
+    Parameters as in :func:`alive_history`; ``ax`` a matplotlib Axes (optional).
+
+    Returns
+    -------
+    matplotlib Axes
+        The P(alive) line, a band for the parameter-uncertainty interval (with ``level``) and one
+        dotted vertical line per purchase day.
+    """
+    history = alive_history(model, transactions, customer_id, end=end, customer_id_col=customer_id_col,
+                            datetime_col=datetime_col, segment=segment, level=level,
+                            n_draws=n_draws, seed=seed)
+    ax = new_axes(ax, figsize=(8.0, 3.8))
+    dates = history.index
+    ax.plot(dates, history["p_alive"], color=MODEL_COLOR, label="P(alive)")
+    if level is not None:
+        ax.fill_between(dates, history["p_alive_lower"], history["p_alive_upper"], color=MODEL_COLOR,
+                        alpha=0.2, linewidth=0, label=f"{level:.0%} interval (parameter uncertainty)")
+    purchases = dates[np.r_[True, np.diff(history["frequency"].to_numpy()) > 0]]
+    ax.vlines(purchases, 0.0, 1.0, colors=ACTUAL_COLOR, linestyles=":", linewidth=1.0, label="purchase")
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("Date")
+    ax.set_ylabel("P(alive)")
+    ax.set_title(f"Customer {customer_id}: probability of being alive")
+    ax.legend(loc="lower left", framealpha=0.9)
+    ax.figure.autofmt_xdate()
+    return ax

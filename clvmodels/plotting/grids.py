@@ -1,0 +1,132 @@
+"""Frequency x recency heatmaps: who is expected to buy, and who is probably still alive.
+
+The model is evaluated at its point estimate on a grid of histories (frequency 0..max, recency
+0..T) for customers observed for the same ``T``, not per customer or per draw, so a heatmap
+costs a few thousand formula evaluations whatever the size of the customer base. Cells with
+``frequency > 0`` and ``recency = 0`` cannot occur (a repeat purchase comes after the first
+one) and are left blank.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.errors import DataError
+from clvmodels.formulas import bgnbd
+from clvmodels.plotting._common import (
+    model_time_unit,
+    new_axes,
+    params_for_one,
+    unit_name,
+)
+from clvmodels.plotting.fit import _check_purchase_model
+
+#: At most this many recency columns (a daily summary spanning years would have thousands).
+MAX_RECENCY_POINTS = 101
+
+
+def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None = None,
+                 max_frequency: int | None = None, horizon: float | None = None,
+                 segment=None) -> pd.DataFrame:
+    """A model quantity on a frequency x recency grid of histories with observation length T.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted.
+    summary : DataFrame, optional
+        Supplies defaults: ``T`` = the longest observation, ``max_frequency`` = the largest
+        frequency.
+    T : float, optional
+        Observation length of the grid's customers, in the model's time unit.
+    max_frequency : int, optional
+        Largest frequency on the grid.
+    horizon : float, optional
+        None: P(alive) (FHL 2005 eq. 13). A number: expected purchases in the next ``horizon``
+        periods (FHL 2005 eq. 10).
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
+
+    Returns
+    -------
+    DataFrame, shape (max_frequency + 1, n_recency)
+        Index ``frequency`` (0..max_frequency), columns ``recency`` (0..T in whole time units,
+        or ``MAX_RECENCY_POINTS`` evenly spaced values for long windows); NaN where
+        ``frequency > 0`` and ``recency = 0``.
+    """
+    _check_purchase_model(model)
+    if T is None or max_frequency is None:
+        if summary is None:
+            raise DataError("pass a summary (for the default T and max_frequency) or both T= and max_frequency=")
+        T = float(summary["T"].max()) if T is None else T
+        max_frequency = int(summary["frequency"].max()) if max_frequency is None else max_frequency
+    if not (np.isfinite(T) and T > 0):
+        raise DataError(f"T must be a positive length of observation; got {T!r}")
+    if int(max_frequency) != max_frequency or max_frequency < 0:
+        raise DataError(f"max_frequency must be a whole number >= 0; got {max_frequency!r}")
+    if int(T) + 1 <= MAX_RECENCY_POINTS:
+        recency = np.arange(0.0, np.floor(T) + 1.0)
+    else:
+        recency = np.linspace(0.0, T, MAX_RECENCY_POINTS)
+    frequency = np.arange(int(max_frequency) + 1.0)
+    x, t_x = frequency[:, None], recency[None, :]
+    P = {k: v.item() for k, v in params_for_one(model, segment).items()}
+    args = (P["r"], P["alpha"], P["a"], P["b"], x, t_x, T)
+    values = bgnbd.p_alive(*args) if horizon is None else bgnbd.expected_purchases(*args, horizon)
+    values = np.where((x > 0) & (t_x <= 0), np.nan, values)
+    return pd.DataFrame(values, index=pd.Index(frequency.astype(int), name="frequency"),
+                        columns=pd.Index(recency, name="recency"))
+
+
+def _heatmap(grid: pd.DataFrame, ax, title: str, colorbar_label: str, unit: str, T: float, **imshow):
+    """Draw a history grid: frequency up the y axis (0 at the bottom), recency along the x axis."""
+    ax = new_axes(ax, figsize=(7.0, 5.5))
+    recency = grid.columns.to_numpy(float)
+    step = recency[1] - recency[0] if recency.size > 1 else 1.0
+    extent = (recency[0] - step / 2, recency[-1] + step / 2, grid.index[0] - 0.5, grid.index[-1] + 0.5)
+    image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", extent=extent,
+                      interpolation="nearest", **imshow)
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
+    ax.set_xlabel(f"Recency: time from first to last purchase ({unit})")
+    ax.set_ylabel("Frequency: repeat purchases")
+    ax.set_title(f"{title}\n(customers observed for T = {T:.4g} {unit})")
+    return ax
+
+
+def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *, horizon: float = 1.0,
+                                  T: float | None = None, max_frequency: int | None = None,
+                                  segment=None, ax=None):
+    """Heatmap of expected purchases in the next ``horizon`` periods by frequency and recency.
+
+    Parameters as in :func:`history_grid`; ``ax`` a matplotlib Axes (optional).
+
+    Returns
+    -------
+    matplotlib Axes
+        One image of shape (max_frequency + 1, n_recency), with a colour bar.
+    """
+    grid = history_grid(model, summary, T=T, max_frequency=max_frequency, horizon=horizon, segment=segment)
+    unit = unit_name(model_time_unit(model))
+    T_used = T if T is not None else float(summary["T"].max())
+    return _heatmap(grid, ax, f"Expected purchases in the next {horizon:g} {unit}",
+                    "expected purchases", unit, T_used, cmap="viridis")
+
+
+def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *, T: float | None = None,
+                                  max_frequency: int | None = None, segment=None, ax=None):
+    """Heatmap of P(alive) by frequency and recency: recent frequent buyers are alive, frequent
+    buyers who stopped long ago almost surely are not.
+
+    Parameters as in :func:`history_grid`; ``ax`` a matplotlib Axes (optional).
+
+    Returns
+    -------
+    matplotlib Axes
+        One image of shape (max_frequency + 1, n_recency), colour scale fixed to [0, 1].
+    """
+    grid = history_grid(model, summary, T=T, max_frequency=max_frequency, horizon=None, segment=segment)
+    unit = unit_name(model_time_unit(model))
+    T_used = T if T is not None else float(summary["T"].max())
+    return _heatmap(grid, ax, "Probability that the customer is alive", "P(alive)", unit, T_used,
+                    cmap="RdYlGn", vmin=0.0, vmax=1.0)

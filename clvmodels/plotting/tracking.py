@@ -1,0 +1,204 @@
+"""Tracking plots: repeat transactions of the cohort over calendar time, actual vs expected.
+
+The expected cumulative number of repeat transactions by day ``d`` is
+``sum_i E[X(t_i(d))]`` with ``t_i(d)`` customer i's time since first purchase (FHL 2005 eq. 9;
+Figure 4 of the paper tracks CDNOW this way). It is computed per distinct first-purchase day
+(and segment, for models pooled by segment), not per customer: a cohort of a million customers
+acquired over a year costs 365 curves.
+
+The actual count comes from the transaction log, with purchases on the same day merged into one
+(as :func:`clvmodels.rfm_summary` does) and each customer's first purchase day excluded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.meta import summary_meta
+from clvmodels.data.timeunits import days_per_unit
+from clvmodels.errors import DataError, describe_rows
+from clvmodels.formulas import bgnbd
+from clvmodels.models.intervals import iter_chunks
+from clvmodels.plotting._common import (
+    ACTUAL_COLOR,
+    MODEL_COLOR,
+    days_to_index,
+    model_time_unit,
+    new_axes,
+    require_columns,
+    to_days,
+    unit_name,
+)
+from clvmodels.plotting.fit import _check_purchase_model
+
+
+def expected_repeat_transactions(model, summary: pd.DataFrame, dates) -> pd.Series:
+    """Expected cumulative repeat transactions of the summary's customers by each date.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted.
+    summary : DataFrame
+        The cohort: ``first_purchase`` per customer (and the segment column for a model pooled
+        by segment).
+    dates : array_like of dates, shape (m,)
+        Calendar days; a day counts in full (time since first purchase is measured to it in
+        whole days, as the summary measures ``T``).
+
+    Returns
+    -------
+    Series, shape (m,)
+        Indexed by date.
+    """
+    _check_purchase_model(model)
+    require_columns(summary, ["first_purchase"], "the summary", "build it with clvmodels.rfm_summary")
+    unit_days = days_per_unit(model_time_unit(model))
+    day = to_days(dates)
+    first = to_days(summary["first_purchase"])
+    params = model.customer_params(summary)  # (1, 1) pooled or (1, n) by segment
+    per_customer = [np.broadcast_to(params[k][0], first.shape) for k in bgnbd.PARAM_NAMES]
+    key = np.column_stack([first, *per_customer])
+    distinct, counts = np.unique(key, axis=0, return_counts=True)
+    total = np.zeros(day.size)
+    for rows in iter_chunks(len(distinct), 256):  # (chunk, m) arrays at a time
+        part = distinct[rows]
+        t = np.maximum(day[None, :] - part[:, :1], 0) / unit_days
+        r, alpha, a, b = (part[:, [j]] for j in range(1, 5))
+        total += counts[rows] @ np.where(t > 0, bgnbd.expected_purchases_new(r, alpha, a, b, t), 0.0)
+    return pd.Series(total, index=days_to_index(day),
+                     name="expected")
+
+
+def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame, dates, *,
+                               customer_id_col: str = "customer_id", datetime_col: str = "date") -> pd.Series:
+    """Cumulative repeat transactions of the summary's customers by each date, from the log.
+
+    Purchases on one day count once; a customer's first purchase day (the summary's
+    ``first_purchase``) is not a repeat transaction. Customers not in the summary are ignored.
+
+    Returns
+    -------
+    Series, shape (m,)
+        Indexed by date.
+    """
+    require_columns(transactions, [customer_id_col, datetime_col], "the transaction log",
+                    "name the columns with customer_id_col= and datetime_col=")
+    require_columns(summary, ["first_purchase"], "the summary", "build it with clvmodels.rfm_summary")
+    log = pd.DataFrame({"id": transactions[customer_id_col].to_numpy(),
+                        "day": to_days(transactions[datetime_col])})
+    log = log[log["id"].isin(summary.index)].drop_duplicates()
+    first = pd.Series(to_days(summary["first_purchase"]), index=summary.index)
+    first_of = first.reindex(log["id"]).to_numpy()
+    early = log["day"].to_numpy() < first_of
+    if early.any():
+        raise DataError(
+            f"the log has purchases before the summary's first_purchase for "
+            f"{describe_rows(log['id'][early].unique())}; pass the log the summary was built from"
+        )
+    repeat_days = np.sort(log["day"].to_numpy()[log["day"].to_numpy() > first_of])
+    day = to_days(dates)
+    counts = np.searchsorted(repeat_days, day, side="right").astype(float)
+    return pd.Series(counts, index=days_to_index(day),
+                     name="actual")
+
+
+def _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end) -> pd.DataFrame:
+    """Daily actual and expected cumulative repeat transactions from the first acquisition on."""
+    start = pd.Timestamp(summary["first_purchase"].min()).normalize()
+    meta = summary_meta(summary)
+    if end is None:
+        end = meta.get("holdout_end") or pd.to_datetime(transactions[datetime_col]).max()
+    end = pd.Timestamp(end).normalize()
+    if end.tz is not None:
+        end = end.tz_localize(None)
+    if end <= start:
+        raise DataError(f"end ({end.date()}) must be after the first purchase ({start.date()})")
+    dates = pd.date_range(start, end, freq="D")
+    return pd.DataFrame({
+        "actual": actual_repeat_transactions(transactions, summary, dates,
+                                             customer_id_col=customer_id_col, datetime_col=datetime_col),
+        "expected": expected_repeat_transactions(model, summary, dates),
+    })
+
+
+def _mark_calibration_end(ax, summary) -> None:
+    end = summary_meta(summary).get("observation_end")
+    if end is not None and "holdout_end" in summary_meta(summary):
+        ax.axvline(pd.Timestamp(end), color="0.5", linestyle=":", linewidth=1.0,
+                   label=f"end of calibration ({end})")
+
+
+def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.DataFrame, *,
+                                 customer_id_col: str = "customer_id", datetime_col: str = "date",
+                                 end=None, ax=None):
+    """Cumulative repeat transactions of the cohort over calendar time, actual vs expected.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted on ``summary``.
+    summary : DataFrame
+        The cohort (``first_purchase``); a calibration/holdout summary marks the calibration end.
+    transactions : DataFrame
+        The transaction log the summary was built from.
+    customer_id_col, datetime_col : str
+        Columns of the log.
+    end : date-like, optional
+        Last day shown; default the holdout end, else the last purchase in the log.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Two lines, actual and expected (plus a dotted calibration-end line for a holdout summary).
+    """
+    table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
+    ax = new_axes(ax)
+    ax.plot(table.index, table["actual"], color=ACTUAL_COLOR, label="actual")
+    ax.plot(table.index, table["expected"], color=MODEL_COLOR, linestyle="--", label="expected (BG/NBD)")
+    _mark_calibration_end(ax, summary)
+    ax.set_xlabel("Date")
+    ax.set_ylabel("Cumulative repeat transactions")
+    ax.set_title("Tracking cumulative repeat transactions")
+    ax.legend(frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd.DataFrame, *,
+                                  customer_id_col: str = "customer_id", datetime_col: str = "date",
+                                  end=None, ax=None):
+    """Repeat transactions per period (the model's time unit) over calendar time, actual vs expected.
+
+    Periods start on the cohort's first purchase day and last one time unit (rounded to whole
+    days); a last partial period is dropped. Parameters as in
+    :func:`plot_cumulative_transactions`.
+
+    Returns
+    -------
+    matplotlib Axes
+        Two lines, actual and expected, one point per period.
+    """
+    table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
+    unit = model_time_unit(model)
+    step = days_per_unit(unit)
+    n_periods = int(np.floor((len(table) - 1) / step))
+    if n_periods < 1:
+        raise DataError(f"the tracking window ({len(table)} days) is shorter than one {unit_name(unit)[:-1]}")
+    # cumulative counts at period boundaries; day 0 is the first acquisition day (no repeats yet)
+    edges = np.round(np.arange(n_periods + 1) * step).astype(int)
+    at_edges = table.iloc[edges]
+    per_period = at_edges.diff().iloc[1:]
+    ax = new_axes(ax)
+    ax.plot(per_period.index, per_period["actual"], color=ACTUAL_COLOR, label="actual")
+    ax.plot(per_period.index, per_period["expected"], color=MODEL_COLOR, linestyle="--",
+            label="expected (BG/NBD)")
+    _mark_calibration_end(ax, summary)
+    ax.set_xlabel(f"Date (end of each {unit_name(unit)[:-1]})")
+    ax.set_ylabel(f"Repeat transactions per {unit_name(unit)[:-1]}")
+    ax.set_title("Tracking repeat transactions per period")
+    ax.legend(frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax
