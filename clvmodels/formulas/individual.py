@@ -77,10 +77,24 @@ def sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T):
 
 
 def draw_geometric(rng, p, size):
-    """Geometric draws on {1, 2, ...} by inversion, as float (inf where p == 0).
+    """Draw the purchase after which a customer drops out: Geometric(p) on {1, 2, ...}.
 
-    ``rng.geometric`` refuses p == 0, which a Beta draw with a tiny first parameter can produce;
-    inversion gives the right limit (the customer never drops out).
+    By inversion, ``1 + floor(ln U / ln(1 - p))``, returned as float so that p == 0 gives inf
+    (never drops out); ``rng.geometric`` refuses p == 0, which a Beta draw with a tiny first
+    parameter can produce.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    p : array_like
+        Dropout probability after each purchase, broadcastable to ``size``.
+    size : tuple of int
+        Shape of the result.
+
+    Returns
+    -------
+    ndarray of float
+        Values in {1, 2, ...} or inf.
     """
     u = rng.random(size)
     with np.errstate(divide="ignore", invalid="ignore"):

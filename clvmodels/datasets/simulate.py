@@ -1,0 +1,348 @@
+"""Customers drawn from BG/NBD + Gamma-Gamma with known parameters, as summaries or transaction logs.
+
+Each customer gets a purchase rate ``lam ~ Gamma(r, rate alpha)`` and a dropout probability
+``p ~ Beta(a, b)`` (Fader, Hardie & Lee 2005), and with spend parameters a spend rate
+``nu ~ Gamma(q, rate gamma)``; each purchase is worth ``Gamma(p_spend, rate nu)`` (Fader & Hardie
+2013 note), rounded to the cent (at least one cent, so no purchase is a zero amount). Parameters are
+per time unit (a weekly rate when ``time_unit="W"``).
+
+Day 0 is :data:`START_DATE`. The first purchase happens at a uniform continuous time in the first
+``cohort_days`` days; repeat purchases follow a Poisson process with rate ``lam`` until the customer
+drops out right after purchase ``M ~ Geometric(p)`` on {1, 2, ...}. Times are floored to the day and
+purchases on the same day merge (amounts summed), as :func:`clvmodels.rfm_summary` does with a real
+log. The calibration period is days ``0 .. calibration_days - 1`` (its last day is the summary's
+``observation_end``), the holdout the next ``holdout_days`` days.
+
+One core generator draws each block of customers (its own seeded stream, so the result does not
+depend on how it is consumed); :func:`simulate_summary` aggregates the purchase days without building
+a log, :func:`simulate_transactions` and :func:`iter_transaction_chunks` write them out. So
+``rfm_summary(simulate_transactions(...))`` equals ``simulate_summary(...)`` for the same arguments.
+
+Day flooring makes the data slightly different from the continuous-time model (T and recency are
+known to the day only), as with real data; with rates per day near or above 1 same-day merging
+removes purchases too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from clvmodels.data.meta import set_summary_meta
+from clvmodels.data.sql import AMOUNT_SCALE
+from clvmodels.data.timeunits import days_per_unit
+from clvmodels.errors import DataError
+from clvmodels.formulas.individual import draw_geometric
+
+#: Calendar date of day 0 of every simulation.
+START_DATE = np.datetime64("2020-01-01", "D")
+#: Customers per block; each block has its own random stream (seed, block number).
+BLOCK_CUSTOMERS = 250_000
+_MICRO_PER_CENT = AMOUNT_SCALE // 100
+_MAX_POISSON_MEAN = 1e15  # rng.poisson's limit is ~9e18; the dropout draw bounds the count anyway
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Validated arguments of a simulation."""
+
+    n_customers: int
+    r: float
+    alpha: float
+    a: float
+    b: float
+    spend: tuple[float, float, float] | None  # (p, q, gamma)
+    time_unit: str
+    unit_days: float
+    calibration_days: int
+    holdout_days: int
+    cohort_days: int
+    seed: int
+    id_offset: int
+
+    @property
+    def end_days(self) -> int:
+        return self.calibration_days + self.holdout_days
+
+    def iso(self, day: int) -> str:
+        return str(START_DATE + day)
+
+
+class _Block(NamedTuple):
+    """One block of customers: traits, and every purchase (first included) in time order."""
+
+    lam: np.ndarray
+    p: np.ndarray
+    nu: np.ndarray | None
+    first_time: np.ndarray  # continuous, days since START_DATE
+    dropout_time: np.ndarray  # continuous, days since START_DATE (inf: never)
+    counts: np.ndarray  # purchases per customer in the whole window, first one included
+    owner: np.ndarray  # block position of each purchase
+    time: np.ndarray  # continuous time of each purchase, days
+    day: np.ndarray  # int64 day of each purchase
+    cents: np.ndarray | None  # int64 amount of each purchase
+
+
+def _simulate_block(rng: np.random.Generator, m: int, s: _Setup) -> _Block:
+    """Draw m customers and their purchases up to the end of the holdout (the core generator)."""
+    lam = rng.standard_gamma(s.r, m) / s.alpha
+    p = rng.beta(s.a, s.b, m)
+    last = draw_geometric(rng, p, m)  # dropout right after this repeat purchase
+    first_time = rng.random(m) * s.cohort_days
+    window_days = s.end_days - first_time
+    potential = rng.poisson(np.minimum(lam * window_days / s.unit_days, _MAX_POISSON_MEAN))
+    repeats = np.minimum(potential, last).astype(np.int64)
+    # first `repeats` of `potential` uniform order statistics as normalised exponential spacings;
+    # Gamma(K + 1 - N) stands for the spacings after the last one used
+    rest = rng.standard_gamma(potential + 1.0 - repeats)
+    spacings = rng.standard_exponential(int(repeats.sum()))
+    counts = repeats + 1
+    owner = np.repeat(np.arange(m), counts)
+    is_first = np.zeros(owner.size, bool)
+    starts = np.cumsum(counts) - counts
+    is_first[starts] = True
+    cumulative = np.zeros(owner.size)
+    cumulative[~is_first] = spacings
+    cumulative = np.cumsum(cumulative)
+    cumulative -= np.repeat(cumulative[starts], counts)  # restart at each customer
+    total = cumulative[starts + repeats]
+    fraction = cumulative / (total + rest)[owner]
+    time = first_time[owner] + window_days[owner] * fraction
+    day = np.minimum(np.floor(time).astype(np.int64), s.end_days - 1)
+    # dropout: at the last simulated purchase if M <= K, else after M - K more purchases
+    beyond = last > potential
+    with np.errstate(invalid="ignore", divide="ignore"):
+        more = rng.standard_gamma(np.where(beyond & np.isfinite(last), last - potential, 1.0)) / lam
+    dropout_time = np.where(beyond, s.end_days + more * s.unit_days, time[starts + repeats])
+    dropout_time[~np.isfinite(last)] = np.inf
+    nu = cents = None
+    if s.spend is not None:
+        shape, q, gamma = s.spend
+        nu = rng.standard_gamma(q, m) / gamma
+        amount = rng.standard_gamma(shape, owner.size) / nu[owner]
+        cents = np.maximum(np.rint(amount * 100.0), 1.0).astype(np.int64)
+    return _Block(lam, p, nu, first_time, dropout_time, counts, owner, time, day, cents)
+
+
+def _blocks(s: _Setup) -> Iterator[tuple[int, _Block]]:
+    """(first position, block) for consecutive blocks, each from stream (seed, block number)."""
+    for number, first in enumerate(range(0, s.n_customers, BLOCK_CUSTOMERS)):
+        m = min(BLOCK_CUSTOMERS, s.n_customers - first)
+        rng = np.random.default_rng(np.random.SeedSequence(s.seed, spawn_key=(number,)))
+        yield first, _simulate_block(rng, m, s)
+
+
+def _summary_columns(block: _Block, s: _Setup) -> dict[str, np.ndarray]:
+    """The summary columns of one block, with rfm_summary's arithmetic (whole days, micro-units)."""
+    m, owner, day = block.lam.size, block.owner, block.day
+    starts = np.cumsum(block.counts) - block.counts
+    first_day = day[starts]
+    new_day = np.ones(day.size, bool)
+    new_day[1:] = day[1:] != day[:-1]
+    new_day[starts] = True
+    calibration = day < s.calibration_days
+    n_days = np.bincount(owner, new_day & calibration, m).astype(np.int64)
+    n_events = np.bincount(owner, calibration, m).astype(np.int64)
+    last_day = day[starts + n_events - 1]
+    columns = {
+        "frequency": n_days - 1,
+        "recency": (last_day - first_day) / s.unit_days,
+        "T": (s.calibration_days - 1 - first_day) / s.unit_days,
+    }
+    if block.cents is not None:
+        repeat = calibration & (day != first_day[owner])
+        columns["monetary_value"] = _mean_amount(block.cents, repeat, owner, n_days - 1)
+    columns["first_purchase"] = _as_timestamps(first_day)
+    columns["last_purchase"] = _as_timestamps(last_day)
+    if s.holdout_days:
+        n_holdout = np.bincount(owner, new_day & ~calibration, m).astype(np.int64)
+        columns["frequency_holdout"] = n_holdout
+        if block.cents is not None:
+            columns["monetary_value_holdout"] = _mean_amount(block.cents, ~calibration, owner, n_holdout)
+    return columns
+
+
+def _mean_amount(cents, selected, owner, n_days) -> np.ndarray:
+    """Mean over each customer's selected purchase days, in rfm_summary's exact arithmetic."""
+    total_cents = np.bincount(owner, np.where(selected, cents, 0), n_days.size)  # exact below 2**53
+    micro = total_cents.astype(np.int64) * _MICRO_PER_CENT
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = micro / (n_days * float(AMOUNT_SCALE))
+    return np.where(n_days > 0, mean, 0.0)
+
+
+def _as_timestamps(day: np.ndarray) -> np.ndarray:
+    return (START_DATE + day).astype("datetime64[us]")
+
+
+def _truth_columns(block: _Block, s: _Setup) -> dict[str, np.ndarray]:
+    """True traits of one block; times in time units after the customer's first purchase."""
+    columns = {"lam": block.lam, "p_dropout": block.p}
+    if block.nu is not None:
+        columns["nu"] = block.nu
+    columns["dropout_time"] = (block.dropout_time - block.first_time) / s.unit_days
+    columns["alive_at_end"] = block.dropout_time >= s.calibration_days
+    if s.holdout_days:
+        columns["alive_at_holdout_end"] = block.dropout_time >= s.end_days
+    return columns
+
+
+def _frame(parts: list[dict], ids: np.ndarray) -> pd.DataFrame:
+    names = list(parts[0])
+    data = {name: np.concatenate([part[name] for part in parts]) for name in names}
+    return pd.DataFrame(data, index=pd.Index(ids, name="customer_id"))
+
+
+def _transactions(first: int, block: _Block, s: _Setup) -> pd.DataFrame:
+    """The purchase log of one block: customer_id, date (to the second), amount."""
+    seconds = np.floor((block.time - block.day) * 86_400.0).astype(np.int64)
+    seconds = np.clip(seconds, 0, 86_399)  # keep each purchase on its day despite rounding
+    stamps = (START_DATE + block.day).astype("datetime64[s]") + seconds
+    columns = {"customer_id": s.id_offset + first + block.owner, "date": stamps}
+    if block.cents is not None:
+        columns["amount"] = block.cents / 100.0
+    return pd.DataFrame(columns)
+
+
+def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None, time_unit="W",
+                     calibration_days=273, holdout_days=0, cohort_days=84, seed=0, id_offset=0,
+                     return_truth=False):
+    """Simulate a customer summary from BG/NBD (+ Gamma-Gamma) with known parameters.
+
+    Vectorised per block of customers and without a transaction log: 1M customers take a few
+    seconds, and memory grows with the customers (about 100 bytes each), not their purchases.
+
+    Parameters
+    ----------
+    n_customers : int
+        Number of customers (>= 1).
+    r, alpha, a, b : float
+        BG/NBD parameters, per ``time_unit`` (> 0).
+    p, q, gamma : float, optional
+        Gamma-Gamma parameters (all three or none); without them there is no monetary value.
+    time_unit : {"D", "W", "M", "Y"}
+        Unit of the parameters and of ``recency``/``T``.
+    calibration_days, holdout_days, cohort_days : int
+        Lengths in days of the calibration period, the holdout period (0: none) and the span over
+        which first purchases are spread (1 <= cohort_days <= calibration_days).
+    seed : int
+        Seed (>= 0); the same arguments give the same numbers.
+    id_offset : int
+        Customer ids are ``id_offset, id_offset + 1, ...``.
+    return_truth : bool
+        Also return the true traits.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        The contract of :func:`clvmodels.rfm_summary`: index ``customer_id``, ``frequency``,
+        ``recency``, ``T``, ``monetary_value``, ``first_purchase``, ``last_purchase``, and with a
+        holdout ``frequency_holdout``, ``monetary_value_holdout``; attrs ``time_unit``,
+        ``period`` ("D"), ``observation_end`` (and ``holdout_end``, ``duration_holdout``).
+    truth : pandas.DataFrame, only with ``return_truth=True``
+        Same index; ``lam`` (purchase rate per unit), ``p_dropout``, ``nu`` (spend
+        rate, with spend), ``dropout_time`` (units after the first purchase; inf: never),
+        ``alive_at_end`` (at the end of the calibration period) and, with a holdout,
+        ``alive_at_holdout_end``.
+    """
+    s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
+               cohort_days, seed, id_offset)
+    summary_parts, truth_parts = [], []
+    for _, block in _blocks(s):
+        summary_parts.append(_summary_columns(block, s))
+        if return_truth:
+            truth_parts.append(_truth_columns(block, s))
+    ids = np.arange(s.id_offset, s.id_offset + s.n_customers, dtype=np.int64)
+    summary = _frame(summary_parts, ids)
+    meta = {"time_unit": s.time_unit, "period": "D", "observation_end": s.iso(s.calibration_days - 1)}
+    if s.holdout_days:
+        meta |= {"holdout_end": s.iso(s.end_days - 1), "duration_holdout": s.holdout_days / s.unit_days}
+    set_summary_meta(summary, **meta)
+    return (summary, _frame(truth_parts, ids)) if return_truth else summary
+
+
+def iter_transaction_chunks(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
+                            time_unit="W", calibration_days=273, holdout_days=0, cohort_days=84,
+                            seed=0, id_offset=0) -> Iterator[pd.DataFrame]:
+    """The log of :func:`simulate_transactions`, one DataFrame per block of
+    :data:`BLOCK_CUSTOMERS` customers, for logs too large for memory (e.g. a Parquet file written
+    chunk by chunk). Arguments as in :func:`simulate_summary`.
+    """
+    s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
+               cohort_days, seed, id_offset)
+    for first, block in _blocks(s):
+        yield _transactions(first, block, s)
+
+
+def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
+                          time_unit="W", calibration_days=273, holdout_days=0, cohort_days=84,
+                          seed=0, id_offset=0, return_truth=False):
+    """Simulate a transaction log whose summary is :func:`simulate_summary` with the same arguments.
+
+    Returns
+    -------
+    log : pandas.DataFrame
+        ``customer_id`` (int64), ``date`` (datetime64[s], continuous time floored to the second),
+        ``amount`` (with spend parameters; cents), sorted by customer and time, covering the
+        calibration and holdout periods. ``log.attrs["clvmodels"]`` holds the arguments for the
+        summary: ``time_unit``, ``observation_period_end`` and, with a holdout,
+        ``calibration_period_end`` (ISO dates), e.g.
+        ``rfm_summary(log, monetary_value_col="amount", **log.attrs["clvmodels"])``.
+    truth : pandas.DataFrame, only with ``return_truth=True``
+        As in :func:`simulate_summary`.
+    """
+    s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
+               cohort_days, seed, id_offset)
+    logs, truth_parts = [], []
+    for first, block in _blocks(s):
+        logs.append(_transactions(first, block, s))
+        if return_truth:
+            truth_parts.append(_truth_columns(block, s))
+    log = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
+    log.attrs["clvmodels"] = {"time_unit": s.time_unit, "observation_period_end": s.iso(s.end_days - 1)}
+    if s.holdout_days:
+        log.attrs["clvmodels"]["calibration_period_end"] = s.iso(s.calibration_days - 1)
+    if not return_truth:
+        return log
+    ids = np.arange(s.id_offset, s.id_offset + s.n_customers, dtype=np.int64)
+    return log, _frame(truth_parts, ids)
+
+
+def _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
+           cohort_days, seed, id_offset) -> _Setup:
+    """Validate the arguments (DataError saying what to pass) and bundle them."""
+    def integer(name, value, low):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+            raise DataError(f"{name} must be an integer >= {low}; got {value!r}")
+        return int(value)
+
+    def positive(name, value):
+        if isinstance(value, bool) or not isinstance(value, Real) or not (0 < value < np.inf):
+            raise DataError(f"{name} must be a positive number (finite); got {value!r}")
+        return float(value)
+
+    spend_args = {"p": p, "q": q, "gamma": gamma}
+    given = [name for name, value in spend_args.items() if value is not None]
+    if given and len(given) < 3:
+        missing = [name for name in spend_args if name not in given]
+        raise DataError(f"spend needs all of p, q, gamma; got {given} without {missing}. "
+                        "Pass all three for monetary values, or none")
+    spend = tuple(positive(name, value) for name, value in spend_args.items()) if given else None
+    calibration_days = integer("calibration_days", calibration_days, 1)
+    cohort_days = integer("cohort_days", cohort_days, 1)
+    if cohort_days > calibration_days:
+        raise DataError(f"cohort_days ({cohort_days}) must not exceed calibration_days "
+                        f"({calibration_days}): every first purchase is in the calibration period")
+    return _Setup(
+        n_customers=integer("n_customers", n_customers, 1),
+        r=positive("r", r), alpha=positive("alpha", alpha), a=positive("a", a), b=positive("b", b),
+        spend=spend, time_unit=time_unit, unit_days=days_per_unit(time_unit),
+        calibration_days=calibration_days, holdout_days=integer("holdout_days", holdout_days, 0),
+        cohort_days=cohort_days, seed=integer("seed", seed, 0),
+        id_offset=integer("id_offset", id_offset, 0),
+    )
