@@ -10,12 +10,13 @@ Two sources:
   of the uplift reaches the intervals of the value (and negative draws stay negative: a campaign
   that may not work may destroy value).
 
-Optionally the rate is **scaled by P(alive)**. A rate measured on lapsed customers averages over
-alive customers (who can respond) and dead ones (who cannot): ``rate = mean P(alive) x
-rate_if_alive``. Customer i's probability is then ``rate x P_i(alive) / reference``, where
-``reference`` is the mean P(alive) of the group the rate was measured on (by default the mean of
-the current candidates, i.e. assuming they resemble that group), capped at 1. The assumption is
-that alive customers respond equally, whatever their other traits.
+By default the rate is **scaled by P(alive)** (``scale_by_p_alive=False`` turns it off). A rate
+measured on lapsed customers averages over alive customers (who can respond) and dead ones (who
+cannot): ``rate = mean P(alive) x rate_if_alive``. Customer i's probability is then
+``rate x P_i(alive) / reference``, where ``reference`` is the mean P(alive) of the group the rate
+was measured on (by default the mean of the current candidates, i.e. assuming they resemble that
+group), capped at 1. The assumption is that alive customers respond equally, whatever their
+other traits.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ResponseModel:
     rate: float
     evaluation: object | None = None
     segment: str = "all"
-    scale_by_p_alive: bool = False
+    scale_by_p_alive: bool = True
     reference_p_alive: float | None = None
 
     def draws(self, n_draws: int, seed) -> np.ndarray:
@@ -52,6 +53,8 @@ class ResponseModel:
         """Each customer's response probability from the rate(s) and P(alive) (any broadcastable shapes)."""
         if not self.scale_by_p_alive:
             return np.broadcast_to(rate, np.broadcast_shapes(np.shape(rate), np.shape(p_alive)))
+        if reference <= 0:  # every candidate has P(alive) = 0 in floating point: nobody can respond
+            return np.zeros(np.broadcast_shapes(np.shape(rate), np.shape(p_alive)))
         return np.minimum(rate * p_alive / reference, 1.0)
 
     def describe(self) -> str:
@@ -63,7 +66,7 @@ class ResponseModel:
         return source
 
 
-def as_response_model(response, *, scale_by_p_alive: bool = False, reference_p_alive: float | None = None,
+def as_response_model(response, *, scale_by_p_alive: bool = True, reference_p_alive: float | None = None,
                       segment: str = "all") -> ResponseModel:
     """A :class:`ResponseModel` from a base rate in (0, 1] or a :class:`CampaignEvaluation`."""
     from clvmodels.reactivation.evaluation import CampaignEvaluation

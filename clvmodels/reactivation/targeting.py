@@ -10,9 +10,10 @@ Expected incremental value of contacting customer i::
   BG/NBD posterior of (lambda, p) depends on (x, T) only (FHL 2005, sec. 5), so the ratio is
   evaluated at ``t_x = T``, where P(alive) is far from 0 and the division loses no precision
   even for customers whose current P(alive) underflows.
-* ``P(respond)`` is a base rate or a past campaign's measured uplift, optionally scaled by
-  P(alive) (:mod:`clvmodels.reactivation.response`, which states the assumptions). With the
-  uplift, the value is incremental: customers who would have returned anyway are not credited.
+* ``P(respond)`` is a base rate or a past campaign's measured uplift, scaled by P(alive) unless
+  ``scale_by_p_alive=False`` (:mod:`clvmodels.reactivation.response` states the assumptions).
+  With the uplift, the value is incremental: customers who would have returned anyway are not
+  credited.
 * The cost is the whole sequence's (the planned cost; a responder who stops the sequence early
   costs less, so the cost is slightly overstated).
 
@@ -71,7 +72,9 @@ def _candidates(lapsed: pd.DataFrame, candidates) -> pd.DataFrame:
         unknown = ids.difference(lapsed.index)
         if len(unknown):
             raise DataError(f"candidates has unknown customer ids, not in the lapsed summary: "
-                            f"{describe_rows(unknown)}; pass ids of the summary's customers")
+                            f"{describe_rows(unknown)}. Pass ids of the summary's customers (build it "
+                            "with lapsed_customers(..., only_lapsed=False) to pass ids of customers "
+                            "who may not be lapsed; those are then skipped)")
         rows = rows[rows.index.isin(ids)]
     return rows
 
@@ -87,8 +90,9 @@ def _check_models(purchase_model, spend_model, time_unit: str) -> None:
                             f"rebuild the summary with time_unit={unit!r}")
 
 
-def _check_positive(name, value, allow_none=True):
-    if value is None and allow_none:
+def _check_positive(name, value):
+    """None, or a positive finite number (else a DataError)."""
+    if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
         raise DataError(f"{name} must be a positive amount; got {value!r}")
@@ -140,7 +144,7 @@ def _value_draws(rows, arrays, sl, bg_model, gg_model, bg_draws, gg_draws, rate,
 
 
 def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, response, sequence,
-                    economics=None, scale_by_p_alive: bool = False, reference_p_alive: float | None = None,
+                    economics=None, scale_by_p_alive: bool = True, reference_p_alive: float | None = None,
                     budget: float | None = None, min_return: float | None = None, candidates=None,
                     start=None, level: float = 0.9, n_draws: int = 300, seed=0,
                     include_rejected: bool = False, **economic_settings) -> pd.DataFrame:
@@ -161,8 +165,17 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, respon
     economics : Economics or dict, optional
         Margin, horizon and discounting of the value (:class:`clvmodels.value.economics.Economics`),
         or give them as keywords (``margin=0.3, horizon=52, discount_rate=0.1``).
-    scale_by_p_alive, reference_p_alive
-        Scale the response rate by P(alive) (see :mod:`clvmodels.reactivation.response`).
+    scale_by_p_alive : bool
+        Scale the response rate by each customer's P(alive) relative to ``reference_p_alive``
+        (default: the candidates' mean), so the candidates' mean response stays the given rate but a
+        customer who has probably churned gets little of it (see
+        :mod:`clvmodels.reactivation.response`). On by default: without it every lapsed customer
+        gets the same response probability and the ranking follows the value if they return alone,
+        which favours formerly frequent buyers who are most likely gone (on simulated data the top
+        decile then holds 1.4x the random share of truly alive, high-value customers, against 4.1x
+        with scaling; ``tests/test_reactivation_targeting.py`` states the setting).
+    reference_p_alive : float, optional
+        Mean P(alive) of the population the response rate was measured on.
     budget : float, optional
         Most that may be spent on contacts; customers are taken in rank order while it lasts.
     min_return : float, optional
