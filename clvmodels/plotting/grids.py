@@ -2,9 +2,9 @@
 
 The model is evaluated at its point estimate on a grid of histories (frequency 0..max, recency
 0..T) for customers observed for the same ``T``, not per customer or per draw, so a heatmap
-costs a few thousand formula evaluations whatever the size of the customer base. Cells with
-``frequency > 0`` and ``recency = 0`` cannot occur (a repeat purchase comes after the first
-one) and are left blank.
+costs a few thousand formula evaluations whatever the size of the customer base. Histories
+that cannot occur are left blank: recency is the time from the first to the last purchase, so it
+is 0 exactly when there is no repeat purchase (``frequency = 0``).
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
     -------
     DataFrame, shape (max_frequency + 1, n_recency)
         Index ``frequency`` (0..max_frequency), columns ``recency`` (0..T in whole time units,
-        or ``MAX_RECENCY_POINTS`` evenly spaced values for long windows); NaN where
-        ``frequency > 0`` and ``recency = 0``.
+        or ``MAX_RECENCY_POINTS`` evenly spaced values for long windows); NaN for impossible
+        histories (``frequency = 0`` with ``recency > 0``, or ``frequency > 0`` with
+        ``recency = 0``).
     """
     _check_purchase_model(model)
     if T is None or max_frequency is None:
@@ -74,7 +75,7 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
     P = {k: v.item() for k, v in params_for_one(model, segment).items()}
     args = (P["r"], P["alpha"], P["a"], P["b"], x, t_x, T)
     values = bgnbd.p_alive(*args) if horizon is None else bgnbd.expected_purchases(*args, horizon)
-    values = np.where((x > 0) & (t_x <= 0), np.nan, values)
+    values = np.where((x > 0) == (t_x > 0), values, np.nan)
     return pd.DataFrame(values, index=pd.Index(frequency.astype(int), name="frequency"),
                         columns=pd.Index(recency, name="recency"))
 

@@ -45,15 +45,27 @@ def _label(column: str, frame: pd.DataFrame) -> str:
 def _interval_note(frame: pd.DataFrame) -> str:
     meta = frame.attrs.get("clvmodels", {})
     level, kind = meta.get("level"), meta.get("uncertainty")
-    what = {"expected": "expected value", "predictive": "predictive"}.get(kind, "interval")
-    return f"{level:.0%} interval ({what})" if level else f"interval ({what})"
+    what = {"expected": "interval of the expected value", "predictive": "predictive interval"}.get(
+        kind, "interval")
+    return f"{level:.0%} {what}" if level else what
+
+
+def _value_scale(ax, values: np.ndarray) -> None:
+    """Logarithmic value axis: customer values are heavily skewed (a few customers hold most of
+    the value), so a linear axis shows one spike. Symmetric-log when some values are <= 0."""
+    if (values > 0).all():
+        ax.set_yscale("log")
+    else:
+        nonzero = np.abs(values[values != 0])
+        # linear within the typical customer's magnitude, logarithmic beyond it
+        ax.set_yscale("symlog", linthresh=float(np.median(nonzero)) if nonzero.size else 1.0)
 
 
 def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, ax=None):
     """Customers ranked by value, with each customer's interval as a band.
 
-    The curve is the value of the customer at each rank (highest first): its shape shows how
-    concentrated value is; the band shows how sure each value is.
+    The curve is the value of the customer at each rank (highest first), on a logarithmic axis:
+    its shape shows how concentrated value is; the band shows how sure each value is.
 
     Parameters
     ----------
@@ -93,6 +105,7 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, ax=Non
     if (point >= 0).all() and point.sum() > 0:  # a share of the total means something only then
         top = point[order[: max(1, round(0.2 * n))]].sum() / point.sum()
         title += f": the top 20% of customers hold {top:.0%} of it"
+    _value_scale(ax, point)
     ax.set_xlabel(f"Customers ranked by {column} (% of {n:,} customers)")
     ax.set_ylabel(_label(column, values))
     ax.set_title(title)
@@ -135,8 +148,7 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
         low, high = rollup[bounds[0]].to_numpy(float), rollup[bounds[1]].to_numpy(float)
         xerr = np.vstack([np.maximum(point - low, 0.0), np.maximum(high - point, 0.0)])
     ax = new_axes(ax, figsize=(7.0, 1.2 + 0.5 * len(rollup)))
-    ax.barh(y, point, xerr=xerr, color=MODEL_COLOR, height=0.6, capsize=3,
-            label=column + (f" with {_interval_note(rollup)}" if xerr is not None else ""))
+    ax.barh(y, point, xerr=xerr, color=MODEL_COLOR, height=0.6, capsize=3)
     if reference_column:
         ax.scatter(rollup[reference_column].to_numpy(float), y, marker="|", s=400, color="black",
                    zorder=3, label=reference_column)
@@ -146,6 +158,10 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
     ax.invert_yaxis()  # first group on top, as in the table
     ax.set_ylabel(rollup.index.name or "group")
     ax.set_xlabel(_label(column, rollup))
-    ax.set_title(f"{_LABELS.get(column, column)} by {rollup.index.name or 'group'}")
-    ax.legend(frameon=False, loc="best")
+    title = f"{_LABELS.get(column, column)} by {rollup.index.name or 'group'}"
+    if xerr is not None:
+        title += f"\n(error bars: {_interval_note(rollup)})"
+    ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:  # outside the bars, which fill the axes
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
