@@ -61,7 +61,9 @@ def micro_sql(amount_expr: str) -> str:
 
 def to_micro(amount: np.ndarray) -> np.ndarray:
     """Amounts (float64) as int64 micro-units, rounded half up exactly as :func:`micro_sql` does."""
-    return np.floor(np.asarray(amount, np.float64) * AMOUNT_SCALE + 0.5).astype(np.int64)
+    scaled = np.asarray(amount, np.float64) * AMOUNT_SCALE
+    scaled += 0.5
+    return np.floor(scaled, out=scaled).astype(np.int64)
 
 
 def customer_totals_sql(
@@ -144,7 +146,7 @@ def customer_totals_numpy(
     Notes
     -----
     One sort of a packed ``customer * span + day`` key puts the rows in (customer, day) order;
-    purchase days are then contiguous runs, and customers are numbered densely for ``ufunc.at``.
+    purchase days and customers are then contiguous runs, summed through cumulative sums.
     Sums are over int64, so they are exact and do not depend on row order.
     """
     order, sorted_key, span, day_of_offset = _sort_by_customer_and_day(customer, day)
@@ -155,47 +157,56 @@ def customer_totals_numpy(
     pair_customer, pair_day = np.divmod(sorted_key[day_start], span)
     pair_day = day_of_offset[pair_day]
     pair_micro = np.add.reduceat(amount_micro[order], day_start)
-    kept = np.ones(len(day_start), bool)
-    if net_returns:
+    kept = None
+    if net_returns:  # a day netting below zero (or to zero) is no purchase: drop it
         kept = pair_micro >= 0 if keep_zero_days else pair_micro > 0
-    new_customer = np.r_[True, pair_customer[1:] != pair_customer[:-1]]
-    owner = np.cumsum(new_customer) - 1  # dense customer number of each purchase day
-    n_owners = int(owner[-1]) + 1
+        pair_customer, pair_day, pair_micro = pair_customer[kept], pair_day[kept], pair_micro[kept]
+    if len(pair_customer) == 0:
+        return {name: np.zeros(0, np.int64) for name in TOTALS_COLUMNS}
 
-    def per_customer(ufunc, values, where, empty):
-        out = np.full(n_owners, empty, np.int64)
-        ufunc.at(out, owner, np.where(where, values, empty))
-        return out
-
-    in_cal = kept & (pair_day <= calibration_day)
-    in_holdout = kept & (pair_day > calibration_day)
-    big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    first_pair = np.flatnonzero(new_customer)
-    has_purchase = np.ones(n_owners, bool)
-    if net_returns:  # the first purchase day is the first kept one
-        first_pair = per_customer(np.minimum, np.arange(len(kept)), kept, big)
-        has_purchase = first_pair < big
-        first_pair = np.where(has_purchase, first_pair, 0)
+    # Each customer's purchase days are now a contiguous run, in day order, so the calibration
+    # days are a prefix of the run: run sums and counts come from cumulative sums.
+    start = np.flatnonzero(np.r_[True, pair_customer[1:] != pair_customer[:-1]])
+    length = np.diff(np.r_[start, len(pair_customer)])
+    in_cal = pair_day <= calibration_day
+    n_days = _run_sums(in_cal.astype(np.int64), start, length)
+    total_micro = _run_sums(np.where(in_cal, pair_micro, 0), start, length)
     totals = {
-        "customer_id": pair_customer[new_customer],
-        "first_day": pair_day[first_pair],
-        "last_day": per_customer(np.maximum, pair_day, in_cal, small),
-        "n_days": per_customer(np.add, 1, in_cal, 0),
-        "total_micro": per_customer(np.add, pair_micro, in_cal, 0),
-        "first_micro": pair_micro[first_pair],
-        "n_holdout_days": per_customer(np.add, 1, in_holdout, 0),
-        "holdout_micro": per_customer(np.add, pair_micro, in_holdout, 0),
+        "customer_id": pair_customer[start],
+        "first_day": pair_day[start],
+        "last_day": pair_day[start + np.maximum(n_days - 1, 0)],
+        "n_days": n_days,
+        "total_micro": total_micro,
+        "first_micro": pair_micro[start],
+        "n_holdout_days": length - n_days,
+        "holdout_micro": _run_sums(pair_micro, start, length) - total_micro,
     }
     if attributes:
-        rows_per_day = np.diff(np.r_[day_start, len(order)])
-        row_kept, owner = np.repeat(kept, rows_per_day), np.repeat(owner, rows_per_day)
+        row_kept = None if kept is None else np.repeat(kept, np.diff(np.r_[day_start, len(order)]))
+        owner = np.searchsorted(totals["customer_id"], sorted_key // span)  # row -> customer run
         for i, codes in enumerate(attributes):
             codes = codes[order]
-            low = per_customer(np.minimum, codes, row_kept & (codes >= 0), big)
-            totals[f"attr_{i}_min"] = np.where(low == big, -1, low)
-            totals[f"attr_{i}_max"] = per_customer(np.maximum, codes, row_kept, -1)
-    keep = has_purchase & (totals["first_day"] <= calibration_day)
-    return {name: values[keep] for name, values in totals.items()}
+            if row_kept is not None:
+                codes = np.where(row_kept, codes, -1)  # rows of dropped days count as missing
+            low = np.full(len(start), np.iinfo(np.int64).max)
+            np.minimum.at(low, owner, np.where(codes >= 0, codes, np.iinfo(np.int64).max))
+            high = np.full(len(start), -1, np.int64)
+            np.maximum.at(high, owner, codes)
+            totals[f"attr_{i}_min"] = np.where(high < 0, -1, low)
+            totals[f"attr_{i}_max"] = high
+    keep = totals["first_day"] <= calibration_day
+    return totals if keep.all() else {name: values[keep] for name, values in totals.items()}
+
+
+def _run_sums(values: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Sums of int64 ``values`` over the runs ``[start, start + length)`` covering the array.
+
+    The cumulative sum may wrap around int64 on huge logs, but each run's true sum fits in int64
+    (checked at the boundary), and wrap-around subtraction recovers it exactly.
+    """
+    cumulative = np.cumsum(values)
+    at_end = cumulative[start + length - 1]
+    return at_end - np.r_[np.int64(0), at_end[:-1]]
 
 
 def _sort_by_customer_and_day(customer: np.ndarray, day: np.ndarray):

@@ -172,11 +172,10 @@ def _summarise(transactions, spec, dates, time_unit, engine, duckdb_config) -> p
                 con.register("clv_transactions", log.to_frame())
                 totals = _run_totals(con, window, spec, options)
         else:
-            totals = pd.DataFrame(sql.customer_totals_numpy(
+            totals = sql.customer_totals_numpy(  # dict of arrays, ascending keys
                 log.customers.keys, log.day, log.amount_micro, log.attributes,
-                window.calibration_day, **options))
-        totals = totals.sort_values("customer_id", kind="stable")  # keys sort like the ids
-        ids = log.customers.ids(totals["customer_id"].to_numpy())
+                window.calibration_day, **options)
+        ids = log.customers.ids(np.asarray(totals["customer_id"]))  # keys sort like the ids
         values = log.attribute_values
     else:
         if engine == "pandas":
@@ -187,10 +186,9 @@ def _summarise(transactions, spec, dates, time_unit, engine, duckdb_config) -> p
         with _duckdb_session(duckdb_config) as con:
             window = register_files(con, transactions, spec, dates)
             totals = _run_totals(con, window, spec, options)
-        totals = totals.sort_values("customer_id", kind="stable")
         ids = pd.Index(totals["customer_id"])
         values = [None] * len(spec.attribute_cols)
-    if len(totals) == 0:
+    if len(ids) == 0:
         raise DataError(
             f"no customer has a purchase on or before {day_to_iso(window.calibration_day)} once "
             "returns, zero amounts and late purchases are dropped; check the dates and the policies"
@@ -216,6 +214,7 @@ def _duckdb_session(config: dict | None):
         con = duckdb.connect(config=settings)
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # no progress output in scheduled runs
             yield con
         finally:
             con.close()
@@ -226,8 +225,8 @@ def _run_totals(con, window: Window, spec: LogSpec, options: dict) -> pd.DataFra
 
     query = sql.customer_totals_sql("clv_transactions", window.calibration_day,
                                     len(spec.attribute_cols), **options)
-    try:
-        return con.execute(query).df()
+    try:  # sorted here, not in SQL: a DataFrame's keys sort like its ids
+        return con.execute(query).df().sort_values("customer_id", kind="stable")
     except duckdb.OutOfRangeException as err:  # a BIGINT sum overflowed
         raise DataError(
             f"a customer's amounts sum to more than 9.2e12 (exact 64-bit sums of millionths): "
@@ -235,13 +234,13 @@ def _run_totals(con, window: Window, spec: LogSpec, options: dict) -> pd.DataFra
         ) from None
 
 
-def _attribute_column(totals: pd.DataFrame, i: int, name: str, values: pd.Index | None, ids):
+def _attribute_column(totals, i: int, name: str, values: pd.Index | None, ids):
     """One value of attribute ``name`` per customer; conflicting values are refused.
 
     ``values`` maps codes to values for a DataFrame log (None: the totals hold the values;
     codes are -1, or NULL from DuckDB, where every value is missing).
     """
-    low, high = totals[f"attr_{i}_min"], totals[f"attr_{i}_max"]
+    low, high = pd.Series(totals[f"attr_{i}_min"]), pd.Series(totals[f"attr_{i}_max"])
     if values is not None:
         low = pd.Series(low.to_numpy(dtype=np.int64, na_value=-1))
         high = pd.Series(high.to_numpy(dtype=np.int64, na_value=-1))
@@ -263,27 +262,28 @@ def _attribute_column(totals: pd.DataFrame, i: int, name: str, values: pd.Index 
 def _summary_frame(totals, ids, attributes, window: Window, unit_days: float, spec: LogSpec,
                    holdout: bool) -> pd.DataFrame:
     """Integer totals -> the summary columns (see module docstring)."""
-    first_day = totals["first_day"].to_numpy(np.int64)
-    last_day = totals["last_day"].to_numpy(np.int64)
-    frequency = totals["n_days"].to_numpy(np.int64) - 1
+    first_day = np.asarray(totals["first_day"], np.int64)
+    last_day = np.asarray(totals["last_day"], np.int64)
+    frequency = np.asarray(totals["n_days"], np.int64) - 1
     columns = {
         "frequency": frequency,
         "recency": (last_day - first_day) / unit_days,
         "T": (window.calibration_day - first_day) / unit_days,
     }
     if spec.monetary_value_col:
-        repeat_micro = totals["total_micro"].to_numpy(np.int64) - totals["first_micro"].to_numpy(np.int64)
+        repeat_micro = (np.asarray(totals["total_micro"], np.int64)
+                        - np.asarray(totals["first_micro"], np.int64))
         columns["monetary_value"] = _mean_amount(repeat_micro, frequency)
     columns["first_purchase"] = first_day.astype("datetime64[D]").astype("datetime64[us]")
     columns["last_purchase"] = last_day.astype("datetime64[D]").astype("datetime64[us]")
     for name, values in attributes.items():  # .array keeps the log's dtype (categorical, ...)
         columns[name] = values.array if isinstance(values, pd.Index) else values
     if holdout:
-        n_holdout = totals["n_holdout_days"].to_numpy(np.int64)
+        n_holdout = np.asarray(totals["n_holdout_days"], np.int64)
         columns["frequency_holdout"] = n_holdout
         if spec.monetary_value_col:
             columns["monetary_value_holdout"] = _mean_amount(
-                totals["holdout_micro"].to_numpy(np.int64), n_holdout)
+                np.asarray(totals["holdout_micro"], np.int64), n_holdout)
     return pd.DataFrame(columns, index=pd.Index(ids, name=spec.customer_id_col))
 
 

@@ -40,6 +40,8 @@ LATE_PURCHASE_POLICIES = ("refuse", "drop")
 #: Amounts at or above this are refused: their sums in micro-units could overflow int64.
 MAX_AMOUNT = 1e12
 N_EXAMPLES = 5
+AMOUNT_CHECKS = ("bad_amount", "missing_amount", "inf_amount", "zero_amount", "huge_amount",
+                 "negative_amount")
 #: A timestamp string that ends in a UTC offset or zone after a clock time is time-zone aware.
 UTC_OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -105,7 +107,9 @@ class CustomerKeys:
 
     @classmethod
     def of(cls, ids: pd.Series, n_days: int) -> CustomerKeys:
-        if pd.api.types.is_integer_dtype(ids.dtype) and len(ids):
+        integer = pd.api.types.is_integer_dtype(ids.dtype)
+        numpy_dtype = np.dtype(getattr(ids.dtype, "numpy_dtype", ids.dtype)) if integer else None
+        if integer and (numpy_dtype.kind == "i" or numpy_dtype.itemsize < 8) and len(ids):
             values = ids.to_numpy(np.int64)
             low, high = int(values.min()), int(values.max())
             if (high - low + 1) * n_days < 2**62:  # the aggregation's packed key cannot overflow
@@ -358,23 +362,28 @@ def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dic
         parsed = pd.Series(pd.NaT, index=column.index, dtype="datetime64[us]")
         parsed[~null] = _parse_text(values, fmt, utc=n_aware > 0)
         masks["bad_time"] = parsed.isna().to_numpy() & ~null
-    stamps = parsed.to_numpy().astype("datetime64[D]")
-    days = np.where(np.isnat(stamps), 0, stamps.astype(np.int64))
-    return days.astype(np.int64), masks
+    days = parsed.to_numpy().astype("datetime64[D]").view(np.int64)
+    unreadable = masks["null_time"] | masks["bad_time"]
+    if unreadable.any():
+        days = np.where(unreadable, 0, days)  # NaT: left out once the problem is reported
+    return days, masks
 
 
 def _amount_checks(column: pd.Series, spec: LogSpec) -> tuple[np.ndarray, dict]:
     """Amounts as float64, and masks of each amount problem."""
-    missing = column.isna().to_numpy()
     numbers = pd.to_numeric(column, errors="coerce")
     amount = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    size = np.abs(amount)
+    if ((size >= ZERO_AMOUNT_BELOW) & (size < MAX_AMOUNT)).all() and (amount > 0).all():
+        return amount, {key: np.zeros(len(amount), bool) for key in AMOUNT_CHECKS}  # all fine
+    missing = column.isna().to_numpy()
     with np.errstate(invalid="ignore"):
         masks = {
             "bad_amount": np.isnan(amount) & ~missing,
             "missing_amount": missing,
             "inf_amount": np.isinf(amount),
-            "zero_amount": np.abs(amount) < ZERO_AMOUNT_BELOW,
-            "huge_amount": np.isfinite(amount) & (np.abs(amount) >= MAX_AMOUNT),
+            "zero_amount": size < ZERO_AMOUNT_BELOW,
+            "huge_amount": np.isfinite(amount) & (size >= MAX_AMOUNT),
             "negative_amount": amount <= -ZERO_AMOUNT_BELOW,
         }
     return amount, masks
