@@ -22,9 +22,9 @@ Numerical choices, all for customers with long histories (x in the thousands, T 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlogy
+from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
-from clvmodels.formulas.special import composite_gauss_legendre, hyp2f1_pfaff
+from clvmodels.formulas.special import composite_gauss_legendre, guarded_hyp2f1, hyp2f1_pfaff
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -218,7 +218,10 @@ def p_alive_at(r, alpha, a, b, x, t_x, T, t):
         Probabilities in [0, 1], broadcast shape of the arguments; non-increasing in t.
     """
     r, alpha, a, b, x, t_x, T, t = _as_float(r, alpha, a, b, x, t_x, T, t)
-    return p_alive(r, alpha, a, b, x, t_x, T) * _alive_survival(r, alpha, a, b, x, T, t)
+    # when r >> a + b the series alternates at first; its rounding (~1e-15 absolute) could push
+    # a vanishing survival probability below zero, hence the clip
+    survival = np.clip(_alive_survival(r, alpha, a, b, x, T, t), 0.0, 1.0)
+    return p_alive(r, alpha, a, b, x, t_x, T) * survival
 
 
 def _rate_integral_if_alive(r, alpha, a, b, x, T, horizon, log_discount):
@@ -248,7 +251,7 @@ def _rate_integral_if_alive(r, alpha, a, b, x, T, horizon, log_discount):
         v = node * v_end
         u = scale * np.expm1(v)
         log_factor = v - a * np.log1p(u) - kappa * np.expm1(v)  # Jacobian, (1+u)^-a, discount
-        total = total + weight * np.exp(log_factor) * hyp2f1(A, a, c, u / (1.0 + u))
+        total = total + weight * np.exp(log_factor) * guarded_hyp2f1(A, a, c, u / (1.0 + u))
     return (r + x) * scale * v_end * total
 
 
@@ -265,7 +268,7 @@ def _expected_purchases_if_alive(r, alpha, a, b, x, T, t):
     u = t / (alpha + T)
     c = a + b + x - 1.0
     with np.errstate(all="ignore"):
-        scaled_tail = np.exp((1.0 - a) * np.log1p(u)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, u / (1.0 + u))
+        scaled_tail = np.exp((1.0 - a) * np.log1p(u)) * guarded_hyp2f1(a + b - 1.0 - r, a - 1.0, c, u / (1.0 + u))
         difference = 1.0 - scaled_tail
         out = c / (a - 1.0) * difference
         unstable = ~(np.abs(scaled_tail) < _CANCELLATION_LIMIT * np.abs(difference)) | ~np.isfinite(out)
