@@ -179,7 +179,7 @@ def test_bad_settings_list_the_valid_choices(options, pattern):
 def test_conflicting_attribute_values(source_of):
     log = good_log().assign(customer_id=["a", "a", "b", "b", "c", "c", "d", "d"],
                             channel=["web", "web", "web", "shop", "shop", None, "web", "shop"])
-    expect_error(source_of(log), "customers with conflicting values of 'channel' in 2 rows",
+    expect_error(source_of(log), "conflicting values of 'channel' in 2 customers",
                  "'b', 'd'", "attribute_cols", attribute_cols=["channel"])
 
 
@@ -203,3 +203,12 @@ def test_nothing_is_written_on_failure(tmp_path, monkeypatch):
         with pytest.raises(DataError):
             rfm_summary(source, monetary_value_col="amount", engine="duckdb" if source is log else "auto")
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_sums_beyond_exact_64_bit_integers_are_refused(source_of):
+    """Amounts are summed as int64 millionths; a customer's total must stay below ~4.6e12."""
+    log = pd.DataFrame({"customer_id": ["big"] * 11 + ["small"],
+                        "date": pd.date_range("2020-01-01", periods=12).astype(str),
+                        "amount": [9e11] * 11 + [1.0]})
+    expect_error(source_of(log), "beyond exact 64-bit sums", "rescale the amounts",
+                 monetary_value_col="amount")

@@ -227,10 +227,10 @@ def _run_totals(con, window: Window, spec: LogSpec, options: dict) -> pd.DataFra
                                     len(spec.attribute_cols), **options)
     try:  # sorted here, not in SQL: a DataFrame's keys sort like its ids
         return con.execute(query).df().sort_values("customer_id", kind="stable")
-    except duckdb.OutOfRangeException as err:  # a BIGINT sum overflowed
+    except (duckdb.ConversionException, duckdb.OutOfRangeException):  # a BIGINT sum overflowed
         raise DataError(
-            f"a customer's amounts sum to more than 9.2e12 (exact 64-bit sums of millionths): "
-            f"{err}; rescale the amounts"
+            "a customer's amounts sum to more than 9.2e12, beyond exact 64-bit sums of "
+            "millionths; rescale the amounts"
         ) from None
 
 
@@ -248,10 +248,10 @@ def _attribute_column(totals, i: int, name: str, values: pd.Index | None, ids):
     conflict = (low.notna() & (low != high)).to_numpy()
     if conflict.any():
         problems = Problems()
-        problems.add(int(conflict.sum()), f"customers with conflicting values of {name!r}",
+        problems.add(int(conflict.sum()), f"conflicting values of {name!r}",
                      list(ids[conflict][:5]),
                      f"Each customer must have one {name!r} (missing values are ignored); clean "
-                     "the column or leave it out of attribute_cols.")
+                     "the column or leave it out of attribute_cols.", noun="customer")
         problems.raise_if_any()
     if values is None:
         return low.to_numpy()

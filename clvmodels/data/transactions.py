@@ -157,9 +157,9 @@ class RowLabel:
         return f"row {self.label!r}"
 
 
-def count_rows(count: int, examples) -> str:
+def count_rows(count: int, examples, noun: str = "row") -> str:
     """``"3 rows (e.g. 'a', 'b')"``: the offending row count with a few example ids."""
-    noun = "row" if count == 1 else "rows"
+    noun = noun if count == 1 else noun + "s"
     shown = [repr(e) if isinstance(e, str) else str(e) for e in list(examples)[:N_EXAMPLES]]
     if not shown:
         return f"{count} {noun}"
@@ -173,9 +173,9 @@ class Problems:
     def __init__(self):
         self.lines: list[str] = []
 
-    def add(self, count: int, what: str, examples, hint: str) -> None:
+    def add(self, count: int, what: str, examples, hint: str, noun: str = "row") -> None:
         if count:
-            self.lines.append(f"{what} in {count_rows(count, examples)}. {hint}")
+            self.lines.append(f"{what} in {count_rows(count, examples, noun)}. {hint}")
 
     def raise_if_any(self) -> None:
         if self.lines:
@@ -451,9 +451,10 @@ def _check_total_fits(micro: np.ndarray, customers: CustomerKeys) -> None:
     per_customer = np.bincount(owner, weights=np.abs(micro).astype(np.float64))
     big = keys[per_customer >= limit]
     if len(big):
+        examples = list(customers.ids(big[:N_EXAMPLES]))
         raise DataError(
-            f"the amounts of {count_rows(len(big), list(customers.ids(big[:N_EXAMPLES])))} sum to "
-            f"{limit / sql.AMOUNT_SCALE:.1e} or more, beyond exact 64-bit sums; rescale the amounts"
+            f"amounts summing to {limit / sql.AMOUNT_SCALE:.1e} or more (beyond exact 64-bit sums "
+            f"of millionths) in {count_rows(len(big), examples, 'customer')}; rescale the amounts"
         )
 
 
