@@ -291,3 +291,16 @@ def test_duckdb_settings_are_passed_through(tmp_path):
     pd.testing.assert_frame_equal(limited, rfm_summary(log), check_exact=True)
     with pytest.raises(Exception, match="many"):
         rfm_summary(tmp_path / "log.parquet", duckdb_config={"threads": "many"})
+
+
+def test_core_aggregation_uses_only_portable_sql():
+    """The aggregation must run unchanged on Spark SQL later: only functions both engines have."""
+    import re
+
+    from clvmodels.data import sql
+
+    text = sql.customer_totals_sql("clv_transactions", 18_000, n_attributes=2, net_returns=True,
+                                   keep_zero_days=True)
+    called = set(re.findall(r"\b([A-Za-z_]+)\s*\(", text))
+    assert called <= {"MIN", "MAX", "COUNT", "SUM", "CAST", "MIN_BY", "AS"}, called
+    assert "::" not in text and "GROUP BY ALL" not in text.upper()  # DuckDB-only syntax
