@@ -184,6 +184,7 @@ def test_conflicting_attribute_values(source_of):
 
 
 def test_files_that_do_not_exist_or_are_not_csv_or_parquet(tmp_path):
+    expect_error({"customer_id": [1]}, "must be a pandas DataFrame or a CSV/Parquet path", "dict")
     expect_error(str(tmp_path / "nothing*.csv"), "no transaction file found")
     expect_error(tmp_path / "missing.parquet", "no transaction file found")
     (tmp_path / "log.json").write_text("{}")

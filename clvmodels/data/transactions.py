@@ -465,6 +465,11 @@ def expand_paths(source) -> tuple[list[str], str]:
     items = list(source) if isinstance(source, (list, tuple)) else [source]
     paths: list[str] = []
     for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise DataError(
+                f"transactions must be a pandas DataFrame or a CSV/Parquet path, glob or list of "
+                f"paths; got {type(item).__name__}"
+            )
         text = os.fspath(item)
         matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
         if not matches or not all(os.path.isfile(p) for p in matches):
