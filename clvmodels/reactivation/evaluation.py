@@ -39,7 +39,7 @@ import pandas as pd
 
 from clvmodels.errors import DataError, check_choice, describe_rows
 from clvmodels.models.intervals import interval_quantiles
-from clvmodels.reactivation.ids import as_ids, check_id_types
+from clvmodels.reactivation.ids import as_date, as_ids, check_id_types
 
 SPEND_CHOICES = ("pooled", "by_group")
 ALL = "all"
@@ -147,7 +147,7 @@ def responder_revenue(responses: pd.DataFrame, campaign_ids: pd.Index, *, custom
             f"{describe_rows(who)}: a purchase before the campaign cannot respond to it. Pass only "
             "purchases on or after the start (e.g. log[log.date >= start]) or check start="
         )
-    inside = mine[(dates <= end).to_numpy()] if end is not None else mine
+    inside = mine[(dates.dt.normalize() <= end).to_numpy()] if end is not None else mine  # end day included
     if amount_col is None:
         return pd.Series(np.nan, index=pd.Index(inside[customer_col].unique()))
     amounts = pd.to_numeric(inside[amount_col], errors="coerce")
@@ -310,8 +310,8 @@ def evaluate_campaign(responses: pd.DataFrame, *, treated, control, start, end=N
         raise DataError(f"level must be strictly between 0 and 1, e.g. 0.9; got {level!r}")
     if not isinstance(n_draws, numbers.Integral) or n_draws < 100:
         raise DataError(f"n_draws must be a whole number >= 100; got {n_draws!r}")
-    start = pd.Timestamp(start)
-    end = pd.Timestamp(end) if end is not None else None
+    start = as_date(start, "start")
+    end = as_date(end, "end") if end is not None else None
     if end is not None and end < start:
         raise DataError(f"the response window ends ({end.date()}) before it starts ({start.date()})")
     if not isinstance(responses, pd.DataFrame):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.errors import DataError, describe_rows
-from clvmodels.reactivation.ids import check_id_types
+from clvmodels.reactivation.ids import as_date, check_id_types
 from clvmodels.reactivation.sequence import ContactSequence, as_sequence
 
 #: values of the ``status`` column
@@ -21,16 +21,6 @@ STATUSES = ("returned", "in_sequence", "completed")
 
 def _campaign_meta(campaign_list: pd.DataFrame) -> dict:
     return dict(campaign_list.attrs.get("clvmodels", {}).get("campaign", {}))
-
-
-def _date(value, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise DataError(f"{name} must be a date such as '1998-01-31'; got {value!r}")
-    return stamp.normalize()
 
 
 def _sequence_of_rows(campaign_list, meta, sequence) -> tuple[np.ndarray, dict[str, ContactSequence]]:
@@ -111,10 +101,10 @@ def sequence_status(campaign_list: pd.DataFrame, transactions: pd.DataFrame, *, 
         raise DataError(f"the campaign list has duplicated customer ids: {describe_rows(dup)}; each "
                         "customer must appear once")
     meta = _campaign_meta(campaign_list)
-    as_of = _date(as_of, "as_of")
-    list_date = _date(list_date if list_date is not None else meta.get("list_date"), "list_date "
+    as_of = as_date(as_of, "as_of")
+    list_date = as_date(list_date if list_date is not None else meta.get("list_date"), "list_date "
                       "(pass list_date= for a campaign list not made by winback_targets)")
-    start = _date(start if start is not None else meta.get("start"), "start "
+    start = as_date(start if start is not None else meta.get("start"), "start "
                   "(pass start= for a campaign list not made by winback_targets)")
     if as_of < list_date:
         raise DataError(f"as_of {as_of.date()} is before the campaign list was made ({list_date.date()})")

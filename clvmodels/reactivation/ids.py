@@ -1,4 +1,4 @@
-"""Customer ids handed to the reactivation functions: parsing and the checks they need."""
+"""Customer ids and dates handed to the reactivation functions: parsing and the checks they need."""
 
 from __future__ import annotations
 
@@ -35,3 +35,14 @@ def check_id_types(list_ids: pd.Index, log_ids: pd.Series, customer_col: str) ->
             f"{'numbers' if numeric_log else 'text'} but the campaign list's ids are "
             f"{'numbers' if numeric_list else 'text'}, so none can match; convert one to the other's type"
         )
+
+
+def as_date(value, name: str) -> pd.Timestamp:
+    """A day (midnight Timestamp) from a date-like value, or a DataError naming ``name``."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise DataError(f"{name} must be a date such as '1998-01-31'; got {value!r}")
+    return stamp.normalize()
