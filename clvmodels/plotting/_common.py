@@ -30,6 +30,16 @@ def new_axes(ax=None, figsize=(7.0, 4.5)):
     return ax
 
 
+def format_date_axis(ax) -> None:
+    """Concise date ticks on the x axis of this Axes only (``Figure.autofmt_xdate`` would also
+    strip the tick labels of the user's other subplots)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def to_days(values) -> np.ndarray:
     """Dates or timestamps -> whole days since 1970-01-01 (int64).
 

@@ -19,6 +19,7 @@ from clvmodels.plotting._common import (
     ACTUAL_COLOR,
     MODEL_COLOR,
     days_to_index,
+    format_date_axis,
     model_time_unit,
     new_axes,
     params_for_one,
@@ -102,7 +103,7 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
     history = alive_history(model, transactions, customer_id, end=end, customer_id_col=customer_id_col,
                             datetime_col=datetime_col, segment=segment, level=level,
                             n_draws=n_draws, seed=seed)
-    ax = new_axes(ax, figsize=(8.0, 3.8))
+    ax = new_axes(ax, figsize=(8.0, 4.2))
     dates = history.index
     ax.plot(dates, history["p_alive"], color=MODEL_COLOR, label="P(alive)")
     if level is not None:
@@ -114,6 +115,7 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
     ax.set_xlabel("Date")
     ax.set_ylabel("P(alive)")
     ax.set_title(f"Customer {customer_id}: probability of being alive")
-    ax.legend(loc="lower left", framealpha=0.9)
-    ax.figure.autofmt_xdate()
+    # below the axes: the curve and the purchase marks can fill every corner of the plot
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    format_date_axis(ax)
     return ax

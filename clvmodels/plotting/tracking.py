@@ -24,6 +24,7 @@ from clvmodels.plotting._common import (
     ACTUAL_COLOR,
     MODEL_COLOR,
     days_to_index,
+    format_date_axis,
     model_time_unit,
     new_axes,
     require_columns,
@@ -163,7 +164,7 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
     ax.set_ylabel("Cumulative repeat transactions")
     ax.set_title("Tracking cumulative repeat transactions")
     ax.legend(frameon=False)
-    ax.figure.autofmt_xdate()
+    format_date_axis(ax)
     return ax
 
 
@@ -200,5 +201,5 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     ax.set_ylabel(f"Repeat transactions per {unit_name(unit)[:-1]}")
     ax.set_title("Tracking repeat transactions per period")
     ax.legend(frameon=False)
-    ax.figure.autofmt_xdate()
+    format_date_axis(ax)
     return ax
