@@ -156,7 +156,7 @@ def customer_totals_numpy(
     day_start = np.flatnonzero(new_day)  # rows starting a purchase day
     pair_customer, pair_day = np.divmod(sorted_key[day_start], span)
     pair_day = day_of_offset[pair_day]
-    pair_micro = np.add.reduceat(amount_micro[order], day_start)
+    pair_micro = _run_sums(amount_micro[order], day_start, np.diff(np.r_[day_start, len(order)]))
     kept = None
     if net_returns:  # a day netting below zero (or to zero) is no purchase: drop it
         kept = pair_micro >= 0 if keep_zero_days else pair_micro > 0
