@@ -84,7 +84,7 @@ def test_latent_draws_have_the_posterior_moments_of_the_likelihood(history):
     """Means of lam and p over 200,000 draws (dead and alive branches together) equal the posterior
     means computed by integrating the individual likelihood (FHL 2005 eq. 3), within 4 SEs."""
     rng = np.random.default_rng(21)
-    alive, lam, p = sample_bgnbd_latents(rng, *BG.values(), *(np.full(200_000, v) for v in history))
+    _, lam, p = sample_bgnbd_latents(rng, *BG.values(), *(np.full(200_000, v) for v in history))
     _mean_within(lam, _posterior_moment(history, 1, 0))
     _mean_within(p, _posterior_moment(history, 0, 1))
     _mean_within(lam * p, _posterior_moment(history, 1, 1))

@@ -44,10 +44,11 @@ def sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T):
     * alive: ``lambda ~ Gamma(r+x, rate alpha+T)``, ``p ~ Beta(a, b+x)``;
     * dead (x > 0 only): ``lambda ~ Gamma(r+x, rate alpha+t_x)``, ``p ~ Beta(a+1, b+x-1)``;
 
-    with the mixture weight of the alive component equal to P(alive | x, t_x, T) (FHL 2005
-    eq. 11), the ratio of the two terms' normalising constants ``B(a+1, b+x-1) / B(a, b+x) *
-    ((alpha+T)/(alpha+t_x))^(r+x) = a/(b+x-1) * ...``. P(alive) comes from
-    :func:`clvmodels.formulas.bgnbd.p_alive` (log-odds form, stable for x in the thousands).
+    The components' weights are the two terms integrated over the priors: the odds of dead to
+    alive are ``B(a+1, b+x-1) / B(a, b+x) * ((alpha+T)/(alpha+t_x))^(r+x) = a/(b+x-1) *
+    ((alpha+T)/(alpha+t_x))^(r+x)``, so the alive weight is P(alive | x, t_x, T) of FHL 2005
+    eq. 11, taken from :func:`clvmodels.formulas.bgnbd.p_alive` (log-odds form, stable for x in
+    the thousands).
 
     Parameters
     ----------
@@ -122,7 +123,9 @@ def simulate_purchase_counts(rng, alive, lam, p, t):
     ndarray of int64
         Purchase counts, broadcast shape of the arguments.
     """
-    alive, lam, p, t = np.broadcast_arrays(np.asarray(alive, dtype=bool), *(np.asarray(v, dtype=float) for v in (lam, p, t)))
+    alive, lam, p, t = np.broadcast_arrays(
+        np.asarray(alive, dtype=bool), *(np.asarray(v, dtype=float) for v in (lam, p, t))
+    )
     potential = rng.poisson(np.minimum(lam * t, _MAX_POISSON_MEAN))
     last = draw_geometric(rng, p, alive.shape)
     return np.where(alive, np.minimum(potential, last), 0).astype(np.int64)
