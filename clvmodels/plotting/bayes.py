@@ -61,7 +61,18 @@ def plot_rank(model, *, var_names=None, ax=None):
     """
     import arviz as az
 
-    return az.plot_rank(_idata(model), var_names=_var_names(model, var_names), ax=ax)
+    names = _var_names(model, var_names)
+    idata = _idata(model)
+    if ax is None:  # two panels per row: one row of four is too wide to read
+        import matplotlib.pyplot as plt
+
+        rows = int(np.ceil(len(names) / 2))
+        _, grid = plt.subplots(rows, min(len(names), 2), figsize=(9.0, 3.0 * rows), layout="constrained",
+                               squeeze=False)
+        for extra in grid.ravel()[len(names):]:
+            extra.remove()
+        ax = grid.ravel()[: len(names)]
+    return np.asarray(az.plot_rank(idata, var_names=names, ax=ax))
 
 
 def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0.9, ax=None):
@@ -124,4 +135,6 @@ def plot_energy(model, *, ax=None):
     if "energy" not in idata.sample_stats:
         raise DataError("this posterior has no sampler energy (sample_stats.energy); it comes from "
                         "NUTS samplers ('nutpie', 'pymc')")
-    return az.plot_energy(idata, ax=ax)
+    ax = az.plot_energy(idata, ax=ax)
+    ax.set_title("NUTS energy: marginal vs transition (BFMI below 0.3 signals poor exploration)")
+    return ax
