@@ -12,7 +12,7 @@ from clvmodels.value.economics import Economics
 from clvmodels.value.expected import new_customer_value
 from clvmodels.value.rollup import value_rollup
 from clvmodels.value.simulate import simulate_future_margin
-from test_value_support import fixed_models
+from test_value_support import fixed_models, pooled_models
 
 CDNOW_BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CDNOW_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -101,6 +101,7 @@ def test_rollup_sources_and_errors(cdnow, fitted_run):
     assert (narrow["net_value_upper"] < wide["net_value_upper"]).all()
 
 
+@pytest.mark.slow  # two hierarchical NUTS fits: 10-20 s
 @pytest.mark.filterwarnings("ignore::clvmodels.errors.ConvergenceWarning")  # short chains, for speed
 def test_models_pooled_by_channel_value_each_channel_with_its_own_parameters(cdnow):
     """Bayesian models pooled by channel: the break-even cost of a channel is the posterior mean of
@@ -124,3 +125,27 @@ def test_models_pooled_by_channel_value_each_channel_with_its_own_parameters(cdn
         else:
             at_payback = new_customer_value(econ, bg_point, gg_point, horizon=np.array([[payback]]))
             assert 0 < payback < 52 and at_payback[0, 0] == pytest.approx(cac, abs=1e-3)
+
+
+def test_models_pooled_by_segment_give_each_customer_their_segments_parameters(cdnow, tmp_path):
+    """Models pooled by channel with known (exact) parameters per channel: every customer is
+    valued as by a pooled model at their channel's parameters (to 1e-7: the posterior draws carry
+    1e-9 noise), and each channel's break-even cost
+    and payback are those of that channel's new customer."""
+    bg_by = {"partner": CDNOW_BG, "search": {**CDNOW_BG, "r": 0.4}, "tv": {**CDNOW_BG, "b": 1.5}}
+    gg_by = {"partner": CDNOW_GG, "search": CDNOW_GG, "tv": {**CDNOW_GG, "gamma": 25.0}}
+    bg, gg = pooled_models(bg_by, gg_by, "channel", tmp_path)
+    run = value_run(bg, gg, cdnow, n_draws=20, seed=0, rollup_by=["channel"], **SETTINGS)
+    table = run.rollup("channel")
+    for channel in ("partner", "search", "tv"):
+        rows = cdnow["channel"] == channel
+        alone = fixed_models(bg_by[channel], gg_by[channel], time_unit="W")
+        single = value_run(*alone, cdnow[rows], uncertainty=None, rollup_by=[None], **SETTINGS)
+        np.testing.assert_allclose(run.customers.loc[rows, "expected_future_margin"],
+                                   single.customers["expected_future_margin"], rtol=1e-7)
+        expected = single.rollup(None).loc["all"]
+        assert table.loc[channel, "breakeven_acquisition_cost"] == pytest.approx(
+            expected["breakeven_acquisition_cost"], rel=1e-7)
+        np.testing.assert_allclose(table.loc[channel, "payback_period"], expected["payback_period"],
+                                   rtol=1e-7)
+    assert table["breakeven_acquisition_cost"].nunique() == 3

@@ -44,3 +44,43 @@ def fixed_models(bg: dict, gg: dict, time_unit: str = "W", bg_cov_log=None, gg_c
     """(BetaGeoModel, GammaGammaModel) with the given parameters (and Laplace covariances)."""
     return (_model("BetaGeoModel", BG_NAMES, bg, time_unit, bg_cov_log),
             _model("GammaGammaModel", GG_NAMES, gg, time_unit, gg_cov_log))
+
+
+def _pooled_model(cls: str, names, by_segment: dict, pool_by: str, time_unit: str, tmp: Path,
+                  sd_log: float, seed: int):
+    """A Bayesian model pooled by ``pool_by`` whose posterior draws (2 chains x 200) are the given
+    per-segment parameters times exp(N(0, sd_log)); the default 1e-9 keeps them to 1e-9 and
+    the diagnostics defined."""
+    import arviz as az
+
+    segments = sorted(by_segment)
+    rng = np.random.default_rng(seed)
+    posterior = {
+        name: np.array([[by_segment[s][name] for s in segments]] * 400).reshape(2, 200, -1)
+        * np.exp(sd_log * rng.standard_normal((2, 200, len(segments))))
+        for name in names
+    }
+    idata = az.from_dict(posterior=posterior, dims={n: ["segment"] for n in names},
+                         coords={"segment": segments})
+    (tmp / f"{cls}.json.posterior.nc").unlink(missing_ok=True)
+    idata.to_netcdf(str(tmp / f"{cls}.json.posterior.nc"))
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": "test",
+        "class": cls, "param_names": list(names), "posterior_file": f"{cls}.json.posterior.nc",
+        "settings": {"method": "bayes", "penalizer": 0.0, "priors": None, "sampler": "nutpie",
+                     "chains": 2, "draws": 200, "tune": 200, "pool_by": pool_by, "seed": None,
+                     "progressbar": False},
+        "state": {"n_customers": 1000, "n_distinct_rows": 1000, "time_unit": time_unit,
+                  "log_likelihood": float("nan"), "converged": True, "fit_seconds": 0.0,
+                  "segments": segments},
+    }
+    path = tmp / f"{cls}.json"
+    path.write_text(json.dumps(doc))
+    return load_model(path)
+
+
+def pooled_models(bg_by_segment: dict, gg_by_segment: dict, pool_by: str, tmp: Path,
+                  time_unit: str = "W", sd_log: float = 1e-9):
+    """(BetaGeoModel, GammaGammaModel) pooled by segment with the given parameters per segment."""
+    return (_pooled_model("BetaGeoModel", BG_NAMES, bg_by_segment, pool_by, time_unit, tmp, sd_log, 1),
+            _pooled_model("GammaGammaModel", GG_NAMES, gg_by_segment, pool_by, time_unit, tmp, sd_log, 2))

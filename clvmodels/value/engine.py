@@ -120,11 +120,10 @@ class _Run:
         return (self.bg_model.customer_params(part, self.bg_draws),
                 self.gg_model.customer_params(part, self.gg_draws))
 
-    def _expected(self, rows, bg, gg):
-        """Expected future margin, discounted alive time and new-customer value, per draw."""
+    def _future(self, rows, bg, gg):
+        """Expected future margin and discounted alive time, per draw (S, m)."""
         hist = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
-        margin, alive = future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive)
-        return margin, alive, new_customer_value(self.econ, bg, gg)
+        return future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive)
 
     def _referral_rate(self, rows) -> np.ndarray:
         links, rates = self.inputs.links, self.inputs.rates
@@ -133,18 +132,25 @@ class _Run:
     def chunk(self, index: int, rows: np.ndarray) -> None:
         part = self.inputs.summary.iloc[rows]
         bg, gg = self._params(part, point=False)
-        margin_e, alive_e, vnew = self._expected(rows, bg, gg)
+        vnew = new_customer_value(self.econ, bg, gg)
+        # per-draw expectations give the expected interval, and the point value of Bayesian fits;
+        # a predictive run of an MLE fit needs neither
+        margin_e = alive_e = None
+        if not (self.predictive and self.plugin):
+            margin_e, alive_e = self._future(rows, bg, gg)
         if self.plugin:
-            margin_p, alive_p, vnew_p = self._expected(rows, *self._params(part, point=True))
-            margin_p, vnew_p = margin_p[0], np.broadcast_to(vnew_p[0], rows.shape)
+            bg_point, gg_point = self._params(part, point=True)
+            margin_p, alive_p = self._future(rows, bg_point, gg_point)
+            margin_p = margin_p[0]
+            vnew_p = np.broadcast_to(new_customer_value(self.econ, bg_point, gg_point)[0], rows.shape)
         else:
             margin_p, vnew_p = margin_e.mean(axis=0), np.broadcast_to(vnew.mean(axis=0), rows.shape)
-            alive_p = None if alive_e is None else alive_e.mean(axis=0, keepdims=True)
         ref_e = ref_p = 0.0
         if self.refer:
             rate = self._referral_rate(rows)
-            ref_e = rate * alive_e * vnew
-            ref_p = ref_e.mean(axis=0) if not self.plugin else (rate * alive_p * vnew_p)[0]
+            if alive_e is not None:
+                ref_e = rate * alive_e * vnew
+            ref_p = (rate * alive_p * vnew_p)[0] if self.plugin else ref_e.mean(axis=0)
         margin_d, ref_d = margin_e, ref_e
         if self.predictive:
             from clvmodels.value.simulate import simulate_chunk
