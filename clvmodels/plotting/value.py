@@ -34,10 +34,14 @@ _LABELS = {
 }
 
 
+#: Columns that are per customer (or ratios) in every rollup, whatever ``per_customer`` says.
+_ALWAYS_PER_CUSTOMER = {"ltv_cac", "breakeven_acquisition_cost", "payback_period"}
+
+
 def _label(column: str, frame: pd.DataFrame) -> str:
     label = _LABELS.get(column, column)
     meta = frame.attrs.get("clvmodels", {})
-    if meta.get("per_customer"):
+    if meta.get("per_customer") and column not in _ALWAYS_PER_CUSTOMER:
         label += " per customer"
     return label
 
@@ -151,7 +155,7 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
     ax.barh(y, point, xerr=xerr, color=MODEL_COLOR, height=0.6, capsize=3)
     if reference_column:
         ax.scatter(rollup[reference_column].to_numpy(float), y, marker="|", s=400, color="black",
-                   zorder=3, label=reference_column)
+                   zorder=3, label=_label(reference_column, rollup))
     if column == "ltv_cac":
         ax.axvline(1.0, color=ACTUAL_COLOR, linestyle="--", linewidth=1.0, label="break-even (1)")
     ax.set_yticks(y, labels)
