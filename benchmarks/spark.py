@@ -59,7 +59,7 @@ def run(n_rows: int = 10_000_000, cores: int = 2, seed: int = 0, out: Path | Non
     from clvmodels.spark import bgnbd_rows, local_session, spark_rfm_summary
 
     path = write_log(n_rows, seed)
-    options = dict(customer_id_col="customer_id", datetime_col="date", monetary_value_col="amount")
+    options = {"customer_id_col": "customer_id", "datetime_col": "date", "monetary_value_col": "amount"}
     seconds = {}
     seconds["duckdb_summary"], local = _timed(
         lambda: clvmodels.rfm_summary(str(path), duckdb_config={"threads": cores}, **options))
@@ -78,8 +78,8 @@ def run(n_rows: int = 10_000_000, cores: int = 2, seed: int = 0, out: Path | Non
     except AssertionError:
         agree = False
     record = {
-        "benchmark": "spark", "n_rows": n_rows, "n_customers": int(len(local)),
-        "n_distinct_bgnbd_rows": int(len(rows)), "cores": cores, "seconds": seconds,
+        "benchmark": "spark", "n_rows": n_rows, "n_customers": len(local),
+        "n_distinct_bgnbd_rows": len(rows), "cores": cores, "seconds": seconds,
         "spark_total_seconds": seconds["spark_checks"] + seconds["spark_distinct_rows"]
         + seconds["spark_summary_to_pandas"],
         "summaries_identical": agree, "python": platform.python_version(),

@@ -13,12 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvmodels.datasets.cdnow import CALIBRATION_END, HOLDOUT_END, load_cdnow_transactions
+from clvmodels.datasets.cdnow import (
+    CALIBRATION_END,
+    HOLDOUT_END,
+    load_cdnow_transactions,
+)
 from clvmodels.errors import DataError
 
 pytestmark = pytest.mark.spark
 
-CDNOW_OPTIONS = dict(monetary_value_col="amount", time_unit="W", zero_amounts="keep")
+CDNOW_OPTIONS = {"monetary_value_col": "amount", "time_unit": "W", "zero_amounts": "keep"}
 
 
 def _unavailable(reason: str):
@@ -62,7 +66,7 @@ def test_cdnow_holdout_summary_equals_pandas_and_duckdb(spark):
     from clvmodels.spark import spark_rfm_summary
 
     tx = load_cdnow_transactions()
-    dates = dict(calibration_period_end=CALIBRATION_END, observation_period_end=HOLDOUT_END)
+    dates = {"calibration_period_end": CALIBRATION_END, "observation_period_end": HOLDOUT_END}
     got = spark_rfm_summary(spark.createDataFrame(tx), **dates, **CDNOW_OPTIONS).to_pandas()
     assert len(got) == 2357
     for engine in ("pandas", "duckdb"):
@@ -122,7 +126,12 @@ def test_scores_equal_local_scores_and_write_parquet(cdnow_spark, cdnow_calibrat
     from clvmodels import rfm_summary
     from clvmodels.export.schema import COLUMN_NAMES, arrow_schema, conform
     from clvmodels.pipeline import export_frame
-    from clvmodels.spark import fit_on_spark, score_on_spark, scores_to_pandas, write_scores
+    from clvmodels.spark import (
+        fit_on_spark,
+        score_on_spark,
+        scores_to_pandas,
+        write_scores,
+    )
 
     bg, gg = fit_on_spark(cdnow_spark)
     scores = score_on_spark(cdnow_spark, bg, gg, horizon=39, uncertainty="expected", n_draws=100,

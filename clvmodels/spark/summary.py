@@ -22,7 +22,12 @@ import pandas as pd
 
 from clvmodels.data import sql
 from clvmodels.data.meta import set_summary_meta
-from clvmodels.data.summary import _attribute_column, _make_spec, _sort_by_id, _summary_frame
+from clvmodels.data.summary import (
+    _attribute_column,
+    _make_spec,
+    _sort_by_id,
+    _summary_frame,
+)
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.data.transactions import (
     MAX_AMOUNT,
