@@ -37,41 +37,52 @@ START = np.datetime64("2019-01-01T00:00:00", "s")
 HISTORY_DAYS = 3 * 365
 
 
-def make_transactions(n_rows: int, n_customers: int | None = None, seed: int = 0) -> pd.DataFrame:
+def make_transactions(n_rows: int, n_customers: int | None = None, seed: int = 0,
+                      string_ids: bool = False) -> pd.DataFrame:
     """A synthetic log: customers uniform over ids, times uniform over three years, lognormal
-    amounts rounded to cents. ``n_customers`` defaults to one per five transactions."""
+    amounts rounded to cents. ``n_customers`` defaults to one per five transactions; ids are
+    int64, or strings like ``"C0001234"`` with ``string_ids``."""
     rng = np.random.default_rng(seed)
     n_customers = n_customers or max(n_rows // 5, 1)
+    ids = rng.integers(0, n_customers, n_rows)
+    if string_ids:
+        ids = pd.Series(np.char.add("C", np.char.zfill(ids.astype(str), 7)), dtype="str")
     seconds = rng.integers(0, HISTORY_DAYS * 86_400, n_rows)
     return pd.DataFrame({
-        "customer_id": rng.integers(0, n_customers, n_rows),
+        "customer_id": ids,
         "date": START + seconds.astype("timedelta64[s]"),
         "amount": np.round(rng.lognormal(3.0, 1.0, n_rows), 2) + 0.01,
     })
 
 
-def _best_time(function, repeats: int) -> tuple[float, object]:
-    best, result = float("inf"), None
+def _best_time(function, repeats: int) -> tuple[float, float, object]:
+    """Best wall-clock and best process-CPU seconds over ``repeats`` calls, and the last result.
+
+    CPU time is reported too because on a shared machine wall time includes waiting for a core.
+    """
+    best_wall, best_cpu, result = float("inf"), float("inf"), None
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu, result
 
 
-def time_in_memory(n_rows: int, repeats: int = 5, lifetimes_repeats: int = 3, seed: int = 0) -> dict:
+def time_in_memory(n_rows: int, repeats: int = 5, lifetimes_repeats: int = 3, seed: int = 0,
+                   string_ids: bool = False) -> dict:
     """Time rfm_summary (both engines) and lifetimes on the same DataFrame; check they agree."""
     import clvmodels
     from lifetimes.utils import summary_data_from_transaction_data
 
-    log = make_transactions(n_rows, seed=seed)
+    log = make_transactions(n_rows, seed=seed, string_ids=string_ids)
     options = dict(customer_id_col="customer_id", datetime_col="date", monetary_value_col="amount")
     clvmodels.rfm_summary(log.head(1000), **options)  # warm imports outside the timings
-    seconds = {}
+    seconds, cpu = {}, {}
     for engine in ("pandas", "duckdb"):
-        seconds[engine], ours = _best_time(
+        seconds[engine], cpu[engine], ours = _best_time(
             lambda: clvmodels.rfm_summary(log, engine=engine, **options), repeats)
-    seconds["lifetimes"], theirs = _best_time(
+    seconds["lifetimes"], cpu["lifetimes"], theirs = _best_time(
         lambda: summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="D"),
         lifetimes_repeats)
     theirs = theirs.loc[ours.index]
@@ -84,9 +95,14 @@ def time_in_memory(n_rows: int, repeats: int = 5, lifetimes_repeats: int = 3, se
     fastest = min(seconds["pandas"], seconds["duckdb"])
     return {
         "benchmark": "rfm_in_memory", "n_rows": n_rows, "n_customers": len(ours),
+        "customer_ids": "str" if string_ids else "int64",
         "seconds_pandas_engine": seconds["pandas"], "seconds_duckdb_engine": seconds["duckdb"],
         "seconds_lifetimes": seconds["lifetimes"], "speedup": seconds["lifetimes"] / fastest,
         "speedup_auto_engine": seconds["lifetimes"] / seconds["pandas"],
+        "cpu_seconds_pandas_engine": cpu["pandas"], "cpu_seconds_duckdb_engine": cpu["duckdb"],
+        "cpu_seconds_lifetimes": cpu["lifetimes"],
+        "cpu_speedup_auto_engine": cpu["lifetimes"] / cpu["pandas"],
+        "load_average_1min": os.getloadavg()[0],
         "agrees_with_lifetimes": agree, "repeats": repeats, "lifetimes_repeats": lifetimes_repeats,
     }
 
@@ -161,7 +177,8 @@ def run(sizes=(1_000_000,), out: Path | str | None = DEFAULT_OUT, parquet_rows: 
         parquet_customers: int = 2_000_000, memory_limit: str = "1GB", threads: int = 2,
         repeats: int = 5) -> list[dict]:
     """Run the benchmarks, write JSON to ``out`` (None: do not write) and return the records."""
-    records = [time_in_memory(n, repeats=repeats) for n in sizes]
+    records = [time_in_memory(n, repeats=repeats, string_ids=string_ids)
+               for n in sizes for string_ids in (False, True)]
     if parquet_rows:
         records.append(time_out_of_core(parquet_rows, parquet_customers, memory_limit, threads))
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -178,10 +195,13 @@ def run(sizes=(1_000_000,), out: Path | str | None = DEFAULT_OUT, parquet_rows: 
 def print_table(records: list[dict]) -> None:
     for r in records:
         if r["benchmark"] == "rfm_in_memory":
-            print(f"in memory, {r['n_rows']:,} rows, {r['n_customers']:,} customers: "
+            print(f"in memory, {r['n_rows']:,} rows, {r['n_customers']:,} customers "
+                  f"({r['customer_ids']} ids): "
                   f"clvmodels pandas {r['seconds_pandas_engine']:.3f} s, "
                   f"duckdb {r['seconds_duckdb_engine']:.3f} s, lifetimes {r['seconds_lifetimes']:.3f} s "
-                  f"-> {r['speedup']:.1f}x faster; agrees with lifetimes: {r['agrees_with_lifetimes']}")
+                  f"-> {r['speedup']:.1f}x faster (CPU time: {r['cpu_speedup_auto_engine']:.1f}x; "
+                  f"load {r['load_average_1min']:.1f}); agrees with lifetimes: "
+                  f"{r['agrees_with_lifetimes']}")
         else:
             print(f"Parquet, {r['n_rows']:,} rows ({r['file_mb']:.0f} MB), {r['n_customers']:,} "
                   f"customers: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB "

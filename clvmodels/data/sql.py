@@ -168,9 +168,13 @@ def customer_totals_numpy(
     # days are a prefix of the run: run sums and counts come from cumulative sums.
     start = np.flatnonzero(np.r_[True, pair_customer[1:] != pair_customer[:-1]])
     length = np.diff(np.r_[start, len(pair_customer)])
-    in_cal = pair_day <= calibration_day
-    n_days = _run_sums(in_cal.astype(np.int64), start, length)
-    total_micro = _run_sums(np.where(in_cal, pair_micro, 0), start, length)
+    all_micro = _run_sums(pair_micro, start, length)
+    if pair_day.max() <= calibration_day:  # no holdout days: skip the split
+        n_days, total_micro = length, all_micro
+    else:
+        in_cal = pair_day <= calibration_day
+        n_days = _run_sums(in_cal.astype(np.int64), start, length)
+        total_micro = _run_sums(np.where(in_cal, pair_micro, 0), start, length)
     totals = {
         "customer_id": pair_customer[start],
         "first_day": pair_day[start],
@@ -179,7 +183,7 @@ def customer_totals_numpy(
         "total_micro": total_micro,
         "first_micro": pair_micro[start],
         "n_holdout_days": length - n_days,
-        "holdout_micro": _run_sums(pair_micro, start, length) - total_micro,
+        "holdout_micro": all_micro - total_micro,
     }
     if attributes:
         row_kept = None if kept is None else np.repeat(kept, np.diff(np.r_[day_start, len(order)]))
