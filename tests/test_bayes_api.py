@@ -135,7 +135,7 @@ def test_segment_fit_layout(cdnow_rows):
         assert post[f"mu_log_{name}"].dims == ("chain", "draw")
         assert float(post[f"sigma_log_{name}"].min()) > 0
     assert idata.attrs["n_segments"] == 2
-    assert np.array(json.loads(idata.attrs["centring"])).shape == (2, 4)
+    assert len(json.loads(idata.attrs["segment_layout"])["centred"]) == 2
 
 
 def test_gammagamma_fit_ignores_customers_without_repeat_purchases(cdnow):

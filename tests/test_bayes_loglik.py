@@ -147,7 +147,10 @@ def test_fast_kernel_is_finite_and_exact_for_extreme_customers():
 
 def test_log_density_equals_pymc_model_logp_and_gradient(cdnow):
     """The fast log posterior (likelihood + priors + hierarchical Jacobians) and its gradient equal
-    what PyMC compiles for the reference model, pooled and by segment with random centring."""
+    what PyMC compiles for the reference model, pooled and by segment (random layouts: centred
+    whitened segments with random shifts and Cholesky factors, and non-centred segments)."""
+    from clvmodels.inference.bayes.hierarchical import SegmentLayout
+
     from clvmodels.inference.bayes.pytensor_loglik import build_pymc_model
 
     rng = np.random.default_rng(4)
@@ -157,9 +160,13 @@ def test_log_density_equals_pymc_model_logp_and_gradient(cdnow):
              gammagamma_spec(cdnow["x"], cdnow["mbar"], w)]
     for base in (bgnbd_spec(cdnow["x"], cdnow["t_x"], cdnow["T"], w, segment=seg),
                  gammagamma_spec(cdnow["x"], cdnow["mbar"], w, segment=seg)):
-        centring = rng.random((3, len(base.names)))
-        centring[:, 0] = 1.0  # one parameter fully non-centred: the population mean is then free
-        specs.append(replace(base, centring=centring))
+        k = len(base.names)
+        for centred in (np.array([True, False, True]), np.zeros(3, bool)):
+            chol = np.tril(rng.normal(0.0, 0.3, (3, k, k)))
+            chol[:, range(k), range(k)] = np.abs(chol[:, range(k), range(k)]) + 0.2
+            chol[~centred] = np.eye(k)
+            shift = np.where(centred[:, None], rng.normal(0.0, 0.5, (3, k)), 0.0)
+            specs.append(replace(base, layout=SegmentLayout(centred, shift, chol)))
     for spec in specs:
         density = make_log_density(spec)
         model = build_pymc_model(spec)

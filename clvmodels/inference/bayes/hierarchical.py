@@ -4,48 +4,54 @@ The model, for each parameter j (``r, alpha, a, b`` or ``p, q, gamma``) and segm
 
     log(theta[g, j]) ~ Normal(m[j], s[j])
     m[j] ~ Normal(mu_j, sd_j)            (the pooled model's prior, see priors.py)
-    s[j] ~ HalfNormal(segment_sd)        (between-segment sd; sampled as log s, with Jacobian)
+    s[j] ~ Gamma(2, scale=segment_sd/2)  (between-segment sd, mean segment_sd; sampled as log s)
 
 Segments with few customers have little likelihood and shrink towards ``m``; large segments keep
-their own estimates.
+their own estimates. The Gamma(2) prior on ``s`` is boundary-avoiding (its density vanishes at 0;
+Chung, Rabe-Hesketh, Dorie, Gelman & Liu 2013, Psychometrika 78(4)): with a handful of segments the
+data cannot tell ``s = 0`` from ``s = 0.1``, and a HalfNormal prior leaves posterior mass in the
+funnel neck near 0 where NUTS diverges.
 
 Parametrisation (only the geometry NUTS sees changes, not the model). Unconstrained vector::
 
     u = [zeta (k), log_s (k), v (n_segments, k) row-major]
-    log(theta[g, j]) = s[j] ** lam[g, j] * v[g, j] + lam[g, j] * m[j]
-    m[j] = sum_g omega[g, j] v[g, j] + s[j] / sqrt(W[j]) * zeta[j],   W[j] = sum_g (1 - lam[g, j])
 
-``lam = 1`` is the non-centred form (``v ~ Normal(0, 1)``), good for segments with weak data;
-``lam = 0`` is the centred form (``v = log theta``), good for segments whose data pin their
-parameter down; in between is the partially non-centred form (Papaspiliopoulos, Roberts & Sköld
-2007; Gorinova, Moore & Hoffman 2020, "Automatic reparameterisation of probabilistic programs").
-When segments are (mostly) centred, the population mean is itself well determined by them:
-given ``s`` it sits within about ``s / sqrt(W)`` of their weighted mean
-(``omega = (1 - lam) / W``), a funnel in (m, log s) when ``s`` is poorly identified (few
-segments). Sampling ``zeta`` instead of ``m`` removes that funnel. With ``W < 0.5`` (no segment
-really centred) ``m = zeta``. The map is triangular, so its log-Jacobian is
-``log(s / sqrt(W)) + sum_g lam[g] log(s)``.
+Each segment is sampled one of two ways, chosen by :func:`choose_layout`:
 
-:func:`choose_centring` sets ``lam = kappa**2 / (kappa**2 + sigma**2)`` per segment and parameter,
-the value that decorrelates a Gaussian segment effect from ``(m, s)``: ``kappa`` is the posterior
-sd of the log-parameter when the segment is fitted alone (Laplace, pooled priors) and ``sigma``
-the spread (sd) of those lone-fit estimates across segments (``segment_sd`` with fewer than two
-fits). A segment whose lone fit fails gets ``lam = 1``.
+- *centred and whitened*, for a segment whose own data pin its parameters down:
+  ``log(theta[g]) = mode[g] + L[g] @ v[g]``, where ``mode[g]`` and ``L[g] L[g]' `` are the
+  posterior mode and Laplace covariance of the segment fitted alone. BG/NBD's ``a`` and ``b`` are
+  correlated at about 0.95 within a segment, each segment in its own direction, which no single
+  mass matrix can undo; this fixed affine map does, so ``v[g]`` is close to standard normal.
+- *non-centred*, for a segment with weak data: ``log(theta[g]) = m + s * v[g]``,
+  ``v[g] ~ Normal(0, 1)`` (Betancourt & Girolami 2015, "Hamiltonian Monte Carlo for hierarchical
+  models").
 
-Measured on simulated segments of 60,000, 30,000, 2,000 (and 150) customers, 4 chains x 1000
-draws, nutpie: all non-centred, 139 leapfrog steps per draw and 309 divergences (the data fix
-``m + s v`` and leave a curved ridge); all centred without recentring, 8 steps and 100
-divergences (the funnel at small ``s``); with four segments, all centred and recentred 99
-divergences, this scheme 36 (ESS 3,000), and 18 with ``target_accept=0.9``, which the sampler
-uses for models pooled by segment. With so few segments ``s`` is barely identified and a few
-divergences can remain; :func:`clvmodels.inference.bayes.diagnose` reports them.
+Given ``s``, the population mean sits within about ``s / sqrt(C)`` of the mean of the ``C``
+centred segments, a funnel in (m, log s) when ``s`` is poorly identified (few segments), so ``m``
+is sampled through ``zeta``: ``m = mean_centred(log theta) + s / sqrt(C) * zeta`` (``m = zeta``
+when no segment is centred). All maps are triangular; the log-Jacobian is
+``sum_centred log|det L[g]| + log(s / sqrt(C)) + n_noncentred * log(s)`` per parameter.
+
+:func:`choose_layout` centres a segment when its lone fit succeeds and, for every parameter, the
+lone-fit sd is at most ``NON_CENTRED_ABOVE`` times the spread of the lone-fit estimates across
+segments (``segment_sd`` with fewer than two fits).
+
+Measured (4 chains x 1000 draws, nutpie, target_accept 0.9) on simulated segments of 60,000,
+30,000 and 2,000 customers: all non-centred, 139 leapfrog steps per draw and 309 divergences;
+all centred with a HalfNormal(1) prior, 100 divergences; this layout with the Gamma(2) prior, 0
+divergences, 7 steps per draw, bulk ESS 3,700. Adding a segment of 150 customers: 7 divergences.
+On 20,000 / 8,000 / 400 customers (tests/test_bayes_recovery.py): 38 and 49 divergences (about
+1%) for two seeds, R-hat 1.003, bulk ESS about 2,000; the 400-customer segment's ``a`` and ``b``
+are weakly identified and ``s`` for ``a`` reaches down to 0.1. :func:`diagnose` reports such
+divergences; merging very small segments removes them.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -56,36 +62,55 @@ from clvmodels.inference.bayes.spec import ModelSpec
 
 #: floor of the estimated between-segment spread of a log-parameter
 MIN_SPREAD = 0.05
-#: recentre the population mean on the segments when their centred weight W is at least this
-MIN_CENTRED_WEIGHT = 0.5
+#: sample a segment non-centred when a lone-fit sd exceeds this multiple of the spread
+NON_CENTRED_ABOVE = 2.0
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_LOG_2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class SegmentLayout:
+    """How each segment's log-parameters are sampled (module docstring).
+
+    Attributes
+    ----------
+    centred : ndarray of bool, shape (n_segments,)
+    shift : ndarray, shape (n_segments, k)
+        Lone-fit mode of centred segments (0 for the others).
+    chol : ndarray, shape (n_segments, k, k)
+        Lower Cholesky factor of the lone-fit covariance of centred segments (identity otherwise).
+    """
+
+    centred: np.ndarray
+    shift: np.ndarray
+    chol: np.ndarray
+
+    @property
+    def log_det(self) -> float:
+        """Sum over centred segments of log|det L[g]| (a constant of the density)."""
+        diag = np.diagonal(self.chol, axis1=1, axis2=2)[self.centred]
+        return float(np.log(diag).sum())
+
+    def summary(self) -> dict:
+        """For ``idata.attrs``: which segments are centred."""
+        return {"centred": self.centred.astype(int).tolist()}
 
 
 def segment_subspec(spec: ModelSpec, g: int) -> ModelSpec:
     """The pooled model on segment ``g``'s rows only."""
     keep = spec.segment == g
     return replace(spec, data={k: v[keep] for k, v in spec.data.items()}, weights=spec.weights[keep],
-                   segment=None, n_segments=1, centring=None)
+                   segment=None, n_segments=1, layout=None)
 
 
-def choose_centring(spec: ModelSpec) -> tuple[ModelSpec, np.ndarray]:
-    """Set the non-centring weights ``lam`` per segment and parameter (module docstring).
-
-    Returns
-    -------
-    spec : ModelSpec
-        ``spec`` with ``centring`` (``lam``) set, shape (n_segments, k), values in [0, 1].
-    segment_modes : ndarray, shape (n_segments, k)
-        Log-parameters of each segment's lone fit (NaN where it failed); used to start chains.
-    """
+def _lone_fits(spec: ModelSpec):
+    """Posterior mode and Laplace covariance of each segment fitted alone (NaN where it fails)."""
     from clvmodels.inference.bayes.approximate import posterior_mode
     from clvmodels.inference.bayes.log_density import make_log_density
 
     k = len(spec.names)
     modes = np.full((spec.n_segments, k), np.nan)
-    data_sd = np.full((spec.n_segments, k), np.inf)
+    covs = np.full((spec.n_segments, k, k), np.nan)
     for g in range(spec.n_segments):
         sub = segment_subspec(spec, g)
         if sub.weights.size == 0:
@@ -93,109 +118,151 @@ def choose_centring(spec: ModelSpec) -> tuple[ModelSpec, np.ndarray]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mode, cov = posterior_mode(make_log_density(sub))
+                modes[g], covs[g] = posterior_mode(make_log_density(sub))
         except (ClvError, np.linalg.LinAlgError, ValueError):
             continue
-        modes[g] = mode
-        data_sd[g] = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    fitted = np.isfinite(modes[:, 0])
+    return modes, covs
+
+
+def choose_layout(spec: ModelSpec) -> tuple[ModelSpec, np.ndarray]:
+    """Choose centred (whitened) or non-centred sampling per segment (module docstring).
+
+    Returns
+    -------
+    spec : ModelSpec
+        ``spec`` with ``layout`` set.
+    segment_modes : ndarray, shape (n_segments, k)
+        Lone-fit log-parameters (NaN where the fit failed); used to start chains.
+    """
+    k = len(spec.names)
+    modes, covs = _lone_fits(spec)
+    fitted = np.isfinite(modes).all(axis=1)
     spread = np.full(k, spec.priors["segment_sd"])
     if fitted.sum() >= 2:
         spread = np.maximum(modes[fitted].std(axis=0, ddof=1), MIN_SPREAD)
-    with np.errstate(invalid="ignore"):
-        lam = np.where(np.isfinite(data_sd), data_sd**2 / (data_sd**2 + spread**2), 1.0)
-    return replace(spec, centring=lam), modes
+    centred = np.zeros(spec.n_segments, bool)
+    shift = np.zeros((spec.n_segments, k))
+    chol = np.tile(np.eye(k), (spec.n_segments, 1, 1))
+    for g in np.flatnonzero(fitted):
+        sd = np.sqrt(np.diag(covs[g]))
+        if not np.all(sd <= NON_CENTRED_ABOVE * spread):
+            continue
+        try:
+            chol[g] = np.linalg.cholesky(covs[g])
+        except np.linalg.LinAlgError:
+            continue
+        centred[g] = True
+        shift[g] = modes[g]
+    return replace(spec, layout=SegmentLayout(centred, shift, chol)), modes
 
 
-def _recentring(lam_j):
-    """Weights omega (n_seg,) and W of the population-mean recentring for one parameter."""
-    total = float(np.sum(1.0 - lam_j))
-    if total < MIN_CENTRED_WEIGHT:
-        return np.zeros_like(lam_j), 0.0
-    return (1.0 - lam_j) / total, total
-
-
-def start_point(k: int, pooled_mode: np.ndarray, segment_modes: np.ndarray, lam: np.ndarray,
+def start_point(k: int, pooled_mode: np.ndarray, segment_modes: np.ndarray, layout: SegmentLayout,
                 rng: np.random.Generator) -> np.ndarray:
-    """A chain start: population mean near the pooled mode, between-segment sd about 0.3, segment
-    parameters near their lone-fit modes (the pooled mode where the lone fit failed)."""
-    n_seg = lam.shape[0]
+    """A chain start: population mean near the pooled mode, between-segment sd about 0.3,
+    centred segments at their lone-fit modes plus a draw from their Laplace approximation,
+    non-centred segments near the population mean."""
+    n_seg = layout.centred.size
     m = pooled_mode + rng.normal(0.0, 0.05, k)
     log_s = np.log(0.3) + rng.normal(0.0, 0.1, k)
-    own = np.where(np.isfinite(segment_modes), segment_modes, m) + rng.normal(0.0, 0.05, (n_seg, k))
-    v = (own - lam * m) / np.exp(lam * log_s)  # invert log theta = s**lam v + lam m
+    v = np.where(layout.centred[:, None], rng.normal(0.0, 1.0, (n_seg, k)), rng.normal(0.0, 0.3, (n_seg, k)))
+    n_centred = int(layout.centred.sum())
     zeta = m.copy()
-    for j in range(k):
-        omega, total = _recentring(lam[:, j])
-        if total > 0:  # invert m = omega . v + s / sqrt(W) zeta
-            zeta[j] = (m[j] - omega @ v[:, j]) * math.sqrt(total) / math.exp(log_s[j])
+    if n_centred:  # invert m = mean_centred(shift + L v) + s / sqrt(C) zeta
+        t_centred = layout.shift[layout.centred] + np.einsum("gij,gj->gi", layout.chol[layout.centred],
+                                                            v[layout.centred])
+        zeta = (m - t_centred.mean(axis=0)) * math.sqrt(n_centred) / np.exp(log_s)
     return np.concatenate([zeta, log_s, v.ravel()])
 
 
 @numba.njit(**SCALAR_JIT)
-def unpack(u, k, n_seg, lam):
+def unpack(u, k, n_seg, centred, shift, chol):
     """Population means m (k,), sds s (k,) and log-parameters per segment (n_seg, k) at ``u``."""
-    m = np.empty(k)
-    s = np.empty(k)
+    s = np.exp(u[k:2 * k])
     log_theta = np.empty((n_seg, k))
-    for j in range(k):
-        s[j] = math.exp(u[k + j])
-        total = 0.0
-        for g in range(n_seg):
-            total += 1.0 - lam[g, j]
-        m[j] = u[j]
-        if total >= MIN_CENTRED_WEIGHT:
-            m[j] = s[j] / math.sqrt(total) * u[j]
-            for g in range(n_seg):
-                m[j] += (1.0 - lam[g, j]) / total * u[2 * k + g * k + j]
-        for g in range(n_seg):
-            log_theta[g, j] = math.exp(lam[g, j] * u[k + j]) * u[2 * k + g * k + j] + lam[g, j] * m[j]
+    n_centred = 0
+    centred_sum = np.zeros(k)
+    for g in range(n_seg):
+        if centred[g]:
+            n_centred += 1
+            for i in range(k):
+                value = shift[g, i]
+                for j in range(i + 1):
+                    value += chol[g, i, j] * u[2 * k + g * k + j]
+                log_theta[g, i] = value
+                centred_sum[i] += value
+    m = u[:k].copy()
+    if n_centred > 0:
+        for j in range(k):
+            m[j] = centred_sum[j] / n_centred + s[j] / math.sqrt(n_centred) * u[j]
+    for g in range(n_seg):
+        if not centred[g]:
+            for j in range(k):
+                log_theta[g, j] = m[j] + s[j] * u[2 * k + g * k + j]
     return m, s, log_theta
 
 
 @numba.njit(**SCALAR_JIT)
-def hierarchical_prior_and_chain_rule(u, grad_log_theta, k, n_seg, lam, prior_mu, prior_sd, segment_sd):
+def hierarchical_prior_and_chain_rule(u, grad_log_theta, k, n_seg, centred, shift, chol, log_det,
+                                      prior_mu, prior_sd, segment_sd):
     """Log prior (with Jacobians) and d log posterior / d u, given d loglik / d log_theta.
 
-    With ``t = log theta``, ``dev = (t - m) / s``, ``A = d loglik / d t - dev / s`` and the total
-    derivative along m ``M = -(m - mu) / sd**2 + sum_g dev / s + sum_g lam A``::
+    With ``t = log theta``, ``dev = (t - m) / s``, ``A = d loglik / d t - dev / s``, the total
+    derivative along m ``M = -(m - mu) / sd**2 + sum_g dev / s + sum_noncentred A`` and
+    ``h = s / sqrt(C)``::
 
-        d/dv[g]   = s**lam A + omega M
-        d/dzeta   = M s / sqrt(W)          (M when m = zeta)
-        d/dlog s  = sum_g (dev**2 - 1 + lam + lam s**lam v A) + 1 - (s / segment_sd)**2
-                    + [recentred] (1 + M s / sqrt(W) zeta)
+        d/dv[g] (centred)     = L[g]' (A[g] + M / C)
+        d/dv[g] (non-centred) = s A[g]
+        d/dzeta               = M h                (M when no segment is centred)
+        d/dlog s              = sum_g (dev**2 - 1) + 2 - 2 s / segment_sd
+                                + [C > 0] (1 + M h zeta) + sum_noncentred (1 + s v A)
     """
-    m, s, log_theta = unpack(u, k, n_seg, lam)
-    grad = np.empty(u.size)
-    lp = 0.0
+    m, s, log_theta = unpack(u, k, n_seg, centred, shift, chol)
+    n_centred = 0
+    for g in range(n_seg):
+        if centred[g]:
+            n_centred += 1
+    grad = np.zeros(u.size)
+    lp = log_det
+    along_t = np.empty((n_seg, k))  # A, then A + M / C for centred segments
     for j in range(k):
         log_s = u[k + j]
-        total = 0.0
-        for g in range(n_seg):
-            total += 1.0 - lam[g, j]
-        recentred = total >= MIN_CENTRED_WEIGHT
         dev_m = (m[j] - prior_mu[j]) / prior_sd[j]
-        ratio = s[j] / segment_sd
         lp += -0.5 * dev_m * dev_m - math.log(prior_sd[j]) - _LOG_SQRT_2PI
-        lp += _LOG_2 - _LOG_SQRT_2PI - math.log(segment_sd) - 0.5 * ratio * ratio + log_s
+        # s ~ Gamma(2, scale=segment_sd / 2) (mean segment_sd), on log s with Jacobian s:
+        # log p = log s - 2 log(scale) - s / scale + log s
+        scale = 0.5 * segment_sd
+        lp += 2.0 * log_s - 2.0 * math.log(scale) - s[j] / scale
         along_m = -dev_m / prior_sd[j]
-        grad_log_s = 1.0 - ratio * ratio
+        grad_log_s = 2.0 - s[j] / scale
         for g in range(n_seg):
             dev = (log_theta[g, j] - m[j]) / s[j]
-            lp += -0.5 * dev * dev - log_s - _LOG_SQRT_2PI + lam[g, j] * log_s
+            lp += -0.5 * dev * dev - log_s - _LOG_SQRT_2PI
             inner = grad_log_theta[g, j] - dev / s[j]
-            along_m += dev / s[j] + lam[g, j] * inner
-            grad_log_s += dev * dev - 1.0 + lam[g, j]
-            grad_log_s += lam[g, j] * math.exp(lam[g, j] * log_s) * u[2 * k + g * k + j] * inner
-        scale = s[j] / math.sqrt(total) if recentred else 1.0
-        if recentred:
-            lp += log_s - 0.5 * math.log(total)
-            grad_log_s += 1.0 + along_m * scale * u[j]
-        for g in range(n_seg):
-            dev = (log_theta[g, j] - m[j]) / s[j]
-            inner = grad_log_theta[g, j] - dev / s[j]
-            omega = (1.0 - lam[g, j]) / total if recentred else 0.0
-            grad[2 * k + g * k + j] = math.exp(lam[g, j] * log_s) * inner + omega * along_m
-        grad[j] = along_m * scale
+            along_t[g, j] = inner
+            along_m += dev / s[j]
+            grad_log_s += dev * dev - 1.0
+            if not centred[g]:
+                v = u[2 * k + g * k + j]
+                lp += log_s
+                along_m += inner
+                grad_log_s += 1.0 + s[j] * v * inner
+                grad[2 * k + g * k + j] = s[j] * inner
+        if n_centred > 0:
+            h = s[j] / math.sqrt(n_centred)
+            lp += log_s - 0.5 * math.log(n_centred)
+            grad_log_s += 1.0 + along_m * h * u[j]
+            grad[j] = along_m * h
+            for g in range(n_seg):
+                if centred[g]:
+                    along_t[g, j] += along_m / n_centred
+        else:
+            grad[j] = along_m
         grad[k + j] = grad_log_s
+    for g in range(n_seg):  # centred segments: back through t = shift + L v
+        if centred[g]:
+            for j in range(k):
+                total = 0.0
+                for i in range(j, k):
+                    total += chol[g, i, j] * along_t[g, i]
+                grad[2 * k + g * k + j] = total
     return lp, grad

@@ -62,7 +62,11 @@ class LogDensity:
         """Log-parameters per segment at ``u``, shape (n_segments, k)."""
         if not self.spec.hierarchical:
             return u.reshape(1, self.k)
-        return hierarchical.unpack(u, self.k, self.spec.n_segments, self.spec.centring)[2]
+        return hierarchical.unpack(u, self.k, self.spec.n_segments, *self._layout_arrays())[2]
+
+    def _layout_arrays(self) -> tuple:
+        layout = self.spec.layout
+        return layout.centred, layout.shift, layout.chol
 
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         spec = self.spec
@@ -71,8 +75,8 @@ class LogDensity:
             lp, grad = pooled_prior_and_chain_rule(u, grad_log_theta, self.prior_mu, self.prior_sd)
         else:
             lp, grad = hierarchical.hierarchical_prior_and_chain_rule(
-                u, grad_log_theta, self.k, spec.n_segments, spec.centring, self.prior_mu, self.prior_sd,
-                spec.priors["segment_sd"])
+                u, grad_log_theta, self.k, spec.n_segments, *self._layout_arrays(), spec.layout.log_det,
+                self.prior_mu, self.prior_sd, spec.priors["segment_sd"])
         return ll + lp, grad
 
     def log_likelihood(self, log_theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -85,7 +89,7 @@ class LogDensity:
         names = self.spec.names
         if not self.spec.hierarchical:
             return {name: np.asarray(math.exp(u[j])) for j, name in enumerate(names)}
-        m, s, log_theta = hierarchical.unpack(u, self.k, self.spec.n_segments, self.spec.centring)
+        m, s, log_theta = hierarchical.unpack(u, self.k, self.spec.n_segments, *self._layout_arrays())
         # the order must match expanded_shapes(): nutpie checks the keys in order
         out = {name: np.exp(log_theta[:, j]) for j, name in enumerate(names)}
         out.update({f"mu_log_{name}": np.asarray(m[j]) for j, name in enumerate(names)})
@@ -105,10 +109,10 @@ class LogDensity:
 def make_log_density(spec: ModelSpec) -> LogDensity:
     """Prepare the kernel inputs of ``spec`` and return its :class:`LogDensity`.
 
-    A model pooled by segment needs ``spec.centring`` (see :func:`hierarchical.choose_centring`).
+    A model pooled by segment needs ``spec.layout`` (see :func:`hierarchical.choose_layout`).
     """
-    if spec.hierarchical and spec.centring is None:
-        raise ValueError("a model pooled by segment needs spec.centring; call choose_centring first")
+    if spec.hierarchical and spec.layout is None:
+        raise ValueError("a model pooled by segment needs spec.layout; call choose_layout first")
     if spec.model == "bgnbd":
         rows = fast_loglik.prepare_bgnbd(spec.data["x"], spec.data["t_x"], spec.data["T"], spec.weights,
                                          spec.segment, spec.n_segments)
@@ -123,4 +127,4 @@ def make_log_density(spec: ModelSpec) -> LogDensity:
 
 def pooled_spec(spec: ModelSpec) -> ModelSpec:
     """The same data without segments."""
-    return replace(spec, segment=None, n_segments=1, centring=None)
+    return replace(spec, segment=None, n_segments=1, layout=None)

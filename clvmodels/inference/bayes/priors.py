@@ -18,8 +18,9 @@ Defaults are weakly informative and chosen not to drag the estimates:
   numbers are stored in ``idata.attrs["priors"]``.
 
 For a model pooled by segment (:mod:`.hierarchical`) the prior above applies to the population
-mean of each log-parameter, and each population standard deviation gets
-``HalfNormal(segment_sd)`` (default 1.0: segments typically within a factor e of one another).
+mean of each log-parameter, and each between-segment standard deviation of a log-parameter gets
+a ``Gamma(2, scale=segment_sd / 2)`` prior, mean ``segment_sd`` (default 1.0: segments typically
+within a factor e of one another), boundary-avoiding (see :mod:`.hierarchical` for why).
 
 On CDNOW the defaults move the posterior means of BG/NBD and Gamma-Gamma by a small fraction of a
 posterior sd from the published MLE (tests/test_bayes_cdnow.py), whereas the default priors of
@@ -41,7 +42,7 @@ GAMMAGAMMA_PARAMS = ("p", "q", "gamma")
 SHAPE_SD = 2.5
 #: sd of the default prior on a log scale parameter (around the data's scale)
 SCALE_SD = 3.0
-#: scale of the HalfNormal prior on the between-segment sd of each log-parameter
+#: prior mean of the between-segment sd of each log-parameter (Gamma(2) prior)
 SEGMENT_SD = 1.0
 
 
@@ -50,7 +51,8 @@ def default_priors(model: str = "bgnbd") -> dict:
 
     A ``mu`` of ``None`` means "centred on the data's scale" (``alpha``: log of the weighted mean
     ``T``; ``gamma``: log of the weighted mean spend of repeat buyers); it is resolved when fitting.
-    ``"segment_sd"`` is the HalfNormal scale of the between-segment sd (models pooled by segment).
+    ``"segment_sd"`` is the prior mean of the between-segment sd of each log-parameter (models
+    pooled by segment; a Gamma(2) prior).
 
     Parameters
     ----------

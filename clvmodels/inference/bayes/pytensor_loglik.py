@@ -5,9 +5,9 @@ numba path (:mod:`.fast_loglik`): both give the same log density at the same poi
 
 The weighted log-likelihood enters as a ``pm.Potential`` (distinct rows times their counts). The
 free variables and their names mirror the unconstrained layout of :mod:`.log_density`:
-``log_<name>`` when pooled; ``zeta_<name>``, ``sigma_log_<name>`` (HalfNormal, log-transformed
-by PyMC) and ``v_<name>`` (dims "segment") when pooled by segment, in the parametrisation of
-:mod:`.hierarchical` (flat variables, the prior and Jacobian in a Potential; the population mean
+``log_<name>`` when pooled; ``zeta_<name>``, ``sigma_log_<name>`` (Gamma(2), log-transformed
+by PyMC) and ``v_<name>`` (dims "segment") when pooled by segment, in the layout of
+:mod:`.hierarchical` (flat variables, the prior and Jacobians in a Potential; the population mean
 ``mu_log_<name>`` is a Deterministic). The natural parameters
 ``r, alpha, a, b`` / ``p, q, gamma`` are Deterministics.
 """
@@ -47,44 +47,49 @@ def _log_params(spec: ModelSpec, segment_idx):
     """Free variables and the log-parameters per row (a scalar each when pooled)."""
     import pymc as pm
 
+    if spec.hierarchical:
+        return _segment_log_params(spec, segment_idx)
     log_theta = {}
     # numpy float64 constants: PyTensor turns a Python float such as 2.5 into a float32 constant,
     # which would put the prior's log density off by ~1e-8
     for name in spec.names:
         mu, sd = (np.float64(v) for v in spec.priors[name])
-        if not spec.hierarchical:
-            log_theta[name] = pm.Normal(f"log_{name}", mu=mu, sigma=sd)
-            pm.Deterministic(name, pm.math.exp(log_theta[name]))
-            continue
-        per_segment = _segment_log_params(spec, name, mu, sd)
-        pm.Deterministic(name, pm.math.exp(per_segment), dims="segment")
-        log_theta[name] = per_segment[segment_idx]
+        log_theta[name] = pm.Normal(f"log_{name}", mu=mu, sigma=sd)
+        pm.Deterministic(name, pm.math.exp(log_theta[name]))
     return log_theta
 
 
-def _segment_log_params(spec: ModelSpec, name: str, mu, sd):
-    """Log-parameters per segment in the parametrisation of :mod:`.hierarchical`."""
+def _segment_log_params(spec: ModelSpec, segment_idx):
+    """Log-parameters per row in the layout of :mod:`.hierarchical` (flat variables; the prior and
+    the Jacobians in a Potential)."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    from clvmodels.inference.bayes.hierarchical import MIN_CENTRED_WEIGHT
-
-    lam = np.asarray(spec.centring[:, spec.names.index(name)], np.float64)
-    total = float(np.sum(1.0 - lam))
-    s = pm.HalfNormal(f"sigma_log_{name}", sigma=np.float64(spec.priors["segment_sd"]))
-    zeta = pm.Flat(f"zeta_{name}")
-    v = pm.Flat(f"v_{name}", dims="segment")
-    jacobian = pt.sum(lam) * pt.log(s)  # log theta = s**lam v + lam m
-    if total >= MIN_CENTRED_WEIGHT:  # m = omega . v + s / sqrt(W) zeta
-        m = pt.dot((1.0 - lam) / total, v) + s / np.sqrt(total) * zeta
-        jacobian = jacobian + pt.log(s) - 0.5 * np.log(total)
+    layout = spec.layout
+    mu = np.array([spec.priors[n][0] for n in spec.names], np.float64)
+    sd = np.array([spec.priors[n][1] for n in spec.names], np.float64)
+    rate = np.float64(2.0 / spec.priors["segment_sd"])  # Gamma(2) with mean segment_sd
+    s = pt.stack([pm.Gamma(f"sigma_log_{n}", alpha=np.float64(2.0), beta=rate) for n in spec.names])
+    zeta = pt.stack([pm.Flat(f"zeta_{n}") for n in spec.names])
+    v = pt.stack([pm.Flat(f"v_{n}", dims="segment") for n in spec.names], axis=1)  # (segments, k)
+    whitened = layout.shift + (layout.chol * v[:, None, :]).sum(axis=2)  # shift + L v per segment
+    n_centred = int(layout.centred.sum())
+    n_noncentred = spec.n_segments - n_centred
+    jacobian = np.float64(layout.log_det) + n_noncentred * pt.log(s).sum()
+    if n_centred:
+        m = whitened[layout.centred].mean(axis=0) + s / np.sqrt(n_centred) * zeta
+        jacobian = jacobian + (pt.log(s) - 0.5 * np.log(n_centred)).sum()
     else:
         m = zeta
-    pm.Deterministic(f"mu_log_{name}", m)
-    per_segment = s**lam * v + lam * m
-    pm.Potential(f"prior_{name}", pm.logp(pm.Normal.dist(mu, sd), m)
-                 + pm.logp(pm.Normal.dist(m, s), per_segment).sum() + jacobian)
-    return per_segment
+    log_theta = pt.where(layout.centred[:, None], whitened, m + s * v)
+    pm.Potential("segment_prior", pm.logp(pm.Normal.dist(mu, sd), m).sum()
+                 + pm.logp(pm.Normal.dist(m, s), log_theta).sum() + jacobian)
+    out = {}
+    for j, name in enumerate(spec.names):
+        pm.Deterministic(f"mu_log_{name}", m[j])
+        pm.Deterministic(name, pt.exp(log_theta[:, j]), dims="segment")
+        out[name] = log_theta[segment_idx, j]
+    return out
 
 
 def build_pymc_model(spec: ModelSpec):

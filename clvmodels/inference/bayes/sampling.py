@@ -109,9 +109,9 @@ def _fit(spec: ModelSpec, sampler, chains, draws, tune, seed, progressbar):
     started = time.perf_counter()
     segment_modes = None
     if spec.hierarchical:
-        from clvmodels.inference.bayes.hierarchical import choose_centring
+        from clvmodels.inference.bayes.hierarchical import choose_layout
 
-        spec, segment_modes = choose_centring(spec)
+        spec, segment_modes = choose_layout(spec)
     if sampler == "nutpie":
         idata = _sample_nutpie(spec, chains, draws, tune, seed, progressbar, segment_modes)
     elif sampler == "pymc":
@@ -151,7 +151,7 @@ def initial_point_function(spec: ModelSpec, density, segment_modes=None):
     def initial_point(seed) -> np.ndarray:
         rng = np.random.default_rng(seed)
         if spec.hierarchical:
-            return start_point(density.k, mode, segment_modes, spec.centring, rng)
+            return start_point(density.k, mode, segment_modes, spec.layout, rng)
         return rng.multivariate_normal(mode, cov, method="eigh")
 
     return initial_point
@@ -247,6 +247,6 @@ def _run_attrs(spec: ModelSpec, sampler, chains, draws, tune, seed, wall) -> dic
         "n_customers": float(spec.n_customers),
         "n_segments": int(spec.n_segments) if spec.hierarchical else 0,
         "priors": json.dumps(spec.priors),
-        "centring": json.dumps(np.round(spec.centring, 4).tolist()) if spec.hierarchical else "[]",
+        "segment_layout": json.dumps(spec.layout.summary()) if spec.hierarchical else "{}",
         "versions": json.dumps(_versions(sampler)),
     }

@@ -29,9 +29,9 @@ class ModelSpec:
         Number of segments (1 when pooled).
     priors : dict
         Resolved priors (see :func:`clvmodels.inference.bayes.priors.resolve_priors`).
-    centring : ndarray, shape (n_segments, k), or None
-        Models pooled by segment: the non-centring weight of each segment parameter, 0 (centred)
-        to 1 (non-centred), set by :func:`clvmodels.inference.bayes.hierarchical.choose_centring`.
+    layout : SegmentLayout or None
+        Models pooled by segment: how each segment is sampled, set by
+        :func:`clvmodels.inference.bayes.hierarchical.choose_layout`.
     """
 
     model: str
@@ -41,7 +41,7 @@ class ModelSpec:
     segment: np.ndarray | None
     n_segments: int
     priors: dict
-    centring: np.ndarray | None = None
+    layout: "SegmentLayout | None" = None  # noqa: F821 (hierarchical.SegmentLayout)
 
     @property
     def hierarchical(self) -> bool:
