@@ -72,16 +72,17 @@ def _best_time(function, repeats: int) -> tuple[float, float, object]:
 def time_in_memory(n_rows: int, repeats: int = 5, lifetimes_repeats: int = 3, seed: int = 0,
                    string_ids: bool = False) -> dict:
     """Time rfm_summary (both engines) and lifetimes on the same DataFrame; check they agree."""
-    import clvmodels
     from lifetimes.utils import summary_data_from_transaction_data
 
+    import clvmodels
+
     log = make_transactions(n_rows, seed=seed, string_ids=string_ids)
-    options = dict(customer_id_col="customer_id", datetime_col="date", monetary_value_col="amount")
+    options = {"customer_id_col": "customer_id", "datetime_col": "date", "monetary_value_col": "amount"}
     clvmodels.rfm_summary(log.head(1000), **options)  # warm imports outside the timings
     seconds, cpu = {}, {}
     for engine in ("pandas", "duckdb"):
         seconds[engine], cpu[engine], ours = _best_time(
-            lambda: clvmodels.rfm_summary(log, engine=engine, **options), repeats)
+            lambda engine=engine: clvmodels.rfm_summary(log, engine=engine, **options), repeats)
     seconds["lifetimes"], cpu["lifetimes"], theirs = _best_time(
         lambda: summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="D"),
         lifetimes_repeats)

@@ -115,8 +115,8 @@ def test_pandas_and_duckdb_engines_are_identical(str_ids, options):
 def test_files_match_the_dataframe(tmp_path, kind):
     log = random_log(11, str_ids=True)
     log["channel"] = log["customer_id"].str[-1].map(lambda d: "web" if d in "0123" else "shop")
-    options = dict(monetary_value_col="amount", attribute_cols=["channel"], time_unit="W",
-                   calibration_period_end="2021-09-30")
+    options = {"monetary_value_col": "amount", "attribute_cols": ["channel"], "time_unit": "W",
+                   "calibration_period_end": "2021-09-30"}
     expected = calibration_holdout_summary(log, **options)
     parts = [log.iloc[i::3] for i in range(3)]
     if kind == "parquet":
@@ -237,7 +237,7 @@ def test_return_and_zero_amount_policies():
         "amount": [10.0, 8.0, -3.0, -4.0, 0.0, 5.0, 4.0, -4.0],
     })
     for engine in ("pandas", "duckdb"):
-        options = dict(monetary_value_col="amount", engine=engine)
+        options = {"monetary_value_col": "amount", "engine": engine}
         net = rfm_summary(log, returns="net", zero_amounts="drop", **options)
         # a: days 01 (10), 02 (8 - 3 = 5); 03 nets below zero; 04 dropped (zero)
         assert net.loc["a", ["frequency", "recency", "monetary_value"]].tolist() == [1, 1.0, 5.0]

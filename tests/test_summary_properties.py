@@ -41,7 +41,7 @@ fast = settings(max_examples=45, deadline=None, suppress_health_check=[HealthChe
 def test_invariants_and_engine_equality(rows, extra_days, unit, permutation_seed):
     log = as_log(rows)
     end = (log["date"].max().normalize() + pd.Timedelta(days=extra_days)).date()
-    options = dict(monetary_value_col="amount", observation_period_end=str(end), time_unit=unit)
+    options = {"monetary_value_col": "amount", "observation_period_end": str(end), "time_unit": unit}
     summary = rfm_summary(log, engine="pandas", **options)
 
     assert summary["frequency"].dtype == np.int64
@@ -69,8 +69,8 @@ def test_calibration_holdout_splits_the_purchase_days(rows, split_day):
         return  # nobody has bought by the calibration end: an error case, tested elsewhere
     last = max(log["date"].max().normalize(), pd.Timestamp(calibration_end))
     end = str((last + pd.Timedelta(days=1)).date())
-    options = dict(calibration_period_end=calibration_end, observation_period_end=end,
-                   monetary_value_col="amount")
+    options = {"calibration_period_end": calibration_end, "observation_period_end": end,
+                   "monetary_value_col": "amount"}
     split = calibration_holdout_summary(log, engine="pandas", **options)
     pd.testing.assert_frame_equal(split, calibration_holdout_summary(log, engine="duckdb", **options),
                                   check_exact=True)

@@ -217,15 +217,15 @@ def row_checks(spec: LogSpec) -> dict[str, tuple[str, str]]:
         if spec.zero_amounts == "refuse":
             checks["zero_amount"] = (
                 f"zero amount, or below one millionth (column {amount!r})",
-                "Pass zero_amounts='keep' to count them as purchases worth 0 (free items), or "
-                "zero_amounts='drop' to ignore them.",
+                ("Pass zero_amounts='keep' to count them as purchases worth 0 (free items), or "
+                 "zero_amounts='drop' to ignore them."),
             )
         if spec.returns == "refuse":
             checks["negative_amount"] = (
                 f"negative amount, i.e. a return (column {amount!r})",
-                "Pass returns='net' to subtract returns from the same customer's purchases on the "
-                "same day (a day netting below zero, or to zero unless zero_amounts='keep', is no "
-                "purchase), or returns='drop' to ignore them.",
+                ("Pass returns='net' to subtract returns from the same customer's purchases on "
+                 "the same day (a day netting below zero, or to zero unless zero_amounts='keep', "
+                 "is no purchase), or returns='drop' to ignore them."),
             )
     return checks
 

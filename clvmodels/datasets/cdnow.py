@@ -91,8 +91,8 @@ def load_cdnow_summary(sample: bool = True, *, holdout: bool = True, time_unit: 
     from clvmodels.data.summary import calibration_holdout_summary, rfm_summary
 
     transactions = load_cdnow_transactions(sample)
-    options = dict(customer_id_col="customer_id", datetime_col="date", monetary_value_col="amount",
-                   time_unit=time_unit, zero_amounts="keep")
+    options = {"customer_id_col": "customer_id", "datetime_col": "date", "monetary_value_col": "amount",
+                   "time_unit": time_unit, "zero_amounts": "keep"}
     if holdout:
         return calibration_holdout_summary(
             transactions, calibration_period_end=CALIBRATION_END,
