@@ -31,6 +31,8 @@ _LABELS = {
     "ltv_cac": "LTV:CAC",
     "breakeven_acquisition_cost": "Break-even acquisition cost",
     "acquisition_cost": "Acquisition cost",
+    "expected_value": "Expected incremental value of a win-back, net of contact cost",
+    "expected_revenue": "Expected revenue",
 }
 
 
@@ -46,9 +48,19 @@ def _label(column: str, frame: pd.DataFrame) -> str:
     return label
 
 
-def _interval_note(frame: pd.DataFrame) -> str:
+def _interval_note(frame: pd.DataFrame, column: str | None = None) -> str:
+    """e.g. "90% interval of the expected value", from what the producing function recorded.
+
+    Prediction frames record the kind per column (``attrs["interval_kinds"]``), value frames in
+    ``attrs["clvmodels"]["uncertainty"]``; campaign lists (whose intervals are over parameter
+    draws) under ``attrs["clvmodels"]["campaign"]``.
+    """
     meta = frame.attrs.get("clvmodels", {})
-    level, kind = meta.get("level"), meta.get("uncertainty")
+    campaign = meta.get("campaign", {})
+    level = meta.get("level", campaign.get("level"))
+    kind = frame.attrs.get("interval_kinds", {}).get(column) or meta.get("uncertainty")
+    if kind is None and campaign:
+        kind = "expected"
     what = {"expected": "interval of the expected value", "predictive": "predictive interval"}.get(
         kind, "interval")
     return f"{level:.0%} {what}" if level else what
@@ -61,8 +73,9 @@ def _value_scale(ax, values: np.ndarray) -> None:
         ax.set_yscale("log")
     else:
         nonzero = np.abs(values[values != 0])
-        # linear within the typical customer's magnitude, logarithmic beyond it
-        ax.set_yscale("symlog", linthresh=float(np.median(nonzero)) if nonzero.size else 1.0)
+        # linear up to the power of ten below the typical magnitude, logarithmic beyond it
+        typical = float(np.median(nonzero)) if nonzero.size else 1.0
+        ax.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(typical)))
 
 
 def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, ax=None):
@@ -101,7 +114,7 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, ax=Non
     if bounds is not None:
         ax.fill_between(share, values[bounds[0]].to_numpy(float)[rows],
                         values[bounds[1]].to_numpy(float)[rows], color=MODEL_COLOR, alpha=0.25,
-                        linewidth=0, label=_interval_note(values))
+                        linewidth=0, label=_interval_note(values, column))
     ax.plot(share, point[rows], color=MODEL_COLOR, label=f"{column} (estimate)")
     mean = float(point.mean())
     ax.axhline(mean, color=ACTUAL_COLOR, linestyle="--", linewidth=1.0, label=f"mean {mean:,.2f}")
@@ -164,7 +177,7 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
     ax.set_xlabel(_label(column, rollup))
     title = f"{_LABELS.get(column, column)} by {rollup.index.name or 'group'}"
     if xerr is not None:
-        title += f"\n(error bars: {_interval_note(rollup)})"
+        title += f"\n(error bars: {_interval_note(rollup, column)})"
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:  # outside the bars, which fill the axes
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
