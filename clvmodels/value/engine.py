@@ -20,7 +20,7 @@ import pandas as pd
 from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_chunks
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.expected import future_margin, new_customer_value
+from clvmodels.value.expected import alive_branch, future_margin, new_customer_value
 from clvmodels.value.referrals import ReferralLinks, ReferralRates
 from clvmodels.value.totals import GroupTotals, group_codes
 
@@ -120,10 +120,36 @@ class _Run:
         return (self.bg_model.customer_params(part, self.bg_draws),
                 self.gg_model.customer_params(part, self.gg_draws))
 
-    def _future(self, rows, bg, gg):
+    def _precompute_alive_branch(self, for_draws: bool) -> None:
+        """For a pooled purchase model, the alive-branch integrals of every distinct (x, T) at
+        once: customers of all chunks share them, so chunks need not redo them. Skipped when the
+        (S, distinct) tables would exceed ~400 MB (then each chunk computes its own)."""
+        self.branch = {}
+        if self.bg_draws.values.ndim != 2:
+            return  # pooled by segment: parameters differ between customers
+        keys = np.column_stack([self.x, self.T])
+        _, first, self.branch_row = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        self.branch_row = self.branch_row.ravel()
+        if 2 * 8 * (self.S + 1) * first.size > 400e6:
+            return
+        xd, Td = self.x[first], self.T[first]
+        if for_draws:
+            draws = self.bg_draws.for_customers(None)
+            self.branch[False] = alive_branch(self.econ, draws, xd, Td, self.need_alive)
+        if self.plugin:
+            point = self.bg_model.point_draws().for_customers(None)
+            self.branch[True] = alive_branch(self.econ, point, xd, Td, self.need_alive)
+
+    def _future(self, rows, bg, gg, point: bool = False):
         """Expected future margin and discounted alive time, per draw (S, m)."""
         hist = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
-        return future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive)
+        branch = None
+        if point in self.branch:
+            purchases, alive = self.branch[point]
+            at = self.branch_row[rows]
+            branch = purchases[:, at], None if alive is None else alive[:, at]
+        return future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive,
+                             branch=branch)
 
     def _referral_rate(self, rows) -> np.ndarray:
         links, rates = self.inputs.links, self.inputs.rates
@@ -140,7 +166,7 @@ class _Run:
             margin_e, alive_e = self._future(rows, bg, gg)
         if self.plugin:
             bg_point, gg_point = self._params(part, point=True)
-            margin_p, alive_p = self._future(rows, bg_point, gg_point)
+            margin_p, alive_p = self._future(rows, bg_point, gg_point, point=True)
             margin_p = margin_p[0]
             vnew_p = np.broadcast_to(new_customer_value(self.econ, bg_point, gg_point)[0], rows.shape)
         else:
@@ -247,6 +273,8 @@ class _Run:
             columns[f"{name}_lower"], columns[f"{name}_upper"] = self.bnd[key]
 
     def run(self) -> ValueOutputs:
+        # a predictive run of an MLE fit needs no per-draw expectations (see chunk)
+        self._precompute_alive_branch(for_draws=not (self.predictive and self.plugin))
         order = np.lexsort((self.T, self.t_x, self.x))
         for index, rows in enumerate(iter_chunks(order.size, self.chunk_size)):
             self.chunk(index, order[rows])

@@ -106,12 +106,34 @@ def _discounted_purchases(r, alpha, a, b, x, T, horizon, discount_rate):
     return bgnbd.expected_discounted_purchases(r, alpha, a, b, x, T, T, horizon, discount_rate)
 
 
+def alive_branch(econ: ResolvedEconomics, bg: dict, x, T,
+                 with_alive_time: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The alive-branch integrals: expected discounted purchases and alive time over the horizon
+    for customers alive at T, computed once per distinct (x, T, parameters).
+
+    Returns
+    -------
+    purchases, alive_time : ndarray, shape (S, n)
+        ``alive_time`` is None unless ``with_alive_time``.
+    """
+    H, d = econ.horizon, econ.discount_rate
+    xd, Td, P, inverse = _distinct_histories(np.asarray(x, float), np.asarray(T, float), bg)
+    r, alpha, a, b = P["r"], P["alpha"], P["a"], P["b"]
+    # E[D | alive at T] = E[D | x, t_x = T, T] / P(alive | x, t_x = T, T): the public formula at
+    # recency T, whose P(alive) is bounded away from 0, divided out exactly.
+    purchases = (_discounted_purchases(r, alpha, a, b, xd, Td, H, d)
+                 / bgnbd.p_alive(r, alpha, a, b, xd, Td, Td))[:, inverse]
+    alive_time = None
+    if with_alive_time:
+        alive_time = discounted_alive_time_if_alive(r, alpha, a, b, xd, Td, H, d)[:, inverse]
+    return purchases, alive_time
+
+
 def future_margin(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
-                  with_alive_time: bool) -> tuple[np.ndarray, np.ndarray | None]:
+                  with_alive_time: bool, branch=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Expected discounted future margin over the horizon, and the discounted alive time.
 
-    The alive-branch integrals are computed once per distinct (x, T, parameters) and multiplied
-    by each customer's P(alive).
+    ``P(alive at T)`` times the alive-branch values of :func:`alive_branch`.
 
     Parameters
     ----------
@@ -122,26 +144,21 @@ def future_margin(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
     x, t_x, T, mbar : ndarray, shape (n,)
     with_alive_time : bool
         Compute the discounted alive time (needed for a cost to serve or future referrals).
+    branch : tuple, optional
+        The output of :func:`alive_branch` for these customers and parameters, if already known.
 
     Returns
     -------
     margin : ndarray, shape (S, n)
     alive_time : ndarray, shape (S, n), or None
     """
-    H, d = econ.horizon, econ.discount_rate
-    xd, Td, P, inverse = _distinct_histories(np.asarray(x, float), np.asarray(T, float), bg)
-    r, alpha, a, b = P["r"], P["alpha"], P["a"], P["b"]
-    # E[D | alive at T] = E[D | x, t_x = T, T] / P(alive | x, t_x = T, T): the public formula at
-    # recency T, whose P(alive) is bounded away from 0, divided out exactly.
-    purchases_if_alive = (_discounted_purchases(r, alpha, a, b, xd, Td, H, d)
-                          / bgnbd.p_alive(r, alpha, a, b, xd, Td, Td))
+    purchases, alive_time = branch if branch is not None else alive_branch(
+        econ, bg, x, T, with_alive_time)
     alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
-    purchases = alive * purchases_if_alive[:, inverse]
     spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
-    margin = purchases * econ.purchase_margin(spend)
-    alive_time = None
+    margin = alive * purchases * econ.purchase_margin(spend)
     if with_alive_time:
-        alive_time = alive * discounted_alive_time_if_alive(r, alpha, a, b, xd, Td, H, d)[:, inverse]
+        alive_time = alive * alive_time
         margin = margin - econ.cost_to_serve * alive_time
     return margin, alive_time
 

@@ -105,7 +105,9 @@ def value_rollup(source, by: str | None = None, *, per_customer: bool = False,
         ``breakeven_acquisition_cost`` (expected value of a new customer of the group), each
         with ``_lower``/``_upper`` when the run has intervals; ``payback_period`` (time units).
         Referral value credits a referred customer's margin to the referrer's group as well, so
-        it may also appear in another group's clv.
+        it may also appear in another group's clv. In a predictive run the totals' intervals are
+        predictive (one simulated future per draw); the break-even cost, an expectation, keeps
+        its parameter-uncertainty interval.
 
     Examples
     --------
