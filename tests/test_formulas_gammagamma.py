@@ -31,14 +31,14 @@ def random_params(rng, size):
 
 def test_gradient_descent_lands_on_published_estimates(repeat_buyers):
     """Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", CDNOW: p = 6.25,
-    q = 3.74, gamma = 15.44, to 1e-3 relative: the spends in lifetimes' copy of the data are rounded
-    to cents and give gamma = 15.448 (lifetimes' own fit lands there too)."""
+    q = 3.74, gamma = 15.44: p and q to the printed 2 decimals (0.005); gamma within 0.01, since
+    lifetimes' copy of the data gives 15.448 (lifetimes' own fit lands there too)."""
     x, mbar = repeat_buyers
     result = optimize.minimize(gammagamma.neg_log_likelihood_and_grad, np.zeros(3),
                                args=(x, mbar, np.ones(x.size)), jac=True, method="L-BFGS-B",
                                options={"gtol": 1e-8})
     assert result.success
-    np.testing.assert_allclose(np.exp(result.x), [6.25, 3.74, 15.44], rtol=1e-3)
+    np.testing.assert_array_less(np.abs(np.exp(result.x) - [6.25, 3.74, 15.44]), [0.005, 0.005, 0.01])
 
 
 def test_log_likelihood_matches_lifetimes(repeat_buyers):
