@@ -78,6 +78,7 @@ class BetaGeoModel(FittedParametricModel):
         from clvmodels.inference.mle import fit_mle
 
         x, t_x, T = columns
+        x = x.astype(np.int64)  # integer frequencies let the likelihood tabulate x-only terms once per value
         alpha0 = max(float(np.sum(counts * T) / max(np.sum(counts * x), 1.0)), 1e-3)
         return fit_mle(
             lambda lp: bgnbd.neg_log_likelihood_and_grad(lp, x, t_x, T, counts),
@@ -107,18 +108,23 @@ class BetaGeoModel(FittedParametricModel):
                spend_model=None) -> pd.DataFrame:
         """Evaluate named quantities into one DataFrame indexed like ``summary``.
 
-        quantities : list of (column, fn, simulator or None)
+        quantities : list of (column, fn, simulator or None[, uses]) with uses "purchase"
+            (default), "spend" or "both": which models' parameters and data the quantity reads
         """
         self._check_fitted()
         check_rfm_summary(summary)
         self._check_unit(summary)
-        models, data = [self], self._scoring_data(summary)
+        # each quantity is evaluated on the distinct rows of only the data it reads, so purchase
+        # quantities compress to distinct (frequency, recency, T) even when spend is predicted too
+        inputs = {"purchase": ([self], self._scoring_data(summary))}
         if spend_model is not None:
             spend_model._check_fitted()
-            models.append(spend_model)
-            data = data.combine(spend_model._scoring_data(summary))
+            spend_data = spend_model._scoring_data(summary)
+            inputs["spend"] = ([spend_model], spend_data)
+            inputs["both"] = ([self, spend_model], inputs["purchase"][1].combine(spend_data))
         out = pd.DataFrame(index=summary.index)
-        for column, fn, sim in quantities:
+        for column, fn, sim, *uses in quantities:
+            models, data = inputs[uses[0] if uses else "purchase"]
             kind = uncertainty if (uncertainty != "predictive" or sim is not None) else "expected"
             result = evaluate(fn, models, data, uncertainty=kind, level=level, n_draws=n_draws,
                               seed=seed, sim=sim)

@@ -34,12 +34,12 @@ def _simulate_one_spend(rng, P, D):
 
 
 def spend_quantity():
-    """(column, quantity, simulator) of expected spend per purchase, for combined predictions."""
-    return ("expected_spend", _expected_spend, _simulate_one_spend)
+    """(column, quantity, simulator, uses) of expected spend per purchase, for combined predictions."""
+    return ("expected_spend", _expected_spend, _simulate_one_spend, "spend")
 
 
 def revenue_quantity(horizon: float):
-    """(column, quantity, simulator) of revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma).
+    """(column, quantity, simulator, uses) of revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma).
 
     Expected revenue is E[purchases] x E[spend per purchase], since the purchase and spend processes
     are independent; its predictive draws sum simulated spends over simulated purchases.
@@ -58,7 +58,7 @@ def revenue_quantity(horizon: float):
         nu = individual.sample_gg_nu(rng, *_gg(P), *_spend(D))
         return individual.simulate_spend_totals(rng, counts, P["p"], nu)
 
-    return ("expected_revenue", expected, simulate)
+    return ("expected_revenue", expected, simulate, "both")
 
 
 class GammaGammaModel(FittedParametricModel):

@@ -145,9 +145,15 @@ def evaluate(fn: Quantity, models: Sequence, data: CustomerData, *, uncertainty,
     bayes = any(m.method == "bayes" for m in models)
     if uncertainty is None and not bayes:
         return {"value": point_values(fn, [m.point_draws() for m in models], data)}
-    draw_sets = [m.parameter_draws(n_draws=n_draws, seed=seed) for m in models]
-    mean, lower, upper = expected_interval(fn, draw_sets, data, level, chunk_size)
-    value = mean if bayes else point_values(fn, [m.point_draws() for m in models], data)
+    # independent streams per model: the purchase and spend parameters are estimated separately
+    seeds = np.random.SeedSequence(seed).spawn(len(models))
+    draw_sets = [m.parameter_draws(n_draws=n_draws, seed=s) for m, s in zip(models, seeds)]
+    if uncertainty == "predictive" and not bayes:  # the expected-value pass is not needed
+        lower = upper = None
+        value = point_values(fn, [m.point_draws() for m in models], data)
+    else:
+        mean, lower, upper = expected_interval(fn, draw_sets, data, level, chunk_size)
+        value = mean if bayes else point_values(fn, [m.point_draws() for m in models], data)
     if uncertainty is None:
         return {"value": value}
     if uncertainty == "predictive":

@@ -96,7 +96,8 @@ class _Run:
         self.refer = rates is not None and rates.population_rate > 0
         self.need_alive = self.econ.cost_to_serve > 0 or self.refer
         n = len(inputs.summary)
-        self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=12)
+        # simulation holds about twice the temporaries of the expectations
+        self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=24 if self.predictive else 12)
         self.x, self.t_x, self.T, self.mbar = inputs.history
         self.totals = {}
         for by in rollup_by:

@@ -97,9 +97,9 @@ def _check_settings(sampler, chains, draws, tune, spec: ModelSpec) -> None:
         if not isinstance(value, (int, np.integer)) or value < minimum:
             raise DataError(f"{name} must be an integer >= {minimum}; got {value!r}")
     if sampler == "map" and spec.hierarchical:
-        raise DataError("sampler='map' cannot fit a model pooled by segment (the mode of a "
-                        "hierarchical posterior sits at zero between-segment spread); use "
-                        "sampler='nutpie'")
+        raise DataError("sampler='map' cannot fit a model pooled by segment (a Gaussian around the "
+                        "mode misrepresents the skewed posterior of the between-segment spread); "
+                        "use sampler='nutpie'")
 
 
 def _fit(spec: ModelSpec, sampler, chains, draws, tune, seed, progressbar):
