@@ -216,6 +216,6 @@ def test_conditional_pmf_against_a_double_integral():
             return (1 - p) ** (n - 1) * (poisson + p * above)
 
         for n in (0, 2):
-            value = mp.quad(lambda lam, p: density(lam, p) * individual(n, lam, p), [0, 0.2, 1, 5], [0, 0.3, 1])
+            value = mp.quad(lambda lam, p, n=n: density(lam, p) * individual(n, lam, p), [0, 0.2, 1, 5], [0, 0.3, 1])
             reference = float(value) * alive + (1 - alive) * (n == 0)
             assert bgnbd.purchase_probability(*params, x, t_x, T, t, n) == pytest.approx(reference, rel=1e-8)

@@ -24,7 +24,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
-from clvmodels.formulas.special import composite_gauss_legendre, guarded_hyp2f1, hyp2f1_pfaff
+from clvmodels.formulas.special import (
+    composite_gauss_legendre,
+    guarded_hyp2f1,
+    hyp2f1_pfaff,
+)
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
