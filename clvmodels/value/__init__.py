@@ -7,7 +7,7 @@ partner). Settings: :class:`Economics`, :class:`AcquisitionCosts`, :class:`Refer
 
 from __future__ import annotations
 
-import importlib
+from clvmodels._lazy import lazy_exports
 
 _LAZY = {
     "customer_value": "clvmodels.value.customer_value",
@@ -20,16 +20,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'clvmodels.value' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
-
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
 
 __all__ = list(_LAZY)
