@@ -1,12 +1,16 @@
 """``python -m benchmarks run --suite NAME [--out DIR]``: run a benchmark suite.
 
-Suites: quick (CI, seconds), rfm, fit, score, accuracy; the Bayesian comparison is
+Suites: quick (CI, well under a minute; exits 1 if any contender fails), rfm, fit, score,
+accuracy. Each contender runs in its own process (time limit, peak memory polled from outside);
+rows are paired by their ``compare`` key and the ratio is peer seconds / clvmodels seconds. Writes
+``results.jsonl`` and ``results.md`` into the output folder. The Bayesian comparison is
 ``python -m benchmarks.bayes`` and the out-of-core 100M-row aggregation ``python -m benchmarks.rfm``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -27,6 +31,9 @@ def main(argv=None) -> int:
     records = run_suite(SUITES[args.suite](), out)
     failed = [r for r in records if r.get("record") == "result" and r["status"] != "ok"]
     print((out / "results.md").read_text())
+    for r in failed:
+        print(f"FAILED: {r['task']} {json.dumps({k: r[k] for k in ('size', 'tool') if k in r})}: {r['status']}",
+              file=sys.stderr)
     return 1 if failed and args.suite == "quick" else 0
 
 
