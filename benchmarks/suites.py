@@ -1,4 +1,7 @@
-"""Suites: lists of (task, parameters, time limit in seconds) for :func:`benchmarks.harness.run_suite`."""
+"""Suites: lists of (task, parameters, time limit in seconds) for :func:`benchmarks.harness.run_suite`.
+
+Pairing is by each record's ``compare`` key (see :mod:`benchmarks.tasks`), not by these lists.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,27 @@ def _pairs(task, sizes, limit, **extra):
     return [(task, {"size": s, "tool": t, **extra}, limit) for s in sizes for t in PEERS]
 
 
+def _fit(sizes, limit):
+    """clvmodels, lifetimes on all rows and lifetimes with weights= on distinct rows."""
+    return [("fit", {"size": s, "tool": t, **({"weights": True} if w else {})}, limit)
+            for s in sizes for t, w in (("clvmodels", False), ("lifetimes", False), ("lifetimes", True))]
+
+
+def _score(sizes, limit, n_draws=200):
+    """Both tools' 3 point quantities and 12-month CLV; clvmodels' full predict and intervals."""
+    out = []
+    for s in sizes:
+        out += [("score", {"size": s, "tool": t, "what": "point-3"}, limit) for t in PEERS]
+        out.append(("score", {"size": s, "tool": "clvmodels", "what": "predict"}, limit))
+        out += [("score", {"size": s, "tool": "clvmodels", "what": u, "n_draws": n_draws}, limit)
+                for u in ("expected", "predictive")]
+        out += [("score", {"size": s, "tool": t, "what": "clv"}, limit) for t in PEERS]
+    return out
+
+
 def quick():
     """Seconds: every task at a small size, so the harness never rots (runs in CI)."""
-    return (_pairs("rfm", [20_000], 120) + _pairs("fit", [5_000], 120)
-            + _pairs("score", [5_000], 120)
-            + [("score", {"size": 5_000, "tool": "clvmodels", "uncertainty": u}, 120)
-               for u in ("expected", "predictive")]
+    return (_pairs("rfm", [20_000], 120) + _fit([5_000], 120) + _score([5_000], 120)
             + [("accuracy", {"tool": t}, 120) for t in PEERS])
 
 
@@ -23,16 +41,11 @@ def rfm():
 
 
 def fit():
-    sizes = [10_000, 100_000, 1_000_000, 10_000_000]
-    return (_pairs("fit", sizes, 1_800)
-            + [("fit", {"size": s, "tool": "lifetimes", "weights": True}, 1_800) for s in sizes])
+    return _fit([10_000, 100_000, 1_000_000, 10_000_000], 1_800)
 
 
 def score():
-    sizes = [10_000, 100_000, 1_000_000]
-    return (_pairs("score", sizes, 1_800)
-            + [("score", {"size": s, "tool": "clvmodels", "uncertainty": u}, 1_800)
-               for s in sizes for u in ("expected", "predictive")])
+    return _score([10_000, 100_000, 1_000_000], 1_800)
 
 
 def accuracy():

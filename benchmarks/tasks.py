@@ -1,13 +1,17 @@
 """Benchmark contenders: each runs in a child process (see :mod:`benchmarks.harness`) and returns a
-record. ``seconds`` times the measured operation only (data generation and imports excluded).
+record. ``seconds`` times the measured operation only (data generation, fitting for scoring, and
+imports excluded). Before it, the same operation runs untimed on a small slice of the data
+(``warmup_seconds``), so one-off costs (lazy imports, JIT compilation, first-call caches) of
+either tool stay out of ``seconds``. Every record has a ``variant`` (what exactly this tool did)
+and a ``compare`` key: rows with the same ``compare`` and ``size`` measure the same work and are
+compared (``rfm``, ``fit``, ``score-point-3``, ``score-clv``, ``score-expected``,
+``score-predictive``, ``accuracy-fit``).
 
 Simulated customers come from :func:`clvmodels.datasets.simulate_summary` at CDNOW-like weekly
 parameters, so parameter errors against the truth are meaningful.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -30,10 +34,16 @@ def _rel_errors(estimates: dict, truth: dict) -> dict:
     return {f"rel_error_{k}": round(abs(float(estimates[k]) / v - 1), 4) for k, v in truth.items()}
 
 
-def _timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
+WARMUP_ROWS = 300
+
+
+def _timed(op, data, warmup_rows: int | None = WARMUP_ROWS):
+    """(seconds, result) of ``op(data)``, after an untimed ``op(data[:warmup_rows])``; the harness
+    notes the memory around it."""
+    from benchmarks.harness import timed
+
+    warmup = None if warmup_rows is None else (lambda: op(data.iloc[:warmup_rows]))
+    return timed(lambda: op(data), warmup=warmup)
 
 
 def _version(name: str) -> str:
@@ -42,89 +52,175 @@ def _version(name: str) -> str:
 
 # ----- rfm ---------------------------------------------------------------------------------------
 def rfm(size: int, tool: str, seed: int = 0) -> dict:
-    """Transaction log of ``size`` rows -> customer summary."""
+    """Transaction log of ``size`` rows -> customer summary (days)."""
     from benchmarks.rfm import make_transactions
 
     tx = make_transactions(int(size), seed=seed)
     if tool == "clvmodels":
         import clvmodels
 
-        seconds, out = _timed(lambda: clvmodels.rfm_summary(tx, monetary_value_col="amount"))
+        seconds, out = _timed(lambda t: clvmodels.rfm_summary(t, monetary_value_col="amount"), tx, 2_000)
     else:
         from lifetimes.utils import summary_data_from_transaction_data
 
-        seconds, out = _timed(lambda: summary_data_from_transaction_data(
-            tx, "customer_id", "date", monetary_value_col="amount", freq="D"))
+        seconds, out = _timed(lambda t: summary_data_from_transaction_data(
+            t, "customer_id", "date", monetary_value_col="amount", freq="D"), tx, 2_000)
     return {"group": "rfm", "tool": tool, "version": _version(tool), "method": "summary",
-            "size": size, "customers": len(out), "seconds": round(seconds, 4)}
+            "variant": "transactions -> summary", "compare": "rfm", "size": size, "customers": len(out),
+            "seconds": round(seconds, 4), "sum_frequency": int(out["frequency"].sum())}
 
 
 # ----- fit ---------------------------------------------------------------------------------------
 def fit(size: int, tool: str, weights: bool = False, seed: int = 0) -> dict:
-    """BG/NBD + Gamma-Gamma MLE on ``size`` simulated customers."""
+    """BG/NBD + Gamma-Gamma MLE on ``size`` simulated customers; compare key "fit" for every variant.
+
+    clvmodels compresses to distinct rows inside its fit; lifetimes' ``weights=`` variant does the
+    same compression (a pandas groupby, timed) and passes the counts as ``weights``; lifetimes'
+    "all rows" variant fits one row per customer.
+    """
     summary = _simulated(size, seed)
-    repeat = summary[summary["frequency"] > 0]
     if tool == "clvmodels":
         import clvmodels
 
-        seconds, (bg, gg) = _timed(lambda: (clvmodels.BetaGeoModel().fit(summary),
-                                            clvmodels.GammaGammaModel().fit(summary)))
+        seconds, (bg, gg) = _timed(lambda s: (clvmodels.BetaGeoModel().fit(s),
+                                              clvmodels.GammaGammaModel().fit(s)), summary)
         bg_params, gg_params, variant = bg.params_, gg.params_, "distinct rows"
     else:
         from lifetimes import BetaGeoFitter, GammaGammaFitter
 
         if weights:
-            rows = summary.groupby(["frequency", "recency", "T"]).size().rename("w").reset_index()
-            spend = repeat.groupby(["frequency", "monetary_value"]).size().rename("w").reset_index()
-
-            def run():
+            def run(s):
+                repeat = s[s["frequency"] > 0]
+                rows = s.groupby(["frequency", "recency", "T"]).size().rename("w").reset_index()
+                spend = repeat.groupby(["frequency", "monetary_value"]).size().rename("w").reset_index()
                 b = BetaGeoFitter().fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["w"])
                 g = GammaGammaFitter().fit(spend["frequency"], spend["monetary_value"], weights=spend["w"])
                 return b, g
         else:
-            def run():
-                b = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+            def run(s):
+                repeat = s[s["frequency"] > 0]
+                b = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
                 g = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
                 return b, g
-        seconds, (b, g) = _timed(run)
+        seconds, (b, g) = _timed(run, summary)
         bg_params, gg_params = b.params_, g.params_.rename({"v": "gamma"})
-        variant = "weights=" if weights else "all rows"
+        variant = "weights= (distinct rows)" if weights else "all rows"
     return {"group": "fit", "tool": tool, "version": _version(tool), "method": "mle", "variant": variant,
-            "size": size, "distinct": _distinct(summary), "seconds": round(seconds, 4),
+            "compare": "fit", "size": size, "distinct": _distinct(summary), "seconds": round(seconds, 4),
+            "params": {k: round(float(v), 6) for k, v in {**dict(bg_params), **dict(gg_params)}.items()
+                       if k in TRUE_BG or k in TRUE_GG},
             **_rel_errors(bg_params, TRUE_BG), **_rel_errors(gg_params, TRUE_GG)}
 
 
 # ----- score -------------------------------------------------------------------------------------
-def score(size: int, tool: str, uncertainty: str | None = None, n_draws: int = 200, seed: int = 0) -> dict:
-    """P(alive), expected purchases (39 periods) and expected spend for every customer, at the
-    true parameters (so only scoring is timed)."""
-    summary = _simulated(size, seed)
-    x, t_x, T = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
-    if tool == "clvmodels":
-        import clvmodels
+SCORE_VARIANTS = ("point-3", "predict", "expected", "predictive", "clv")
+_SCORE_COMPARE = {"point-3": "score-point-3", "predict": "score-point-3", "expected": "score-expected",
+                  "predictive": "score-predictive", "clv": "score-clv"}
+#: lifetimes' customer_lifetime_value settings: 12 months of 4.345 weeks, 1% a month
+CLV_MONTHS, CLV_WEEKS_PER_MONTH, CLV_MONTHLY_RATE = 12, 4.345, 0.01
+CLV_NOTE = (
+    "lifetimes: sum over 12 monthly steps of 4.345 weeks of (increase of expected purchases in the "
+    "month) x expected spend / 1.01^month, i.e. every purchase of a month discounted as if at its end. "
+    "clvmodels: customer_value(margin=1, horizon=52.14 weeks, discount_rate=1.01^12-1 a year), every "
+    "purchase discounted continuously at its own time (a year = 52.18 weeks); it also computes realised "
+    "margin, clv and net value columns. Same horizon and annual rate, so clvmodels' sum is expected "
+    "slightly higher (about half a month of discount, ~0.5%)."
+)
 
-        bg = clvmodels.BetaGeoModel().fit(summary)
-        gg = clvmodels.GammaGammaModel().fit(summary)
-        seconds, out = _timed(lambda: bg.predict(summary, HORIZON, spend_model=gg, uncertainty=uncertainty,
-                                                 n_draws=n_draws, seed=seed))
-        checksum = float(out["expected_purchases"].sum())
+
+def _sums(p_alive=None, purchases=None, spend=None, clv=None) -> dict:
+    """Checksums (rounded sums) of what was computed, and how many values were not finite."""
+    out = {}
+    for name, values in (("p_alive", p_alive), ("expected_purchases", purchases),
+                         ("expected_spend", spend), ("clv", clv)):
+        if values is None:
+            continue
+        values = np.asarray(values, float)
+        finite = np.isfinite(values)
+        out[f"sum_{name}"] = round(float(values[finite].sum()), 4)
+        if not finite.all():
+            out[f"nonfinite_{name}"] = int((~finite).sum())
+    return out
+
+
+def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed: int = 0) -> dict:
+    """Scoring every customer, both tools at IDENTICAL parameters: clvmodels' MLE fitted on the
+    simulated summary outside the timed region, copied into lifetimes' fitters.
+
+    ``what`` (the timed operation; the record's ``variant`` describes it):
+
+    - ``point-3`` (both): P(alive), expected purchases over 39 periods, expected spend;
+    - ``predict`` (clvmodels): ``bg.predict(summary, 39, spend_model=gg)``, all 7 quantities, shown
+      against lifetimes' point-3 (same compare key);
+    - ``expected`` / ``predictive`` (clvmodels): the same with intervals from ``n_draws`` draws;
+    - ``clv`` (both): 12-month discounted value (see :data:`CLV_NOTE` for the difference).
+    """
+    import pandas as pd
+
+    import clvmodels
+
+    if what not in SCORE_VARIANTS:
+        raise ValueError(f"what must be one of {SCORE_VARIANTS}; got {what!r}")
+    if tool != "clvmodels" and what not in ("point-3", "clv"):
+        raise ValueError(f"{tool} has no {what!r} variant")
+    summary = _simulated(size, seed)
+    bg = clvmodels.BetaGeoModel().fit(summary)
+    gg = clvmodels.GammaGammaModel().fit(summary)
+    bg_params = {k: float(bg.params_[k]) for k in TRUE_BG}
+    gg_params = {k: float(gg.params_[k]) for k in TRUE_GG}
+    extra: dict = {}
+    label = {"point-3": "point-3: p_alive, purchases, spend", "predict": "full predict (7 quantities)",
+             "expected": f"predict, expected intervals, {n_draws} draws",
+             "predictive": f"predict, predictive intervals, {n_draws} draws",
+             "clv": "12-month CLV"}[what]
+    if tool == "clvmodels":
+        if what == "point-3":
+            def run(s):
+                return bg.p_alive(s), bg.expected_purchases(s, HORIZON), gg.expected_spend(s)
+            seconds, (alive, purchases, spend) = _timed(run, summary)
+            extra = _sums(alive["p_alive"], purchases["expected_purchases"], spend["expected_spend"])
+        elif what == "clv":
+            horizon = CLV_MONTHS * CLV_WEEKS_PER_MONTH
+            annual = (1 + CLV_MONTHLY_RATE) ** 12 - 1
+            seconds, out = _timed(lambda s: clvmodels.customer_value(
+                bg, gg, s, margin=1.0, horizon=horizon, discount_rate=annual, uncertainty=None), summary)
+            extra = {**_sums(clv=out["expected_future_margin"]), "note": CLV_NOTE}
+        else:
+            uncertainty = None if what == "predict" else what
+            seconds, out = _timed(lambda s: bg.predict(s, HORIZON, spend_model=gg, uncertainty=uncertainty,
+                                                       n_draws=n_draws, seed=seed), summary)
+            extra = _sums(out["p_alive"], out["expected_purchases"], out["expected_spend"])
+            extra["columns"] = len(out.columns)
+            if uncertainty is not None:
+                extra["n_draws"] = n_draws
     else:
         from lifetimes import BetaGeoFitter, GammaGammaFitter
 
         b, g = BetaGeoFitter(), GammaGammaFitter()
-        b.fit(x[:20_000], t_x[:20_000], T[:20_000])
-        g.params_ = __import__("pandas").Series({"p": 6.25, "q": 3.74, "v": 15.44})
+        b.params_ = pd.Series([bg_params[k] for k in ("r", "alpha", "a", "b")], index=["r", "alpha", "a", "b"])
+        b.predict = b.conditional_expected_number_of_purchases_up_to_time  # set by fit() otherwise
+        g.params_ = pd.Series({"p": gg_params["p"], "q": gg_params["q"], "v": gg_params["gamma"]})
+        if what == "point-3":
+            # lifetimes takes arrays: columns -> numpy outside the timing (clvmodels takes the frame)
+            arrays = pd.DataFrame({c: summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")})
 
-        def run():
-            alive = b.conditional_probability_alive(x, t_x, T)
-            purchases = b.conditional_expected_number_of_purchases_up_to_time(HORIZON, x, t_x, T)
-            spend = g.conditional_expected_average_profit(summary["frequency"], summary["monetary_value"])
-            return alive, purchases, spend
-        seconds, (alive, purchases, spend) = _timed(run)
-        checksum = float(np.nansum(purchases))
+            def run(a):
+                x, t_x, T, m = (a[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
+                alive = b.conditional_probability_alive(x, t_x, T)
+                purchases = b.conditional_expected_number_of_purchases_up_to_time(HORIZON, x, t_x, T)
+                spend = g.conditional_expected_average_profit(x, m)
+                return alive, purchases, spend
+            seconds, (alive, purchases, spend) = _timed(run, arrays)
+            extra = _sums(alive, purchases, spend)
+        else:
+            seconds, out = _timed(lambda s: g.customer_lifetime_value(
+                b, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=CLV_MONTHS,
+                discount_rate=CLV_MONTHLY_RATE, freq="W"), summary)
+            extra = {**_sums(clv=out), "note": CLV_NOTE}
     return {"group": "score", "tool": tool, "version": _version(tool), "method": "mle",
-            "variant": uncertainty or "point", "size": size, "distinct": _distinct(summary),
-            "seconds": round(seconds, 4), "sum_expected_purchases": round(checksum, 2)}
+            "variant": label, "compare": _SCORE_COMPARE[what], "size": size,
+            "distinct": _distinct(summary), "seconds": round(seconds, 4),
+            "params": {k: round(v, 6) for k, v in {**bg_params, **gg_params}.items()}, **extra}
 
 
 # ----- accuracy (CDNOW) --------------------------------------------------------------------------
@@ -140,7 +236,7 @@ def accuracy(tool: str) -> dict:
     if tool == "clvmodels":
         import clvmodels
 
-        seconds, bg = _timed(lambda: clvmodels.BetaGeoModel().fit(cal))
+        seconds, bg = _timed(lambda c: clvmodels.BetaGeoModel().fit(c), cal)
         pred = bg.expected_purchases(cal, 39.0, uncertainty="predictive", n_draws=500, seed=0)
         expected = pred["expected_purchases"].to_numpy()
         inside = (actual >= pred["expected_purchases_lower"]) & (actual <= pred["expected_purchases_upper"])
@@ -149,12 +245,14 @@ def accuracy(tool: str) -> dict:
     else:
         from lifetimes import BetaGeoFitter
 
-        seconds, b = _timed(lambda: BetaGeoFitter().fit(x, t_x, T))
+        seconds, b = _timed(lambda c: BetaGeoFitter().fit(c["frequency"].to_numpy(), c["recency"].to_numpy(),
+                                                          c["T"].to_numpy()), cal)
         expected = b.conditional_expected_number_of_purchases_up_to_time(39.0, x, t_x, T)
         params = b.params_
     by_freq = {int(k): [round(float(actual[x == k].mean()), 3), round(float(expected[x == k].mean()), 3)]
                for k in range(0, 7)}
-    return {"group": "accuracy", "tool": tool, "version": _version(tool), "method": "mle", "size": len(cal),
+    return {"group": "accuracy", "tool": tool, "version": _version(tool), "method": "mle",
+            "variant": "CDNOW fit", "compare": "accuracy-fit", "size": len(cal),
             "seconds": round(seconds, 4), **_rel_errors(params, TRUE_BG),
             "holdout_actual": float(actual.sum()), "holdout_expected": round(float(np.sum(expected)), 1),
             "mae": round(float(np.mean(np.abs(actual - expected))), 4),
