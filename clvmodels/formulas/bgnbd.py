@@ -364,6 +364,24 @@ def expected_discounted_purchases(r, alpha, a, b, x, t_x, T, horizon, discount_r
     return alive * _rate_integral_if_alive(r, alpha, a, b, x, T, horizon, np.log1p(discount_rate))
 
 
+def prob_no_purchase(r, alpha, a, b, x, t_x, T, t):
+    """P(no repeat purchase in (T, T+t] | history): :func:`purchase_probability` at n = 0.
+
+    A dead customer buys nothing; an alive one buys nothing with probability
+    ``E[exp(-lambda t)] = ((alpha+T)/(alpha+T+t))^(r+x)`` (dropout only follows a purchase), so
+    ``P(0) = P(dead) + P(alive) ((alpha+T)/(alpha+T+t))^(r+x)``, without the incomplete beta
+    functions the general n needs.
+
+    Returns
+    -------
+    ndarray
+        Probabilities, broadcast shape of the arguments.
+    """
+    r, alpha, a, b, x, t_x, T, t = _as_float(r, alpha, a, b, x, t_x, T, t)
+    log_odds = _log_odds_dropout(r, alpha, a, b, x, t_x, T)
+    return expit(log_odds) + expit(-log_odds) * np.exp(-(r + x) * np.log1p(t / (alpha + T)))
+
+
 def purchase_probability(r, alpha, a, b, x, t_x, T, t, n):
     """P(exactly n repeat purchases in (T, T+t] | history): the conditional PMF of the BG/NBD.
 

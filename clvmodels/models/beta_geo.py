@@ -12,7 +12,8 @@ from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
 from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
-from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
+from clvmodels.models.paired import ProductQuantity, evaluate_product
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, complement, evaluate
 
 
 def _bg(P):
@@ -108,26 +109,35 @@ class BetaGeoModel(FittedParametricModel):
                spend_model=None) -> pd.DataFrame:
         """Evaluate named quantities into one DataFrame indexed like ``summary``.
 
-        quantities : list of (column, fn, simulator or None[, uses]) with uses "purchase"
-            (default), "spend" or "both": which models' parameters and data the quantity reads
+        quantities : list of (column, what, simulator or None[, uses]). ``what`` is a quantity
+            function, a :class:`~clvmodels.models.paired.ProductQuantity` of this model and the
+            spend model, or the name of an earlier column whose complement (1 - it) this column is.
+            ``uses`` is "purchase" (default) or "spend": which model's parameters and data it reads.
         """
         self._check_fitted()
         check_rfm_summary(summary)
         self._check_unit(summary)
-        # each quantity is evaluated on the distinct rows of only the data it reads, so purchase
-        # quantities compress to distinct (frequency, recency, T) even when spend is predicted too
+        # one CustomerData per model, so each compresses its rows once for all quantities
         inputs = {"purchase": ([self], self._scoring_data(summary))}
         if spend_model is not None:
             spend_model._check_fitted()
-            spend_data = spend_model._scoring_data(summary)
-            inputs["spend"] = ([spend_model], spend_data)
-            inputs["both"] = ([self, spend_model], inputs["purchase"][1].combine(spend_data))
+            inputs["spend"] = ([spend_model], spend_model._scoring_data(summary))
         out = pd.DataFrame(index=summary.index)
-        for column, fn, sim, *uses in quantities:
-            models, data = inputs[uses[0] if uses else "purchase"]
-            kind = uncertainty if (uncertainty != "predictive" or sim is not None) else "expected"
-            result = evaluate(fn, models, data, uncertainty=kind, level=level, n_draws=n_draws,
-                              seed=seed, sim=sim)
+        results = {}
+        for column, what, sim, *uses in quantities:
+            is_outcome = sim is not None or isinstance(what, ProductQuantity)
+            kind = uncertainty if (uncertainty != "predictive" or is_outcome) else "expected"
+            if isinstance(what, str):
+                result = complement(results[what])
+            elif isinstance(what, ProductQuantity):
+                result = evaluate_product(what, [self, spend_model],
+                                          [inputs["purchase"][1], inputs["spend"][1]],
+                                          uncertainty=kind, level=level, n_draws=n_draws, seed=seed)
+            else:
+                models, data = inputs[uses[0] if uses else "purchase"]
+                result = evaluate(what, models, data, uncertainty=kind, level=level, n_draws=n_draws,
+                                  seed=seed, sim=sim)
+            results[column] = result
             add_columns(out, column, result, kind)
         out.attrs["clvmodels"] = {"uncertainty": uncertainty, "level": level, "n_draws": n_draws,
                                   "seed": seed, "method": self.method, "time_unit": self.time_unit_}
@@ -156,9 +166,18 @@ class BetaGeoModel(FittedParametricModel):
         h = float(horizon)
         if not (np.isfinite(h) and h >= 0):
             raise DataError(f"horizon must be >= 0 periods; got {horizon!r}")
-        fn = lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h)  # noqa: E731
-        return self._frame(summary, [("churn_probability", fn, None)], uncertainty=uncertainty,
-                           level=level, n_draws=n_draws, seed=seed)
+        if h == 0:  # dropped out by now: the complement of P(alive), no survival function needed
+            quantities = [("p_alive", lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+                          ("churn_probability", "p_alive", None)]
+        else:
+            quantities = [("churn_probability",
+                           lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None)]
+        out = self._frame(summary, quantities, uncertainty=uncertainty, level=level, n_draws=n_draws,
+                          seed=seed)
+        if h == 0:
+            out = out.drop(columns=[c for c in out.columns if c.startswith("p_alive")])
+            out.attrs.get("interval_kinds", {}).pop("p_alive", None)
+        return out
 
     def expected_purchases(self, summary, horizon, *, uncertainty=None, level=0.9,
                            n_draws=DEFAULT_N_DRAWS, seed=None):
@@ -218,15 +237,15 @@ class BetaGeoModel(FittedParametricModel):
         h = _check_horizon(horizon)
         quantities = [
             ("p_alive", lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D)), None),
-            ("churn_probability", lambda P, D: 1.0 - bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+            ("churn_probability", "p_alive", None),
             ("churn_probability_horizon", lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None),
-            ("prob_no_purchase", lambda P, D: bgnbd.purchase_probability(*_bg(P), *_hist(D), h, 0), None),
+            ("prob_no_purchase", lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h), None),
             ("expected_purchases", lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h),
              lambda rng, P, D: simulate_purchases(rng, P, D, h)),
         ]
         if spend_model is not None:
             from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
 
-            quantities += [spend_quantity(), revenue_quantity(h)]
+            quantities += [spend_quantity(), ("expected_revenue", revenue_quantity(h), None)]
         return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed, spend_model=spend_model)

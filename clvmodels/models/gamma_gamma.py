@@ -10,6 +10,7 @@ from clvmodels.errors import DataError
 from clvmodels.formulas import gammagamma
 from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
+from clvmodels.models.paired import ProductQuantity
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
 
 
@@ -38,8 +39,8 @@ def spend_quantity():
     return ("expected_spend", _expected_spend, _simulate_one_spend, "spend")
 
 
-def revenue_quantity(horizon: float):
-    """(column, quantity, simulator, uses) of revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma).
+def revenue_quantity(horizon: float) -> ProductQuantity:
+    """Revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma) as a product of the two models.
 
     Expected revenue is E[purchases] x E[spend per purchase], since the purchase and spend processes
     are independent; its predictive draws sum simulated spends over simulated purchases.
@@ -47,18 +48,23 @@ def revenue_quantity(horizon: float):
     from clvmodels.formulas import bgnbd
     from clvmodels.models.beta_geo import simulate_purchases
 
-    def expected(P, D):
-        purchases = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], horizon)
-        return purchases * _expected_spend(P, D)
+    def purchases(P, D):
+        return bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], horizon)
 
-    def simulate(rng, P, D):
+    def spend_of(rng, P, D, counts):
+        """Total spend of ``counts`` purchases (S, n); spend rates are drawn only where a customer
+        buys, since most simulated customers buy nothing in the horizon."""
         from clvmodels.formulas import individual
 
-        counts = simulate_purchases(rng, P, D, horizon)
-        nu = individual.sample_gg_nu(rng, *_gg(P), *_spend(D))
-        return individual.simulate_spend_totals(rng, counts, P["p"], nu)
+        buys = counts > 0
+        p, q, gamma, x, mbar = (np.broadcast_to(v, counts.shape)[buys] for v in (*_gg(P), *_spend(D)))
+        totals = np.zeros(counts.shape)
+        nu = individual.sample_gg_nu(rng, p, q, gamma, x, mbar)
+        totals[buys] = individual.simulate_spend_totals(rng, counts[buys], p, nu)
+        return totals
 
-    return ("expected_revenue", expected, simulate, "both")
+    return ProductQuantity(purchases, _expected_spend,
+                           lambda rng, P, D: simulate_purchases(rng, P, D, horizon), spend_of)
 
 
 class GammaGammaModel(FittedParametricModel):

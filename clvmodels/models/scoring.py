@@ -1,30 +1,38 @@
 """The one code path from fitted parameters to per-customer predictions with intervals.
 
 A *quantity* is a pure function ``fn(params, data) -> ndarray (S, n)`` of parameter arrays
-(dict name -> (S, 1) or (S, n)) and customer arrays (dict name -> (n,)). It is evaluated
+(dict name -> (S, 1) or (S, n)) and customer arrays (dict name -> (n,)). It is evaluated on the
+distinct customer rows only (customers with identical rows get identical predictions and
+identical predictive distributions), then mapped back to the customers:
 
 - at the point estimate (``uncertainty=None``);
-- for parameter draws on the distinct customer rows, chunk by chunk, summarised to mean and
-  interval (``"expected"``: the interval of the expected value, i.e. parameter uncertainty);
+- for parameter draws, chunk by chunk, summarised to mean and interval (``"expected"``: the
+  interval of the expected value, i.e. parameter uncertainty);
 - or, for outcomes, by a *simulator* ``sim(rng, params, data) -> ndarray (S, n)`` that draws what
-  each customer will actually do, one simulation per parameter draw (``"predictive"``).
+  a customer with that row will actually do, one simulation per parameter draw (``"predictive"``).
 
-Draws x customers arrays exist for one chunk at a time only.
+Draws x rows arrays exist for one chunk at a time only; chunks run on a few threads (numpy and
+scipy release the GIL), each with its own random stream, so results do not depend on the threads.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from clvmodels.errors import check_choice
+from clvmodels.errors import DataError, check_choice
 from clvmodels.inference.compress import compress_rows
 from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_chunks
 
 UNCERTAINTY_KINDS = (None, "expected", "predictive")
 DEFAULT_N_DRAWS = 300
+#: threads that evaluate chunks at once (each holds one chunk's draws x rows arrays)
+N_THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 Quantity = Callable[[dict, dict], np.ndarray]
 Simulator = Callable[[np.random.Generator, dict, dict], np.ndarray]
@@ -58,30 +66,55 @@ class CustomerData:
         """The arrays of both, with segments of this model's then the other's."""
         return CustomerData({**self.arrays, **other.arrays}, self.segments + other.segments)
 
+    @cached_property
+    def distinct(self) -> tuple["CustomerData", np.ndarray]:
+        """The distinct rows (segments included) and, per customer, the index of its row.
 
-def _merged_params(draw_sets: Sequence, segments: tuple) -> dict[str, np.ndarray]:
+        Computed once per object, so every quantity of one prediction call shares it.
+        """
+        names = list(self.arrays)
+        seg_at = [i for i, s in enumerate(self.segments) if s is not None]
+        rows = compress_rows(*self.arrays.values(), *(self.segments[i] for i in seg_at))
+        segments = list(self.segments)
+        for j, i in enumerate(seg_at):
+            segments[i] = rows.columns[len(names) + j]
+        distinct = CustomerData(dict(zip(names, rows.columns[: len(names)])), tuple(segments))
+        return distinct, rows.inverse
+
+
+def merged_params(draw_sets: Sequence, segments: tuple) -> dict[str, np.ndarray]:
+    """Parameters of every model for the rows whose segment codes are given, in one dict."""
     merged: dict[str, np.ndarray] = {}
     for draws, codes in zip(draw_sets, segments):
         merged.update(draws.for_customers(codes))
     return merged
 
 
-def _distinct(data: CustomerData) -> tuple[CustomerData, np.ndarray]:
-    """Distinct customer rows and, per customer, the index of its distinct row."""
-    names = list(data.arrays)
-    seg_at = [i for i, s in enumerate(data.segments) if s is not None]
-    rows = compress_rows(*data.arrays.values(), *(data.segments[i] for i in seg_at))
-    segments = list(data.segments)
-    for j, i in enumerate(seg_at):
-        segments[i] = rows.columns[len(names) + j]
-    distinct = CustomerData(dict(zip(names, rows.columns[: len(names)])), tuple(segments))
-    return distinct, rows.inverse
+def run_chunks(work: Callable[[slice, int], None], n: int, chunk_size: int) -> None:
+    """Call ``work(rows, index)`` for consecutive chunks of ``range(n)`` on ``N_THREADS`` threads.
+
+    ``work`` writes its results into disjoint slices of preallocated arrays; the chunking, and so
+    every random stream keyed by ``index``, is the same whatever the number of threads.
+    """
+    chunks = list(iter_chunks(n, chunk_size))
+    if N_THREADS == 1 or len(chunks) == 1:
+        for index, rows in enumerate(chunks):
+            work(rows, index)
+        return
+    with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
+        list(pool.map(work, chunks, range(len(chunks))))  # list(): re-raise a worker's error
+
+
+def chunk_rows(n_draws: int, n_arrays: int) -> int:
+    """Rows per chunk: ``n_arrays`` float64 (n_draws, rows) arrays in 200 MB. Independent of the
+    number of threads, because predictive random streams are keyed by chunk."""
+    return chunk_size_for(n_draws, budget_bytes=200e6, n_arrays=n_arrays)
 
 
 def point_values(fn: Quantity, point_draws: Sequence, data: CustomerData) -> np.ndarray:
     """Quantity at the point estimate, shape (n,), computed on distinct rows."""
-    distinct, inverse = _distinct(data)
-    values = np.broadcast_to(fn(_merged_params(point_draws, distinct.segments), distinct.arrays),
+    distinct, inverse = data.distinct
+    values = np.broadcast_to(fn(merged_params(point_draws, distinct.segments), distinct.arrays),
                              (1, distinct.n))[0]
     return values[inverse]
 
@@ -92,39 +125,66 @@ def expected_interval(fn: Quantity, draw_sets: Sequence, data: CustomerData, lev
 
     Evaluated on the distinct rows, so identical customers cost nothing extra.
     """
-    distinct, inverse = _distinct(data)
+    distinct, inverse = data.distinct
     n_draws = draw_sets[0].n_draws
-    chunk_size = chunk_size or chunk_size_for(n_draws)
     lo_q, hi_q = interval_quantiles(level)
     mean, lower, upper = (np.empty(distinct.n) for _ in range(3))
-    for rows in iter_chunks(distinct.n, chunk_size):
+
+    def work(rows, _index):
         part = distinct.take(rows)
-        values = np.broadcast_to(fn(_merged_params(draw_sets, part.segments), part.arrays),
+        values = np.broadcast_to(fn(merged_params(draw_sets, part.segments), part.arrays),
                                  (n_draws, rows.stop - rows.start))
         mean[rows] = values.mean(axis=0)
         lower[rows], upper[rows] = np.quantile(values, [lo_q, hi_q], axis=0)
+
+    run_chunks(work, distinct.n, chunk_size or chunk_rows(n_draws, 4))
     return mean[inverse], lower[inverse], upper[inverse]
 
 
 def predictive_interval(sim: Simulator, draw_sets: Sequence, data: CustomerData, level: float,
                         seed, chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Central interval of each customer's simulated outcome, bounds each shape (n,).
+    """Central interval of the simulated outcome of each customer, bounds each shape (n,).
 
-    One simulation per parameter draw and customer, so parameter uncertainty is included. Each
+    The predictive distribution depends only on a customer's row, so it is simulated once per
+    distinct row: one simulation per parameter draw, so parameter uncertainty is included. Each
     chunk gets its own child of ``SeedSequence(seed)``: the same seed and chunk size give the
     same numbers. Quantiles use the inverted CDF, so bounds of counts are counts.
     """
+    distinct, inverse = data.distinct
     n_draws = draw_sets[0].n_draws
-    chunk_size = chunk_size or chunk_size_for(n_draws, n_arrays=8)
     lo_q, hi_q = interval_quantiles(level)
-    lower, upper = np.empty(data.n), np.empty(data.n)
-    chunks = list(iter_chunks(data.n, chunk_size))
-    for rows, child in zip(chunks, np.random.SeedSequence(seed).spawn(len(chunks))):
-        part = data.take(rows)
-        rng = np.random.default_rng(child)
-        outcomes = sim(rng, _merged_params(draw_sets, part.segments), part.arrays)
+    lower, upper = np.empty(distinct.n), np.empty(distinct.n)
+    chunk_size = chunk_size or chunk_rows(n_draws, 8)
+    n_chunks = -(-distinct.n // chunk_size)
+    streams = child_streams(seed, n_chunks)
+
+    def work(rows, index):
+        part = distinct.take(rows)
+        outcomes = sim(np.random.default_rng(streams[index]), merged_params(draw_sets, part.segments),
+                       part.arrays)
         lower[rows], upper[rows] = np.quantile(outcomes, [lo_q, hi_q], axis=0, method="inverted_cdf")
-    return lower, upper
+
+    run_chunks(work, distinct.n, chunk_size)
+    return lower[inverse], upper[inverse]
+
+
+def child_streams(seed, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent seed sequences from a seed (int, None or a SeedSequence)."""
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return root.spawn(n)
+
+
+def check_uncertainty(uncertainty, level: float) -> None:
+    check_choice("uncertainty", uncertainty, UNCERTAINTY_KINDS)
+    if not 0.0 < level < 1.0:
+        raise DataError(f"level must be strictly between 0 and 1 (e.g. 0.9); got {level!r}")
+
+
+def draw_streams(models: Sequence, n_draws: int, seed) -> tuple[list, np.random.SeedSequence]:
+    """Parameter draws of each model and the seed of the simulations, from independent children
+    of ``SeedSequence(seed)`` (the purchase and spend parameters are estimated separately)."""
+    *model_seeds, sim_seed = child_streams(seed, len(models) + 1)
+    return [m.parameter_draws(n_draws=n_draws, seed=s) for m, s in zip(models, model_seeds)], sim_seed
 
 
 def evaluate(fn: Quantity, models: Sequence, data: CustomerData, *, uncertainty, level: float,
@@ -137,17 +197,11 @@ def evaluate(fn: Quantity, models: Sequence, data: CustomerData, *, uncertainty,
     dict with ``"value"`` and, with an interval, ``"lower"`` and ``"upper"`` (each shape (n,)).
     The value is the estimate at the MLE, or the posterior mean for Bayesian fits.
     """
-    check_choice("uncertainty", uncertainty, UNCERTAINTY_KINDS)
-    if not 0.0 < level < 1.0:
-        from clvmodels.errors import DataError
-
-        raise DataError(f"level must be strictly between 0 and 1 (e.g. 0.9); got {level!r}")
+    check_uncertainty(uncertainty, level)
     bayes = any(m.method == "bayes" for m in models)
     if uncertainty is None and not bayes:
         return {"value": point_values(fn, [m.point_draws() for m in models], data)}
-    # independent streams per model: the purchase and spend parameters are estimated separately
-    seeds = np.random.SeedSequence(seed).spawn(len(models))
-    draw_sets = [m.parameter_draws(n_draws=n_draws, seed=s) for m, s in zip(models, seeds)]
+    draw_sets, sim_seed = draw_streams(models, n_draws, seed)
     if uncertainty == "predictive" and not bayes:  # the expected-value pass is not needed
         lower = upper = None
         value = point_values(fn, [m.point_draws() for m in models], data)
@@ -159,5 +213,14 @@ def evaluate(fn: Quantity, models: Sequence, data: CustomerData, *, uncertainty,
     if uncertainty == "predictive":
         if sim is None:
             raise ValueError("this quantity has no predictive interval")  # guarded by callers
-        lower, upper = predictive_interval(sim, draw_sets, data, level, seed, chunk_size)
+        lower, upper = predictive_interval(sim, draw_sets, data, level, sim_seed, chunk_size)
     return {"value": value, "lower": lower, "upper": upper}
+
+
+def complement(result: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The result of ``1 - quantity`` from that of the quantity (bounds swap; the linear
+    interpolation of quantiles is symmetric, so this equals evaluating ``1 - quantity``)."""
+    out = {"value": 1.0 - result["value"]}
+    if "lower" in result:
+        out["lower"], out["upper"] = 1.0 - result["upper"], 1.0 - result["lower"]
+    return out
