@@ -12,11 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# odd 64-bit constants of the splitmix64 finaliser (Steele, Lea & Flood 2014), used to mix the bits
-# of each column into one hash per row
-_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# odd 64-bit multipliers (splitmix64's), one per column position, combining a row's bits into one key
+_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
 @dataclass(frozen=True)
@@ -43,15 +40,18 @@ class CompressedRows:
 
 
 def _row_hashes(columns: list[np.ndarray]) -> np.ndarray:
-    """One 64-bit hash per row from the bits of every column (splitmix64 mixing), shape (n,)."""
+    """One 64-bit key per row, shape (n,): column by column, the running key xor the column's bits
+    (high half folded into the low half, where doubles of small numbers differ) times an odd constant.
+
+    Distinct rows may share a key (the grouping checks for that); the hash table of
+    ``pd.factorize`` mixes the keys further, so no full avalanche is needed here.
+    """
     hashed = np.zeros(columns[0].shape[0], dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for column in columns:
+        for i, column in enumerate(columns):
             bits = np.ascontiguousarray(column, dtype=np.float64).view(np.uint64)
-            z = (hashed ^ bits) + _GOLDEN
-            z = (z ^ (z >> np.uint64(30))) * _MIX_1
-            z = (z ^ (z >> np.uint64(27))) * _MIX_2
-            hashed = z ^ (z >> np.uint64(31))
+            hashed ^= bits ^ (bits >> np.uint64(32))
+            hashed *= _MULTIPLIERS[i % 3]
     return hashed
 
 
@@ -63,7 +63,7 @@ def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     first row of its group, bit for bit (so -0.0 and 0.0 would count as distinct rows, which only
     costs an extra row).
     """
-    inverse, _ = pd.factorize(_row_hashes(columns))
+    inverse, _ = pd.factorize(_row_hashes(columns), use_na_sentinel=False)
     first = np.empty(int(inverse.max()) + 1 if inverse.size else 0, dtype=np.int64)
     first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
     for column in columns:

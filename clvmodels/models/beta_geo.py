@@ -13,7 +13,7 @@ from clvmodels.formulas import bgnbd
 from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
-from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, complement, evaluate
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, complement, evaluate
 
 
 def _bg(P):
@@ -22,6 +22,11 @@ def _bg(P):
 
 def _hist(D):
     return D["x"], D["t_x"], D["T"]
+
+
+@cheap
+def _p_alive(P, D):
+    return bgnbd.p_alive(*_bg(P), *_hist(D))
 
 
 def _check_horizon(horizon) -> float:
@@ -111,7 +116,8 @@ class BetaGeoModel(FittedParametricModel):
 
         quantities : list of (column, what, simulator or None[, uses]). ``what`` is a quantity
             function, a :class:`~clvmodels.models.paired.ProductQuantity` of this model and the
-            spend model, or the name of an earlier column whose complement (1 - it) this column is.
+            spend model (``column`` then names its two columns: the purchase factor and the
+            product), or the name of an earlier column whose complement (1 - it) this column is.
             ``uses`` is "purchase" (default) or "spend": which model's parameters and data it reads.
         """
         self._check_fitted()
@@ -129,10 +135,13 @@ class BetaGeoModel(FittedParametricModel):
             kind = uncertainty if (uncertainty != "predictive" or is_outcome) else "expected"
             if isinstance(what, str):
                 result = complement(results[what])
-            elif isinstance(what, ProductQuantity):
-                result = evaluate_product(what, [self, spend_model],
-                                          [inputs["purchase"][1], inputs["spend"][1]],
-                                          uncertainty=kind, level=level, n_draws=n_draws, seed=seed)
+            elif isinstance(what, ProductQuantity):  # two columns: the purchase factor and the product
+                both = evaluate_product(what, [self, spend_model],
+                                        [inputs["purchase"][1], inputs["spend"][1]],
+                                        uncertainty=kind, level=level, n_draws=n_draws, seed=seed)
+                first_column, column = column
+                add_columns(out, first_column, both["first"], kind)
+                result = both["product"]
             else:
                 models, data = inputs[uses[0] if uses else "purchase"]
                 result = evaluate(what, models, data, uncertainty=kind, level=level, n_draws=n_draws,
@@ -154,8 +163,7 @@ class BetaGeoModel(FittedParametricModel):
         """Probability that each customer is still alive at the end of observation (FHL 2005 eq. 13,
         computed as expit of a log-odds)."""
         self._no_predictive(uncertainty, "p_alive")
-        fn = lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D))  # noqa: E731
-        return self._frame(summary, [("p_alive", fn, None)], uncertainty=uncertainty, level=level,
+        return self._frame(summary, [("p_alive", _p_alive, None)], uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
 
     def churn_probability(self, summary, horizon=0.0, *, uncertainty=None, level=0.9,
@@ -167,7 +175,7 @@ class BetaGeoModel(FittedParametricModel):
         if not (np.isfinite(h) and h >= 0):
             raise DataError(f"horizon must be >= 0 periods; got {horizon!r}")
         if h == 0:  # dropped out by now: the complement of P(alive), no survival function needed
-            quantities = [("p_alive", lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+            quantities = [("p_alive", _p_alive, None),
                           ("churn_probability", "p_alive", None)]
         else:
             quantities = [("churn_probability",
@@ -236,16 +244,22 @@ class BetaGeoModel(FittedParametricModel):
         """
         h = _check_horizon(horizon)
         quantities = [
-            ("p_alive", lambda P, D: bgnbd.p_alive(*_bg(P), *_hist(D)), None),
+            ("p_alive", _p_alive, None),
             ("churn_probability", "p_alive", None),
             ("churn_probability_horizon", lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None),
-            ("prob_no_purchase", lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h), None),
-            ("expected_purchases", lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h),
-             lambda rng, P, D: simulate_purchases(rng, P, D, h)),
+            ("prob_no_purchase", cheap(lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h)), None),
         ]
-        if spend_model is not None:
-            from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
+        if spend_model is None:
+            quantities.append(("expected_purchases", lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h),
+                               lambda rng, P, D: simulate_purchases(rng, P, D, h)))
+            return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
+                               n_draws=n_draws, seed=seed)
+        from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
 
-            quantities += [spend_quantity(), ("expected_revenue", revenue_quantity(h), None)]
-        return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
-                           n_draws=n_draws, seed=seed, spend_model=spend_model)
+        # expected purchases come out of the revenue pass, which evaluates them anyway
+        quantities += [(("expected_purchases", "expected_revenue"), revenue_quantity(h), None), spend_quantity()]
+        out = self._frame(summary, quantities, uncertainty=uncertainty, level=level,
+                          n_draws=n_draws, seed=seed, spend_model=spend_model)
+        spend = [c for c in out.columns if c.startswith("expected_spend")]
+        revenue = [c for c in out.columns if c.startswith("expected_revenue")]
+        return out[[c for c in out.columns if c not in spend + revenue] + spend + revenue]

@@ -11,7 +11,7 @@ from clvmodels.formulas import gammagamma
 from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity
-from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
+from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, evaluate
 
 
 def _gg(P):
@@ -22,6 +22,7 @@ def _spend(D):
     return D["x"], D["mbar"]
 
 
+@cheap
 def _expected_spend(P, D):
     return gammagamma.expected_spend(*_gg(P), *_spend(D))
 

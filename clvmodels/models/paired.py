@@ -85,8 +85,12 @@ class _Pairs:
 
 def evaluate_product(quantity: ProductQuantity, models: Sequence, data: Sequence[CustomerData], *,
                      uncertainty, level: float, n_draws: int, seed,
-                     chunk_size: int | None = None) -> dict[str, np.ndarray]:
-    """Evaluate a :class:`ProductQuantity` with the requested kind of interval.
+                     chunk_size: int | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Evaluate a :class:`ProductQuantity` and its first factor, with the requested kind of interval.
+
+    The first factor (e.g. expected purchases) is evaluated in the same pass, for free: every first
+    row belongs to at least one pair, and each first row's result is taken from the chunk that
+    holds its first pair (so the result does not depend on the order the threads finish in).
 
     Parameters
     ----------
@@ -95,33 +99,49 @@ def evaluate_product(quantity: ProductQuantity, models: Sequence, data: Sequence
 
     Returns
     -------
-    dict with ``"value"`` and, with an interval, ``"lower"`` and ``"upper"`` (each shape (n,)),
-    as :func:`clvmodels.models.scoring.evaluate`.
+    dict with ``"first"`` and ``"product"``, each a dict with ``"value"`` and, with an interval,
+    ``"lower"`` and ``"upper"`` (each shape (n,)), as :func:`clvmodels.models.scoring.evaluate`.
     """
     check_uncertainty(uncertainty, level)
     (first_model, second_model), (first_data, second_data) = models, data
     bayes = any(m.method == "bayes" for m in models)
-    point = None
     if not bayes:
-        point = (point_values(quantity.first, [first_model.point_draws()], first_data)
-                 * point_values(quantity.second, [second_model.point_draws()], second_data))
+        first_point = point_values(quantity.first, [first_model.point_draws()], first_data)
+        point = {"first": first_point,
+                 "product": first_point * point_values(quantity.second, [second_model.point_draws()], second_data)}
         if uncertainty is None:
-            return {"value": point}
+            return {name: {"value": value} for name, value in point.items()}
     (first_draws, second_draws), sim_seed = draw_streams(models, n_draws, seed)
     pairs = _Pairs.of(first_data, second_data)
+    owner = np.searchsorted(pairs.first_index, np.arange(pairs.first_rows.n))  # first pair of each first row
     lo_q, hi_q = interval_quantiles(level)
-    mean, lower, upper = (np.empty(pairs.n) for _ in range(3))
+    mean = {"first": np.empty(pairs.first_rows.n), "product": np.empty(pairs.n)}
+    lower = {name: np.empty_like(v) for name, v in mean.items()}
+    upper = {name: np.empty_like(v) for name, v in mean.items()}
     predictive = uncertainty == "predictive"
     chunk_size = chunk_size or chunk_rows(n_draws, 8 if predictive else 4)
     streams = child_streams(sim_seed, -(-pairs.n // chunk_size))
 
+    def store(name, rows, values, method, with_mean=True):
+        if with_mean:
+            mean[name][rows] = values.mean(axis=0)
+        lower[name][rows], upper[name][rows] = np.quantile(values, [lo_q, hi_q], axis=0, method=method)
+
+    def own_first_rows(rows):
+        """The first rows this chunk summarises: those whose first pair lies in it."""
+        start, stop = int(pairs.first_index[rows.start]), int(pairs.first_index[rows.stop - 1]) + 1
+        skip = 1 if owner[start] < rows.start else 0
+        return slice(start + skip, stop), slice(skip, stop - start)
+
     def expected(rows, _index):
         first, at, second = pairs.chunk(rows)
-        values = (np.broadcast_to(quantity.first(merged_params([first_draws], first.segments), first.arrays),
-                                  (n_draws, first.n))[:, at]
-                  * quantity.second(merged_params([second_draws], second.segments), second.arrays))
-        mean[rows] = values.mean(axis=0)
-        lower[rows], upper[rows] = np.quantile(values, [lo_q, hi_q], axis=0)
+        first_values = np.broadcast_to(quantity.first(merged_params([first_draws], first.segments), first.arrays),
+                                       (n_draws, first.n))
+        values = first_values[:, at] * quantity.second(merged_params([second_draws], second.segments),
+                                                       second.arrays)
+        store("product", rows, values, "linear")
+        own, local = own_first_rows(rows)
+        store("first", own, first_values[:, local], "linear")
 
     def simulated(rows, index):
         rng = np.random.default_rng(streams[index])
@@ -129,13 +149,18 @@ def evaluate_product(quantity: ProductQuantity, models: Sequence, data: Sequence
         outcome = quantity.simulate_first(rng, merged_params([first_draws], first.segments), first.arrays)
         values = quantity.simulate_second(rng, merged_params([second_draws], second.segments),
                                           second.arrays, outcome[:, at])
-        lower[rows], upper[rows] = np.quantile(values, [lo_q, hi_q], axis=0, method="inverted_cdf")
+        store("product", rows, values, "inverted_cdf", with_mean=False)
+        own, local = own_first_rows(rows)
+        store("first", own, outcome[:, local], "inverted_cdf", with_mean=False)
 
     if bayes or not predictive:
         run_chunks(expected, pairs.n, chunk_size)
-    value = mean[pairs.inverse] if bayes else point
-    if uncertainty is None:
-        return {"value": value}
     if predictive:
         run_chunks(simulated, pairs.n, chunk_size)
-    return {"value": value, "lower": lower[pairs.inverse], "upper": upper[pairs.inverse]}
+    inverse = {"first": first_data.distinct[1], "product": pairs.inverse}
+    out = {}
+    for name, rows in inverse.items():
+        value = mean[name][rows] if bayes else point[name]
+        out[name] = {"value": value} if uncertainty is None else {
+            "value": value, "lower": lower[name][rows], "upper": upper[name][rows]}
+    return out

@@ -111,8 +111,19 @@ def chunk_rows(n_draws: int, n_arrays: int) -> int:
     return chunk_size_for(n_draws, budget_bytes=200e6, n_arrays=n_arrays)
 
 
+def cheap(fn: Quantity) -> Quantity:
+    """Mark a quantity as cheap per row (a few arithmetic operations and logarithms): at the point
+    estimate it is evaluated on every customer directly unless the rows are compressed already,
+    since compressing them first would cost more than it saves."""
+    fn.cheap = True
+    return fn
+
+
 def point_values(fn: Quantity, point_draws: Sequence, data: CustomerData) -> np.ndarray:
-    """Quantity at the point estimate, shape (n,), computed on distinct rows."""
+    """Quantity at the point estimate, shape (n,), computed on distinct rows (see :func:`cheap`)."""
+    if getattr(fn, "cheap", False) and "distinct" not in data.__dict__:
+        params = merged_params(point_draws, data.segments)
+        return np.broadcast_to(fn(params, data.arrays), (1, data.n))[0]
     distinct, inverse = data.distinct
     values = np.broadcast_to(fn(merged_params(point_draws, distinct.segments), distinct.arrays),
                              (1, distinct.n))[0]
