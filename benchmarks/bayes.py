@@ -1,6 +1,6 @@
 """Benchmark: Bayesian BG/NBD fits, clvmodels' engine against pymc-marketing 0.19.2.
 
-Contenders, each run in its own subprocess with a time limit (``python -m benchmarks.bayes --help``):
+Contenders (the ``tool`` argument of :func:`bayes_fit`, recorded as the ``variant``):
 
 - ``clvmodels``: :func:`clvmodels.inference.bayes.fit_bgnbd_bayes` with ``sampler="nutpie"`` (the
   fused numba log density on distinct rows; the compression of customers to distinct rows is
@@ -10,13 +10,39 @@ Contenders, each run in its own subprocess with a time limit (``python -m benchm
 - ``pymc-marketing-nutpie``: the same with ``nuts_sampler="nutpie"``.
 
 All use the same simulated customers (BG/NBD at the CDNOW estimates, first purchases spread over
-39 weeks of days, weeks = days / 7), the same chains, draws and tuning steps, and at most two
-cores (the machine has two). Recorded per run: wall seconds of the fit, min bulk and tail ESS over
-r, alpha, a, b and bulk ESS per second, max R-hat, divergences, posterior means, peak resident
-memory of the child (``ru_maxrss``), and the load average (the machine is shared).
+39 weeks of days, weeks = days / 7), the same chains, draws and tuning steps, and at most
+``min(chains, cores)`` processes or threads for the chains.
 
-Results go to ``benchmarks/results/bayes.json`` (or ``--out``) and are printed as a table with the
-speed ratio of each contender against clvmodels. The harness calls :func:`run`.
+Each contender is the harness task ``benchmarks.bayes:bayes_fit`` (see :mod:`benchmarks.harness`):
+it runs in its own process tree with a time limit (on timeout the whole tree is killed, PyMC's and
+nutpie's worker processes included) and its peak resident memory is polled from outside
+(``peak_rss_mb``; ``added_mb`` over the RSS just before the fit). ``seconds`` times the fit only
+(model build, sampling and, for clvmodels, the compression to distinct rows), after an untimed
+warm-up: the same fit on the first 300 customers with 50 tuning steps and 50 draws
+(``warmup_seconds``), so costs a second fit in the same process does not pay again (imports,
+clvmodels' numba compilation, cold caches) stay out of it; what every fit pays again stays in (e.g.
+pymc-marketing with nutpie compiles each new model). The posterior diagnostics are computed after
+the timing: min bulk and tail ESS over r, alpha, a, b, bulk ESS per second of the fit, max R-hat,
+divergences and posterior means.
+Records carry group ``"bayes"`` and compare key ``"bayes"``, so the harness's ratio is peer
+seconds / clvmodels seconds at each size; ``tool`` is the library whose code ran (clvmodels for
+``clvmodels-pymc``, which is therefore a second clvmodels row the pymc-marketing rows are also
+compared with).
+
+Two ways to run the same contenders:
+
+- ``python -m benchmarks run --suite bayes``: the default :func:`plan` (every contender at 10,000
+  and 100,000 customers except ``clvmodels-pymc``, which runs at 10,000 only; clvmodels alone at
+  1,000,000), 4 chains of 1,000 draws after 1,000 tuning steps, 2,400 s per contender; writes
+  ``results.jsonl`` and ``results.md`` to ``benchmarks/results/bayes/``;
+- ``python -m benchmarks.bayes [--sizes ...] [--chains ...] [--out DIR]``: the same with other
+  settings (``--help``); it also appends a table of the sampling diagnostics to ``results.md``.
+  ``python -m benchmarks.bayes --table DIR`` prints that table from an existing ``results.jsonl``.
+
+``benchmarks/results/bayes.json`` is an earlier run of the previous standalone version of this
+script (4 chains, 1,000 draws, 1,000 tuning steps): its ``fit_seconds`` include one-off
+compilation (no warm-up) and its ``peak_rss_mb`` (the child's ``ru_maxrss``, which carries the
+parent's RSS over) is not a valid memory measurement.
 """
 
 from __future__ import annotations
@@ -24,29 +50,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "results" / "bayes.json"
+DEFAULT_OUT = HERE / "results" / "bayes"
+TASK = "benchmarks.bayes:bayes_fit"
+TIME_LIMIT = 2_400.0
 TRUTH = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CONTENDERS = ("clvmodels", "clvmodels-pymc", "pymc-marketing", "pymc-marketing-nutpie")
+#: untimed warm-up: the same fit on the first customers, few steps (see the module docstring)
+WARMUP_CUSTOMERS, WARMUP_DRAWS, WARMUP_TUNE = 300, 50, 50
 
 
-def simulate_summary(n: int, seed: int = 0, r=0.243, alpha=4.414, a=0.793, b=2.426) -> pd.DataFrame:
+def simulate_summary(n: int, seed: int = 0, r=0.243, alpha=4.414, a=0.793, b=2.426):
     """BG/NBD customers: ``customer_id, frequency, recency, T`` in weeks of whole days.
 
     X(T) = min(Poisson(lambda T), Geometric(p)) (Fader, Hardie & Lee 2005, section 3); given N
     Poisson arrivals in (0, T] the x-th is the x-th uniform order statistic, T * Beta(x, N - x + 1),
     floored to whole days.
     """
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     T_days = rng.integers(91, 274, n)
     lam = rng.gamma(r, 1.0 / alpha, n)
@@ -58,7 +85,12 @@ def simulate_summary(n: int, seed: int = 0, r=0.243, alpha=4.414, a=0.793, b=2.4
                          "T": T_days / 7.0})
 
 
-def _fit_clvmodels(data: pd.DataFrame, sampler: str, chains: int, draws: int, tune: int, seed: int):
+def _cores(chains: int) -> int:
+    """Processes/threads for the chains: clvmodels' own rule, applied to pymc-marketing too."""
+    return max(1, min(chains, os.cpu_count() or 1))
+
+
+def _fit_clvmodels(data, sampler: str, chains: int, draws: int, tune: int, seed: int):
     from clvmodels.inference.bayes import fit_bgnbd_bayes
 
     rows = data.groupby(["frequency", "recency", "T"]).size().reset_index(name="n")
@@ -67,69 +99,80 @@ def _fit_clvmodels(data: pd.DataFrame, sampler: str, chains: int, draws: int, tu
                            seed=seed), len(rows)
 
 
-def _fit_pymc_marketing(data: pd.DataFrame, nuts_sampler: str, chains: int, draws: int, tune: int, seed: int):
+def _fit_pymc_marketing(data, nuts_sampler: str, chains: int, draws: int, tune: int, seed: int):
     from pymc_marketing.clv import BetaGeoModel
 
     model = BetaGeoModel()
     idata = model.fit(data=data, chains=chains, draws=draws, tune=tune, random_seed=seed,
-                      cores=min(chains, 2), progressbar=False, nuts_sampler=nuts_sampler)
+                      cores=_cores(chains), progressbar=False, nuts_sampler=nuts_sampler)
     return idata, len(data)
 
 
-def _child(params: dict) -> dict:
-    """Fit in this process and measure; the parent runs this in a fresh interpreter."""
+#: contender -> (library, sampler, fit function, its first argument)
+_HOW = {
+    "clvmodels": ("clvmodels", "nutpie", _fit_clvmodels, "nutpie"),
+    "clvmodels-pymc": ("clvmodels", "pymc", _fit_clvmodels, "pymc"),
+    "pymc-marketing": ("pymc-marketing", "pymc", _fit_pymc_marketing, "pymc"),
+    "pymc-marketing-nutpie": ("pymc-marketing", "nutpie", _fit_pymc_marketing, "nutpie"),
+}
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process (all threads) and of its exited, waited-for children (PyMC's chains)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def bayes_fit(size: int, tool: str, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0) -> dict:
+    """Harness task: one contender's Bayesian BG/NBD fit of ``size`` simulated customers.
+
+    ``tool`` is a contender of :data:`CONTENDERS`. Returns the record (see the module docstring);
+    call it through :func:`benchmarks.harness.run_contender`, which adds time limit and memory.
+    """
     import warnings
+    from importlib.metadata import version
 
     import arviz as az
 
+    from benchmarks.harness import timed
+
+    if tool not in _HOW:
+        raise ValueError(f"tool must be one of {CONTENDERS}; got {tool!r}")
+    library, sampler, fit, how = _HOW[tool]
     warnings.simplefilter("ignore")
-    data = simulate_summary(params["size"], seed=params["seed"])
-    options = {k: params[k] for k in ("chains", "draws", "tune", "seed")}
-    started = time.perf_counter()
-    cpu = time.process_time()
-    if params["tool"] == "clvmodels":
-        idata, rows = _fit_clvmodels(data, "nutpie", **options)
-    elif params["tool"] == "clvmodels-pymc":
-        idata, rows = _fit_clvmodels(data, "pymc", **options)
-    elif params["tool"] == "pymc-marketing":
-        idata, rows = _fit_pymc_marketing(data, "pymc", **options)
-    else:
-        idata, rows = _fit_pymc_marketing(data, "nutpie", **options)
-    wall = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    data = simulate_summary(int(size), seed=seed)
+    cpu = {}
+
+    def run():
+        cpu["start"] = _cpu_seconds()
+        out = fit(data, how, chains, draws, tune, seed)
+        cpu["seconds"] = _cpu_seconds() - cpu["start"]
+        return out
+
+    def warmup():
+        fit(data.iloc[:WARMUP_CUSTOMERS], how, chains, WARMUP_DRAWS, WARMUP_TUNE, seed)
+
+    seconds, (idata, rows) = timed(run, warmup=warmup)
     post = idata.posterior[list(TRUTH)]
     ess_bulk = float(az.ess(post, method="bulk").to_array().min())
     ess_tail = float(az.ess(post, method="tail").to_array().min())
-    divergences = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else None
+    stats = idata.sample_stats
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats else None
     return {
-        "fit_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "distinct_rows": rows,
+        "group": "bayes", "tool": library, "version": version(library), "method": "nuts",
+        "variant": tool, "compare": "bayes", "sampler": sampler, "sampler_version": version(sampler),
+        "size": int(size), "distinct_rows": int(rows), "chains": chains, "draws": draws, "tune": tune,
+        "seed": seed, "cores": _cores(chains), "warmup": {"customers": WARMUP_CUSTOMERS,
+                                                          "draws": WARMUP_DRAWS, "tune": WARMUP_TUNE},
+        "seconds": round(seconds, 3), "cpu_seconds": round(cpu["seconds"], 2),
         "min_ess_bulk": round(ess_bulk, 1), "min_ess_tail": round(ess_tail, 1),
-        "ess_bulk_per_second": round(ess_bulk / wall, 2),
+        "ess_bulk_per_second": round(ess_bulk / seconds, 2),
         "max_rhat": round(float(az.rhat(post).to_array().max()), 4), "divergences": divergences,
         "posterior_mean": {k: round(float(post[k].mean()), 4) for k in TRUTH},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
-def run_contender(params: dict, time_limit: float) -> dict:
-    """Run one contender in a subprocess; status "ok", "timeout" or "error: ..."."""
-    record = {"benchmark": "bayes_bgnbd", **params, "time_limit": time_limit,
-              "load_average_1min_before": round(os.getloadavg()[0], 2)}
-    started = time.perf_counter()
-    try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.bayes", "--child", json.dumps(params)],
-                              capture_output=True, text=True, timeout=time_limit, cwd=HERE.parent)
-    except subprocess.TimeoutExpired:
-        return {**record, "status": "timeout", "process_seconds": round(time.perf_counter() - started, 1)}
-    record["process_seconds"] = round(time.perf_counter() - started, 1)
-    record["load_average_1min_after"] = round(os.getloadavg()[0], 2)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {**record, "status": f"error: {tail[:300]}"}
-    return {**record, **json.loads(lines[-1]), "status": "ok"}
-
-
+# ----- plan and runs -----------------------------------------------------------------------------
 def plan(sizes=(10_000, 100_000), clvmodels_only_sizes=(1_000_000,), reference_sizes=(10_000,),
          contenders=CONTENDERS) -> list[tuple[str, int]]:
     """(tool, size) pairs: every contender at ``sizes``, clvmodels alone at the larger sizes, and
@@ -143,49 +186,51 @@ def plan(sizes=(10_000, 100_000), clvmodels_only_sizes=(1_000_000,), reference_s
     return pairs
 
 
-def run(sizes=(10_000, 100_000), clvmodels_only_sizes=(1_000_000,), reference_sizes=(10_000,),
-        contenders=CONTENDERS, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
-        time_limit: float = 1800.0, out: Path | str | None = DEFAULT_OUT) -> list[dict]:
-    """Run every planned contender, write JSON to ``out`` (None: do not write), return the records."""
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
-    records = []
-    for tool, size in plan(sizes, clvmodels_only_sizes, reference_sizes, contenders):
-        params = {"tool": tool, "size": int(size), "chains": chains, "draws": draws, "tune": tune, "seed": seed}
-        record = run_contender(params, time_limit)
-        record["machine"] = machine
-        records.append(record)
-        print(_line(record), flush=True)
-        if out is not None:  # write as we go: a long run interrupted keeps what it measured
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(json.dumps(records, indent=2) + "\n")
-    return records
+def suite(sizes=(10_000, 100_000), clvmodels_only_sizes=(1_000_000,), reference_sizes=(10_000,),
+          contenders=CONTENDERS, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
+          time_limit: float = TIME_LIMIT) -> list[tuple[str, dict, float]]:
+    """The planned contenders as (task, parameters, time limit) for :func:`benchmarks.harness.run_suite`;
+    the defaults are the ``bayes`` suite."""
+    return [(TASK, {"size": int(size), "tool": tool, "chains": chains, "draws": draws, "tune": tune,
+                    "seed": seed}, time_limit)
+            for tool, size in plan(sizes, clvmodels_only_sizes, reference_sizes, contenders)]
 
 
-def _line(r: dict) -> str:
-    head = f"{r['tool']:<22} {r['size']:>9,}"
-    if r["status"] != "ok":
-        return f"{head}  {r['status']} (after {r.get('process_seconds', '?')} s)"
-    return (f"{head}  fit {r['fit_seconds']:8.1f} s  ESS bulk {r['min_ess_bulk']:7.0f} "
-            f"({r['ess_bulk_per_second']:7.1f}/s)  R-hat {r['max_rhat']:.3f}  div {r['divergences']}  "
-            f"RSS {r['peak_rss_mb']:6.0f} MB  load {r['load_average_1min_before']:.1f}")
-
-
-def ratios(records: list[dict]) -> list[dict]:
-    """Per size: each peer's fit seconds and ESS/s relative to clvmodels (above 1: clvmodels better)."""
-    out = []
-    ok = [r for r in records if r["status"] == "ok"]
-    for size in sorted({r["size"] for r in ok}):
-        ours = next((r for r in ok if r["size"] == size and r["tool"] == "clvmodels"), None)
-        if ours is None:
+def diagnostics_table(records: list[dict]) -> str:
+    """Markdown: the sampling diagnostics of every bayes row, and clvmodels' bulk ESS per second
+    over each row's (above 1: clvmodels draws effective samples faster)."""
+    rows = [r for r in records if r.get("record") == "result" and r.get("group", "bayes") == "bayes"
+            and (r.get("task") in (None, TASK))]
+    ours = {r["size"]: r["ess_bulk_per_second"] for r in rows
+            if r.get("status") == "ok" and r.get("variant") == "clvmodels"}
+    out = ["sampling diagnostics (min over r, alpha, a, b; ESS per second of the timed fit)", "",
+           "| size | contender | chains x draws (tune) | seconds | warm-up s | distinct rows | min ESS bulk | "
+           "min ESS tail | ESS bulk/s | clvmodels ESS/s ratio | max R-hat | divergences | r | alpha | a | b | "
+           "status |",
+           "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        variant = r.get("variant", r.get("tool"))
+        setting = f"{r.get('chains')} x {r.get('draws')} ({r.get('tune')})"
+        if r.get("status") != "ok":
+            out.append(f"| {r.get('size', 0):,} | {variant} | {setting} |" + " |" * 13 + f" {r.get('status')} |")
             continue
-        for peer in (r for r in ok if r["size"] == size and r["tool"] != "clvmodels"):
-            out.append({"size": size, "peer": peer["tool"],
-                        "speedup_wall": round(peer["fit_seconds"] / ours["fit_seconds"], 1),
-                        "ess_per_second_ratio": round(ours["ess_bulk_per_second"] / peer["ess_bulk_per_second"], 1)})
-    return out
+        means = r["posterior_mean"]
+        ratio = ours.get(r["size"])
+        ratio = (f"{ratio / r['ess_bulk_per_second']:.1f}x"
+                 if ratio and r["ess_bulk_per_second"] and variant != "clvmodels" else "")
+        out.append(f"| {r['size']:,} | {variant} | {setting} | {r['seconds']:.2f} | {r.get('warmup_seconds', 0):.1f} | "
+                   f"{r['distinct_rows']:,} | {r['min_ess_bulk']:.0f} | {r['min_ess_tail']:.0f} | "
+                   f"{r['ess_bulk_per_second']:.1f} | {ratio} | {r['max_rhat']:.3f} | {r['divergences']} | "
+                   + " | ".join(f"{means[k]:.3f}" for k in TRUTH) + " | ok |")
+    out += ["", "truth: " + ", ".join(f"{k} = {v}" for k, v in TRUTH.items())]
+    return "\n".join(out)
 
 
-def main(argv=None) -> None:
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bayes", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000],
                         help="customers, every contender (default: 10000 100000)")
@@ -197,20 +242,25 @@ def main(argv=None) -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds per contender")
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, help="seconds per contender")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="output folder for results.jsonl and results.md (default benchmarks/results/bayes)")
+    parser.add_argument("--table", type=Path, metavar="DIR",
+                        help="print the diagnostics table of DIR/results.jsonl and exit (no run)")
     args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(_child(json.loads(args.child))))
-        return
-    records = run(args.sizes, args.clvmodels_only_sizes, args.reference_sizes, args.contenders, args.chains,
-                  args.draws, args.tune, args.seed, args.time_limit, args.out)
-    for r in ratios(records):
-        print(f"{r['size']:>9,} customers: {r['peer']} takes {r['speedup_wall']}x the wall time of clvmodels; "
-              f"clvmodels has {r['ess_per_second_ratio']}x its bulk ESS per second")
+    if args.table:
+        print(diagnostics_table(_read_jsonl(args.table / "results.jsonl")))
+        return 0
+    from benchmarks.harness import run_suite
+
+    records = run_suite(suite(args.sizes, args.clvmodels_only_sizes, args.reference_sizes, args.contenders,
+                              args.chains, args.draws, args.tune, args.seed, args.time_limit), args.out)
+    with (args.out / "results.md").open("a") as md:
+        md.write("\n" + diagnostics_table(records) + "\n")
+    print((args.out / "results.md").read_text())
     print(f"written to {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -52,4 +52,12 @@ def accuracy():
     return [("accuracy", {"tool": t}, 600) for t in PEERS]
 
 
-SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "accuracy": accuracy}
+def bayes():
+    """Bayesian BG/NBD fits against pymc-marketing (see :mod:`benchmarks.bayes`): all contenders at
+    10,000 and 100,000 customers (clvmodels-pymc at 10,000 only), clvmodels alone at 1,000,000."""
+    from benchmarks.bayes import suite
+
+    return suite(time_limit=2_400)
+
+
+SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "accuracy": accuracy, "bayes": bayes}
