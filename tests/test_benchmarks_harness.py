@@ -160,3 +160,15 @@ def test_ratios_pair_by_compare_key_and_size_not_by_variant():
     assert "| fit | 1,000 | lifetimes | weights= | distinct rows | 3.000 | 2.000 | 1.50x |" in lines
     assert "| score-point-3 | 1,000 | lifetimes | point-3 | full predict | 2.000 | 4.000 | 0.50x |" in lines
     assert not any(line.startswith("| score-clv |") for line in lines)  # our side failed: no ratio
+
+
+def test_bayes_suite_lists_the_planned_contenders_without_fitting():
+    from benchmarks.suites import SUITES
+
+    got = [(task, p["tool"], p["size"], limit) for task, p, limit in SUITES["bayes"]()]
+    assert {task for task, *_ in got} == {"benchmarks.bayes:bayes_fit"}
+    assert resolve_task("benchmarks.bayes:bayes_fit").__name__ == "bayes_fit"
+    peers = ["clvmodels", "pymc-marketing", "pymc-marketing-nutpie"]
+    assert sorted((tool, size) for _, tool, size, _ in got) == sorted(
+        [(t, s) for s in (10_000, 100_000) for t in peers] + [("clvmodels-pymc", 10_000), ("clvmodels", 1_000_000)])
+    assert {limit for *_, limit in got} == {2_400}
