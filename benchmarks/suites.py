@@ -18,7 +18,7 @@ def _fit(sizes, limit):
             for s in sizes for t, w in (("clvmodels", False), ("lifetimes", False), ("lifetimes", True))]
 
 
-def _score(sizes, limit, n_draws=200):
+def _score(sizes, limit, n_draws=300):
     """Both tools' 3 point quantities and 12-month CLV; clvmodels' full predict and intervals."""
     out = []
     for s in sizes:
