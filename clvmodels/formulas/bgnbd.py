@@ -213,14 +213,19 @@ def p_alive(r, alpha, a, b, x, t_x, T):
     return expit(-_log_odds_dropout(r, alpha, a, b, x, t_x, T))
 
 
-def _alive_survival(r, alpha, a, b, x, T, t):
+def survival_if_alive(r, alpha, a, b, x, T, t):
     """P(still alive at T + t | alive at T) = E[exp(-lambda p t)] over the alive posterior.
 
     ``2F1(r+x, a; a+b+x; -t/(alpha+T))`` (the Laplace transform of the Gamma(r+x, alpha+T) rate,
     averaged over p ~ Beta(a, b+x)), evaluated with the Pfaff transform that keeps x out of the
-    exponent: ``(1+u)^-a 2F1(a+b-r, a; a+b+x; u/(1+u))``, u = t/(alpha+T).
+    exponent: ``(1+u)^-a 2F1(a+b-r, a; a+b+x; u/(1+u))``, u = t/(alpha+T). It depends on the
+    history through x and T only (not the recency), so callers may evaluate it once per distinct
+    (x, T).
     """
-    return hyp2f1_pfaff(a + b - r, a, a + b + x, t / (alpha + T))
+    r, alpha, a, b, x, T, t = _as_float(r, alpha, a, b, x, T, t)
+    # when r >> a + b the series alternates at first; its rounding (~1e-15 absolute) could push
+    # a vanishing survival probability below zero, hence the clip
+    return np.clip(hyp2f1_pfaff(a + b - r, a, a + b + x, t / (alpha + T)), 0.0, 1.0)
 
 
 def p_alive_at(r, alpha, a, b, x, t_x, T, t):
@@ -236,11 +241,7 @@ def p_alive_at(r, alpha, a, b, x, t_x, T, t):
     ndarray
         Probabilities in [0, 1], broadcast shape of the arguments; non-increasing in t.
     """
-    r, alpha, a, b, x, t_x, T, t = _as_float(r, alpha, a, b, x, t_x, T, t)
-    # when r >> a + b the series alternates at first; its rounding (~1e-15 absolute) could push
-    # a vanishing survival probability below zero, hence the clip
-    survival = np.clip(_alive_survival(r, alpha, a, b, x, T, t), 0.0, 1.0)
-    return p_alive(r, alpha, a, b, x, t_x, T) * survival
+    return p_alive(r, alpha, a, b, x, t_x, T) * survival_if_alive(r, alpha, a, b, x, T, t)
 
 
 def _rate_integral_if_alive(r, alpha, a, b, x, T, horizon, log_discount):
@@ -274,14 +275,15 @@ def _rate_integral_if_alive(r, alpha, a, b, x, T, horizon, log_discount):
     return (r + x) * scale * v_end * total
 
 
-def _expected_purchases_if_alive(r, alpha, a, b, x, T, t):
+def expected_purchases_if_alive(r, alpha, a, b, x, T, t):
     """E[purchases in (T, T+t] | alive at T], FHL 2005 eq. 10 without its P(alive) denominator.
 
     Euler's transform 2F1(A,B;C;z) = (1-z)^(C-A-B) 2F1(C-A,C-B;C;z) with A=r+x, B=b+x,
     C=a+b+x-1, z=t/(alpha+T+t) turns eq. 10's numerator into
     ``C/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(a-1) 2F1(a+b-1-r, a-1; C; z)]``, whose series
     converges faster as x grows. Where its two terms nearly cancel (a near 1, t tiny next to
-    alpha+T) or C = 0 (x = 0, a+b = 1), the rate is integrated numerically instead.
+    alpha+T) or C = 0 (x = 0, a+b = 1), the rate is integrated numerically instead. Like
+    :func:`survival_if_alive` it depends on the history through x and T only.
     """
     r, alpha, a, b, x, T, t = np.broadcast_arrays(*_as_float(r, alpha, a, b, x, T, t))
     u = t / (alpha + T)
@@ -302,7 +304,7 @@ def expected_purchases(r, alpha, a, b, x, t_x, T, t):
     """Expected repeat purchases in (T, T+t] given the history (FHL 2005 eq. 10).
 
     ``P(alive at T) * E[purchases in t | alive]``, the second factor in the Euler-transformed form
-    described in :func:`_expected_purchases_if_alive`. Non-decreasing in t.
+    described in :func:`expected_purchases_if_alive`. Non-decreasing in t.
 
     Parameters
     ----------
@@ -320,7 +322,7 @@ def expected_purchases(r, alpha, a, b, x, t_x, T, t):
     """
     r, alpha, a, b, x, t_x, T, t = _as_float(r, alpha, a, b, x, t_x, T, t)
     alive = p_alive(r, alpha, a, b, x, t_x, T)
-    return alive * _expected_purchases_if_alive(r, alpha, a, b, x, T, t)
+    return alive * expected_purchases_if_alive(r, alpha, a, b, x, T, t)
 
 
 def expected_purchases_new(r, alpha, a, b, t):

@@ -11,6 +11,7 @@ from clvmodels.data.checks import check_rfm_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
 from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models import histories
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, complement, evaluate
@@ -179,7 +180,7 @@ class BetaGeoModel(FittedParametricModel):
                           ("churn_probability", "p_alive", None)]
         else:
             quantities = [("churn_probability",
-                           lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None)]
+                           lambda P, D: 1.0 - histories.p_alive_at(P, D, h), None)]
         out = self._frame(summary, quantities, uncertainty=uncertainty, level=level, n_draws=n_draws,
                           seed=seed)
         if h == 0:
@@ -192,7 +193,7 @@ class BetaGeoModel(FittedParametricModel):
         """Expected number of purchases in the next ``horizon`` periods (FHL 2005 eq. 10, in a form
         without the frequency in an exponent)."""
         h = _check_horizon(horizon)
-        fn = lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h)  # noqa: E731
+        fn = lambda P, D: histories.expected_purchases(P, D, h)  # noqa: E731
         sim = lambda rng, P, D: simulate_purchases(rng, P, D, h)  # noqa: E731
         return self._frame(summary, [("expected_purchases", fn, sim)], uncertainty=uncertainty,
                            level=level, n_draws=n_draws, seed=seed)
@@ -246,11 +247,11 @@ class BetaGeoModel(FittedParametricModel):
         quantities = [
             ("p_alive", _p_alive, None),
             ("churn_probability", "p_alive", None),
-            ("churn_probability_horizon", lambda P, D: 1.0 - bgnbd.p_alive_at(*_bg(P), *_hist(D), h), None),
+            ("churn_probability_horizon", lambda P, D: 1.0 - histories.p_alive_at(P, D, h), None),
             ("prob_no_purchase", cheap(lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h)), None),
         ]
         if spend_model is None:
-            quantities.append(("expected_purchases", lambda P, D: bgnbd.expected_purchases(*_bg(P), *_hist(D), h),
+            quantities.append(("expected_purchases", lambda P, D: histories.expected_purchases(P, D, h),
                                lambda rng, P, D: simulate_purchases(rng, P, D, h)))
             return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                                n_draws=n_draws, seed=seed)

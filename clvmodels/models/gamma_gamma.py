@@ -46,11 +46,11 @@ def revenue_quantity(horizon: float) -> ProductQuantity:
     Expected revenue is E[purchases] x E[spend per purchase], since the purchase and spend processes
     are independent; its predictive draws sum simulated spends over simulated purchases.
     """
-    from clvmodels.formulas import bgnbd
+    from clvmodels.models import histories
     from clvmodels.models.beta_geo import simulate_purchases
 
     def purchases(P, D):
-        return bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], horizon)
+        return histories.expected_purchases(P, D, horizon)
 
     def spend_of(rng, P, D, counts):
         """Total spend of ``counts`` purchases (S, n); spend rates are drawn only where a customer
@@ -112,7 +112,7 @@ class GammaGammaModel(FittedParametricModel):
         x, mbar = columns
         mean_spend = float(np.sum(counts * mbar) / counts.sum())
         return fit_mle(
-            lambda lp: gammagamma.neg_log_likelihood_and_grad(lp, x, mbar, counts),
+            gammagamma.negative_log_likelihood(x, mbar, counts),
             np.log([1.0, 2.0, mean_spend]),
             names=self.param_names,
             n_customers=float(counts.sum()),
