@@ -60,8 +60,11 @@ class BetaGeoModel(FittedParametricModel):
     id. With ``uncertainty="expected"`` it adds ``<q>_lower``/``<q>_upper``: the interval of the
     expected value (parameter uncertainty; Laplace draws for MLE, posterior draws for Bayes). With
     ``uncertainty="predictive"`` outcome quantities (purchase counts) get the interval of what the
-    customer will actually do, simulated from the exact individual-level posterior; probabilities
-    are not outcomes, so their interval is always the expected-value one.
+    customer will actually do, simulated from the exact individual-level posterior (once per
+    distinct (frequency, recency, T) row, since customers with the same row have the same
+    predictive distribution); probabilities are not outcomes, so their interval is always the
+    expected-value one. Intervals are computed in chunks on a few threads and depend only on the
+    seed, not on the number of threads or the order of the customers.
 
     Examples
     --------

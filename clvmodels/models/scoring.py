@@ -31,8 +31,9 @@ from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_
 
 UNCERTAINTY_KINDS = (None, "expected", "predictive")
 DEFAULT_N_DRAWS = 300
-#: threads that evaluate chunks at once (each holds one chunk's draws x rows arrays)
-N_THREADS = max(1, min(os.cpu_count() or 1, 8))
+#: threads that evaluate chunks at once (each holds one chunk's draws x rows arrays): the cores, at
+#: most 8, or the environment variable CLVMODELS_THREADS (e.g. 1 on a shared scheduler node)
+N_THREADS = max(1, int(os.environ.get("CLVMODELS_THREADS") or min(os.cpu_count() or 1, 8)))
 
 Quantity = Callable[[dict, dict], np.ndarray]
 Simulator = Callable[[np.random.Generator, dict, dict], np.ndarray]

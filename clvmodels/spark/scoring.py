@@ -7,9 +7,9 @@ local path's code (:meth:`SparkSummary.summary_of_totals`), is scored by the mod
 the expected value equal the local scores customer for customer (the Laplace draws depend only on
 the seed; a thinned posterior is deterministic).
 
-Predictive intervals simulate each customer; each batch gets its own random stream derived from
-(seed, partition, batch), so they are reproducible for a given seed and partitioning and agree in
-distribution with a local run, but not draw for draw. (With a Laplace fit this also means each
+Predictive intervals simulate each distinct customer row of a batch; each batch gets its own
+random stream derived from (seed, partition, batch), so they are reproducible for a given seed and
+partitioning and agree in distribution with a local run, but not draw for draw. (With a Laplace fit this also means each
 batch uses its own parameter draws for the simulation, which is equally valid.)
 """
 
