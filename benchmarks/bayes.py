@@ -39,10 +39,9 @@ Two ways to run the same contenders:
   settings (``--help``); it also appends a table of the sampling diagnostics to ``results.md``.
   ``python -m benchmarks.bayes --table DIR`` prints that table from an existing ``results.jsonl``.
 
-``benchmarks/results/bayes.json`` is an earlier run of the previous standalone version of this
-script (4 chains, 1,000 draws, 1,000 tuning steps): its ``fit_seconds`` include one-off
-compilation (no warm-up) and its ``peak_rss_mb`` (the child's ``ru_maxrss``, which carries the
-parent's RSS over) is not a valid memory measurement.
+The committed results (``benchmarks/results/bayes/``) come from the suite; the earlier
+``bayes.json`` of the previous standalone version was removed, since its peak memory (the child's
+``ru_maxrss``, which carries the parent's RSS over) was not a valid measurement.
 """
 
 from __future__ import annotations
