@@ -50,7 +50,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -203,9 +202,9 @@ def diagnostics_table(records: list[dict]) -> str:
     ours = {r["size"]: r["ess_bulk_per_second"] for r in rows
             if r.get("status") == "ok" and r.get("variant") == "clvmodels"}
     out = ["sampling diagnostics (min over r, alpha, a, b; ESS per second of the timed fit)", "",
-           "| size | contender | chains x draws (tune) | seconds | warm-up s | distinct rows | min ESS bulk | "
-           "min ESS tail | ESS bulk/s | clvmodels ESS/s ratio | max R-hat | divergences | r | alpha | a | b | "
-           "status |",
+           ("| size | contender | chains x draws (tune) | seconds | warm-up s | distinct rows | min ESS bulk | "
+            "min ESS tail | ESS bulk/s | clvmodels ESS/s ratio | max R-hat | divergences | r | alpha | a | b | "
+            "status |"),
            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         variant = r.get("variant", r.get("tool"))

@@ -27,7 +27,7 @@ def _simulated(size: int, seed: int = 0):
 
 
 def _distinct(summary) -> int:
-    return int(len(summary[["frequency", "recency", "T"]].drop_duplicates()))
+    return len(summary[["frequency", "recency", "T"]].drop_duplicates())
 
 
 def _rel_errors(estimates: dict, truth: dict) -> dict:
@@ -250,7 +250,7 @@ def accuracy(tool: str) -> dict:
         expected = b.conditional_expected_number_of_purchases_up_to_time(39.0, x, t_x, T)
         params = b.params_
     by_freq = {int(k): [round(float(actual[x == k].mean()), 3), round(float(expected[x == k].mean()), 3)]
-               for k in range(0, 7)}
+               for k in range(7)}
     return {"group": "accuracy", "tool": tool, "version": _version(tool), "method": "mle",
             "variant": "CDNOW fit", "compare": "accuracy-fit", "size": len(cal),
             "seconds": round(seconds, 4), **_rel_errors(params, TRUE_BG),

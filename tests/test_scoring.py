@@ -13,15 +13,20 @@ import pytest
 from clvmodels import BetaGeoModel, GammaGammaModel
 from clvmodels.datasets import simulate_summary
 from clvmodels.formulas import bgnbd, gammagamma
-from clvmodels.formulas.individual import sample_bgnbd_latents, sample_gg_nu, simulate_purchase_counts
+from clvmodels.formulas.individual import (
+    sample_bgnbd_latents,
+    sample_gg_nu,
+    simulate_purchase_counts,
+)
 from clvmodels.inference import compress
 from clvmodels.models import scoring
+from clvmodels.models.beta_geo import _purchases
 from clvmodels.models.gamma_gamma import revenue_quantity
 from clvmodels.models.intervals import interval_quantiles
 from clvmodels.models.paired import evaluate_product
 
-BG = dict(r=0.243, alpha=4.414, a=0.793, b=2.426)  # FHL 2005 CDNOW estimates (weekly)
-GG = dict(p=6.25, q=3.74, gamma=15.44)  # Fader & Hardie 2013 note, CDNOW
+BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # FHL 2005 CDNOW estimates (weekly)
+GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}  # Fader & Hardie 2013 note, CDNOW
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +160,7 @@ def test_threads_and_chunks_do_not_change_results(models, summary, monkeypatch, 
     for threads in (1, 4):
         monkeypatch.setattr(scoring, "N_THREADS", threads)
         fresh = [scoring.CustomerData(d.arrays, d.segments) for d in data]
-        results.append(evaluate_product(revenue_quantity(20.0), [bg, gg], fresh, uncertainty=uncertainty,
+        results.append(evaluate_product(revenue_quantity(*_purchases(20.0)), [bg, gg], fresh, uncertainty=uncertainty,
                                         level=0.8, n_draws=60, seed=5, chunk_size=97))
     for name in ("first", "product"):
         for key in ("value", "lower", "upper"):

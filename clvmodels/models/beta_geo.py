@@ -10,11 +10,17 @@ import pandas as pd
 from clvmodels.data.checks import check_rfm_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
-from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models import histories
+from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
-from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, complement, evaluate
+from clvmodels.models.scoring import (
+    DEFAULT_N_DRAWS,
+    CustomerData,
+    cheap,
+    complement,
+    evaluate,
+)
 
 
 def _bg(P):
@@ -28,6 +34,17 @@ def _hist(D):
 @cheap
 def _p_alive(P, D):
     return bgnbd.p_alive(*_bg(P), *_hist(D))
+
+
+def _purchases(h: float):
+    """Expected purchases in the next ``h`` periods and their simulator, as quantity functions."""
+    return (lambda P, D: histories.expected_purchases(P, D, h),
+            lambda rng, P, D: simulate_purchases(rng, P, D, h))
+
+
+def _churn_by(h: float):
+    """Probability of having dropped out by ``h`` periods after T, as a quantity function."""
+    return lambda P, D: 1.0 - histories.p_alive_at(P, D, h)
 
 
 def _check_horizon(horizon) -> float:
@@ -182,8 +199,7 @@ class BetaGeoModel(FittedParametricModel):
             quantities = [("p_alive", _p_alive, None),
                           ("churn_probability", "p_alive", None)]
         else:
-            quantities = [("churn_probability",
-                           lambda P, D: 1.0 - histories.p_alive_at(P, D, h), None)]
+            quantities = [("churn_probability", _churn_by(h), None)]
         out = self._frame(summary, quantities, uncertainty=uncertainty, level=level, n_draws=n_draws,
                           seed=seed)
         if h == 0:
@@ -196,9 +212,7 @@ class BetaGeoModel(FittedParametricModel):
         """Expected number of purchases in the next ``horizon`` periods (FHL 2005 eq. 10, in a form
         without the frequency in an exponent)."""
         h = _check_horizon(horizon)
-        fn = lambda P, D: histories.expected_purchases(P, D, h)  # noqa: E731
-        sim = lambda rng, P, D: simulate_purchases(rng, P, D, h)  # noqa: E731
-        return self._frame(summary, [("expected_purchases", fn, sim)], uncertainty=uncertainty,
+        return self._frame(summary, [("expected_purchases", *_purchases(h))], uncertainty=uncertainty,
                            level=level, n_draws=n_draws, seed=seed)
 
     def purchase_probability(self, summary, horizon, n: int | Sequence[int] = 0, *, uncertainty=None,
@@ -229,7 +243,7 @@ class BetaGeoModel(FittedParametricModel):
         t = np.atleast_1d(np.asarray(horizons, float))
         if not np.all(np.isfinite(t) & (t > 0)):
             raise DataError(f"horizons must be positive numbers of periods; got {list(t)}")
-        fn = lambda P, D: bgnbd.expected_purchases_new(*_bg(P), D["t"])  # noqa: E731
+        fn = lambda P, D: bgnbd.expected_purchases_new(*_bg(P), D["t"])
         result = evaluate(fn, [self], CustomerData({"t": t}), uncertainty=uncertainty, level=level,
                           n_draws=n_draws, seed=seed)
         out = pd.DataFrame(index=pd.Index(t, name="horizon"))
@@ -250,18 +264,18 @@ class BetaGeoModel(FittedParametricModel):
         quantities = [
             ("p_alive", _p_alive, None),
             ("churn_probability", "p_alive", None),
-            ("churn_probability_horizon", lambda P, D: 1.0 - histories.p_alive_at(P, D, h), None),
+            ("churn_probability_horizon", _churn_by(h), None),
             ("prob_no_purchase", cheap(lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h)), None),
         ]
         if spend_model is None:
-            quantities.append(("expected_purchases", lambda P, D: histories.expected_purchases(P, D, h),
-                               lambda rng, P, D: simulate_purchases(rng, P, D, h)))
+            quantities.append(("expected_purchases", *_purchases(h)))
             return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                                n_draws=n_draws, seed=seed)
         from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
 
         # expected purchases come out of the revenue pass, which evaluates them anyway
-        quantities += [(("expected_purchases", "expected_revenue"), revenue_quantity(h), None), spend_quantity()]
+        quantities += [(("expected_purchases", "expected_revenue"), revenue_quantity(*_purchases(h)), None),
+                       spend_quantity()]
         out = self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                           n_draws=n_draws, seed=seed, spend_model=spend_model)
         spend = [c for c in out.columns if c.startswith("expected_spend")]

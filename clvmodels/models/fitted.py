@@ -147,7 +147,7 @@ class FittedParametricModel:
                     {k: float(v) for k, v in self.params_.items()}, arrays, compressed.counts)
             else:
                 self.log_likelihood_ = float("nan")  # per-segment fits: see summary()
-        self.n_customers_ = int(len(rows))
+        self.n_customers_ = len(rows)
         self.n_distinct_rows_ = compressed.n_unique
         self.time_unit_ = summary_meta(summary).get("time_unit")
         self.fit_seconds_ = time.perf_counter() - started

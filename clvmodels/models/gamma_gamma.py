@@ -40,17 +40,18 @@ def spend_quantity():
     return ("expected_spend", _expected_spend, _simulate_one_spend, "spend")
 
 
-def revenue_quantity(horizon: float) -> ProductQuantity:
-    """Revenue over ``horizon`` periods (BG/NBD x Gamma-Gamma) as a product of the two models.
+def revenue_quantity(purchases, simulate_purchases) -> ProductQuantity:
+    """Revenue over a horizon (BG/NBD x Gamma-Gamma) as a product of the two models.
 
     Expected revenue is E[purchases] x E[spend per purchase], since the purchase and spend processes
     are independent; its predictive draws sum simulated spends over simulated purchases.
-    """
-    from clvmodels.models import histories
-    from clvmodels.models.beta_geo import simulate_purchases
 
-    def purchases(P, D):
-        return histories.expected_purchases(P, D, horizon)
+    Parameters
+    ----------
+    purchases, simulate_purchases : callable
+        The purchase model's expected purchases over the horizon ``(params, data) -> (S, n)`` and
+        their simulator ``(rng, params, data) -> (S, n)`` counts.
+    """
 
     def spend_of(rng, P, D, counts):
         """Total spend of ``counts`` purchases (S, n); spend rates are drawn only where a customer
@@ -64,8 +65,7 @@ def revenue_quantity(horizon: float) -> ProductQuantity:
         totals[buys] = individual.simulate_spend_totals(rng, counts[buys], p, nu)
         return totals
 
-    return ProductQuantity(purchases, _expected_spend,
-                           lambda rng, P, D: simulate_purchases(rng, P, D, horizon), spend_of)
+    return ProductQuantity(purchases, _expected_spend, simulate_purchases, spend_of)
 
 
 class GammaGammaModel(FittedParametricModel):

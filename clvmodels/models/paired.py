@@ -63,7 +63,7 @@ class _Pairs:
     inverse: np.ndarray       # (n,) each customer's pair
 
     @classmethod
-    def of(cls, first: CustomerData, second: CustomerData) -> "_Pairs":
+    def of(cls, first: CustomerData, second: CustomerData) -> _Pairs:
         first_rows, first_inverse = first.distinct
         second_rows, second_inverse = second.distinct
         pairs = compress_rows(first_inverse, second_inverse)  # sorted by first row, then second

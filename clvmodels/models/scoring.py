@@ -59,16 +59,12 @@ class CustomerData:
     def n(self) -> int:
         return len(next(iter(self.arrays.values())))
 
-    def take(self, rows) -> "CustomerData":
+    def take(self, rows) -> CustomerData:
         segments = tuple(None if s is None else s[rows] for s in self.segments)
         return CustomerData({k: v[rows] for k, v in self.arrays.items()}, segments)
 
-    def combine(self, other: "CustomerData") -> "CustomerData":
-        """The arrays of both, with segments of this model's then the other's."""
-        return CustomerData({**self.arrays, **other.arrays}, self.segments + other.segments)
-
     @cached_property
-    def distinct(self) -> tuple["CustomerData", np.ndarray]:
+    def distinct(self) -> tuple[CustomerData, np.ndarray]:
         """The distinct rows (segments included) and, per customer, the index of its row.
 
         Computed once per object, so every quantity of one prediction call shares it.
