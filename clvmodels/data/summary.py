@@ -22,16 +22,11 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.data import sql
+from clvmodels.data.file_log import register_files
+from clvmodels.data.frame_log import normalise_frame
 from clvmodels.data.meta import set_summary_meta
 from clvmodels.data.timeunits import days_per_unit
-from clvmodels.data.transactions import (
-    LogSpec,
-    Problems,
-    Window,
-    day_to_iso,
-    normalise_frame,
-    register_files,
-)
+from clvmodels.data.transactions import LogSpec, Problems, Window, day_to_iso
 from clvmodels.errors import DataError, check_choice
 
 #: "pandas" aggregates a DataFrame in memory with numpy (sql.customer_totals_numpy), "duckdb" runs

@@ -9,7 +9,7 @@ runs in Spark SQL. The result, one row of integer totals per customer, stays in 
 - :mod:`clvmodels.spark.compress` groups it to distinct rows with counts for fitting;
 - :mod:`clvmodels.spark.scoring` turns it into scores partition by partition.
 
-Validation follows the DuckDB file path (:func:`clvmodels.data.transactions.register_files`): every
+Validation follows the DuckDB file path (:func:`clvmodels.data.file_log.register_files`): every
 problem is counted in one scan and reported in one :class:`~clvmodels.errors.DataError`.
 """
 
