@@ -214,10 +214,18 @@ class _Run:
         if not self.intervals:
             return
         predictive = self.predictive
-        for key, draws in (("future", margin_d), ("clv", clv_d), ("referral", ref_d),
-                           ("net", own_d + ref_d)):
-            lower, upper = _bounds(draws, self.level, predictive)
-            self.bnd[key][0][rows], self.bnd[key][1][rows] = lower, upper
+        lower, upper = _bounds(margin_d, self.level, predictive)
+        shifts = {"future": 0.0, "clv": realised}
+        if self.refer:  # future referrals vary by draw: their own quantiles
+            for key, draws in (("referral", ref_d), ("net", own_d + ref_d)):
+                self.bnd[key][0][rows], self.bnd[key][1][rows] = _bounds(draws, self.level, predictive)
+        else:  # no future referrals: every other interval is the margin's, shifted by a constant
+            shifts |= {"referral": None, "net": realised - acq}
+        for key, shift in shifts.items():
+            if shift is None:
+                self.bnd[key][0][rows] = self.bnd[key][1][rows] = 0.0
+            else:
+                self.bnd[key][0][rows], self.bnd[key][1][rows] = lower + shift, upper + shift
 
     def _group_totals(self, rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p) -> None:
         links, realised = self.inputs.links, self.inputs.realised[rows]
