@@ -13,16 +13,16 @@ import os
 from clvmodels.data import sql
 from clvmodels.data.transactions import (
     CSV_SUFFIXES,
-    MAX_AMOUNT,
     N_EXAMPLES,
     PARQUET_SUFFIXES,
     UTC_OFFSET_PATTERN,
-    ZERO_AMOUNT_BELOW,
     LogSpec,
     Problems,
     Window,
     check_columns,
+    kept_rows_sql,
     late_purchase_problem,
+    problem_tests_sql,
     resolve_window,
     row_checks,
 )
@@ -111,19 +111,7 @@ def register_files(con, source, spec: LogSpec, dates: dict) -> Window:
         FROM {reader}"""
     )
     day = sql.day_number_sql("ts")
-    tests = {
-        "null_id": "customer_id IS NULL",
-        "null_time": "ts_raw IS NULL",
-        "bad_time": "ts_raw IS NOT NULL AND ts IS NULL",
-        "aware": "ts_raw IS NOT NULL AND ts_aware",
-        "naive": "ts_raw IS NOT NULL AND NOT ts_aware",
-        "bad_amount": "amount_raw IS NOT NULL AND amount IS NULL",
-        "missing_amount": "amount_raw IS NULL OR isnan(amount)",
-        "inf_amount": "isinf(amount)",
-        "zero_amount": f"abs(amount) < {ZERO_AMOUNT_BELOW!r}",
-        "huge_amount": f"NOT isinf(amount) AND abs(amount) >= {MAX_AMOUNT!r}",
-        "negative_amount": f"amount <= -{ZERO_AMOUNT_BELOW!r}",
-    }
+    tests = problem_tests_sql()
     counts_sql = ", ".join(f"count_if({test}) AS {key}" for key, test in tests.items())
     row = con.execute(
         f"SELECT COUNT(*) AS n_rows, MIN({day}) AS first_day, MAX({day}) AS last_day, {counts_sql} "
@@ -159,11 +147,7 @@ def register_files(con, source, spec: LogSpec, dates: dict) -> Window:
         what, hint = late_purchase_problem(window.end_day)
         problems.add(n_late, what, examples(late), hint)
         problems.raise_if_any()
-    keep = [f"{day} <= {window.end_day}"]
-    if amount_col and spec.zero_amounts == "drop":
-        keep.append(f"abs(amount) >= {ZERO_AMOUNT_BELOW!r}")
-    if amount_col and spec.returns == "drop":
-        keep.append(f"amount > -{ZERO_AMOUNT_BELOW!r}")
+    keep = kept_rows_sql(spec, day, window.end_day, bool(amount_col))
     micro = sql.micro_sql("amount") if amount_col else "CAST(0 AS BIGINT)"
     attr_cols = "".join(f", attr_{i}" for i in range(len(spec.attribute_cols)))
     con.execute(

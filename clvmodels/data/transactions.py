@@ -297,3 +297,38 @@ def resolve_window(first_day: int, last_day: int, spec_dates: dict, datetime_for
             f"{day_to_iso(end_day)} so that the holdout period is not empty"
         )
     return Window(first_day, end_day, cal_day)
+
+
+def kept_rows_sql(spec: LogSpec, day: str, end_day: int, has_amount: bool,
+                  double_suffix: str = "") -> list[str]:
+    """SQL conditions (to join with AND) on the rows the aggregation keeps: purchases up to the
+    observation end, without dropped zero amounts or returns. The file (DuckDB) and Spark paths
+    share them; ``double_suffix`` marks the amount thresholds as doubles where a dialect needs it
+    (Spark: "D")."""
+    keep = [f"{day} <= {end_day}"]
+    if has_amount and spec.zero_amounts == "drop":
+        keep.append(f"abs(amount) >= {ZERO_AMOUNT_BELOW!r}{double_suffix}")
+    if has_amount and spec.returns == "drop":
+        keep.append(f"amount > -{ZERO_AMOUNT_BELOW!r}{double_suffix}")
+    return keep
+
+
+def problem_tests_sql(is_infinite: str = "isinf(amount)", double_suffix: str = "") -> dict[str, str]:
+    """SQL conditions flagging each problem of :func:`row_checks` (plus the time-zone kinds) in the
+    raw relation ``customer_id, ts_raw, ts, ts_aware, amount_raw, amount``, for the file (DuckDB)
+    and Spark paths. ``is_infinite`` is the dialect's test of an infinite amount and
+    ``double_suffix`` marks literals as doubles where needed (Spark: "D")."""
+    d = double_suffix
+    return {
+        "null_id": "customer_id IS NULL",
+        "null_time": "ts_raw IS NULL",
+        "bad_time": "ts_raw IS NOT NULL AND ts IS NULL",
+        "aware": "ts_raw IS NOT NULL AND ts_aware",
+        "naive": "ts_raw IS NOT NULL AND NOT ts_aware",
+        "bad_amount": "amount_raw IS NOT NULL AND amount IS NULL",
+        "missing_amount": "amount_raw IS NULL OR isnan(amount)",
+        "inf_amount": is_infinite,
+        "zero_amount": f"abs(amount) < {ZERO_AMOUNT_BELOW!r}{d}",
+        "huge_amount": f"NOT ({is_infinite}) AND abs(amount) >= {MAX_AMOUNT!r}{d}",
+        "negative_amount": f"amount <= -{ZERO_AMOUNT_BELOW!r}{d}",
+    }

@@ -30,15 +30,15 @@ from clvmodels.data.summary import (
 )
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.data.transactions import (
-    MAX_AMOUNT,
     N_EXAMPLES,
     UTC_OFFSET_PATTERN,
-    ZERO_AMOUNT_BELOW,
     LogSpec,
     Problems,
     Window,
     day_to_iso,
+    kept_rows_sql,
     late_purchase_problem,
+    problem_tests_sql,
     resolve_window,
     row_checks,
 )
@@ -223,19 +223,7 @@ def _checked_relation(spark, frame, spec: LogSpec, dates: dict):
         *[f"{spark_quote(c)} AS attr_{i}" for i, c in enumerate(spec.attribute_cols)],
     )
     day = sql.day_number_sql("ts", "spark")
-    tests = {
-        "null_id": "customer_id IS NULL",
-        "null_time": "ts_raw IS NULL",
-        "bad_time": "ts_raw IS NOT NULL AND ts IS NULL",
-        "aware": "ts_raw IS NOT NULL AND ts_aware",
-        "naive": "ts_raw IS NOT NULL AND NOT ts_aware",
-        "bad_amount": "amount_raw IS NOT NULL AND amount IS NULL",
-        "missing_amount": "amount_raw IS NULL OR isnan(amount)",
-        "inf_amount": "abs(amount) = double('infinity')",
-        "zero_amount": f"abs(amount) < {ZERO_AMOUNT_BELOW!r}D",
-        "huge_amount": f"abs(amount) <> double('infinity') AND abs(amount) >= {MAX_AMOUNT!r}D",
-        "negative_amount": f"amount <= -{ZERO_AMOUNT_BELOW!r}D",
-    }
+    tests = problem_tests_sql(is_infinite="abs(amount) = double('infinity')", double_suffix="D")
     row = raw.selectExpr(
         "COUNT(*) AS n_rows", f"MIN({day}) AS first_day", f"MAX({day}) AS last_day",
         *[f"COUNT_IF(COALESCE({test}, FALSE)) AS {key}" for key, test in tests.items()],
@@ -263,11 +251,7 @@ def _checked_relation(spark, frame, spec: LogSpec, dates: dict):
         what, hint = late_purchase_problem(window.end_day)
         problems.add(n_late, what, examples(late), hint)
         problems.raise_if_any()
-    keep = [f"{day} <= {window.end_day}"]
-    if amount_col and spec.zero_amounts == "drop":
-        keep.append(f"abs(amount) >= {ZERO_AMOUNT_BELOW!r}D")
-    if amount_col and spec.returns == "drop":
-        keep.append(f"amount > -{ZERO_AMOUNT_BELOW!r}D")
+    keep = kept_rows_sql(spec, day, window.end_day, bool(amount_col), double_suffix="D")
     micro = sql.micro_sql("amount") if amount_col else "CAST(0 AS BIGINT)"
     normalised = raw.where(" AND ".join(keep)).selectExpr(
         "customer_id", f"{day} AS day", f"{micro} AS amount_micro",
