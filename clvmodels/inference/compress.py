@@ -55,6 +55,13 @@ def _row_hashes(columns: list[np.ndarray]) -> np.ndarray:
     return hashed
 
 
+def _first_rows(inverse: np.ndarray) -> np.ndarray:
+    """Index of the first row of each group, shape (number of groups,)."""
+    first = np.empty(int(inverse.max()) + 1 if inverse.size else 0, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)  # the last write is the first row
+    return first
+
+
 def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
     """(inverse, first row of each group) by hashing rows; None if two distinct rows share a hash.
 
@@ -64,8 +71,7 @@ def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     costs an extra row).
     """
     inverse, _ = pd.factorize(_row_hashes(columns), use_na_sentinel=False)
-    first = np.empty(int(inverse.max()) + 1 if inverse.size else 0, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    first = _first_rows(inverse)
     for column in columns:
         bits = np.ascontiguousarray(column, dtype=np.float64).view(np.uint64)
         if not np.array_equal(bits, bits[first][inverse]):
@@ -76,9 +82,7 @@ def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
 def _group_exactly(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(columns)})
     inverse = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
-    first = np.empty(int(inverse.max()) + 1 if inverse.size else 0, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
-    return inverse, first
+    return inverse, _first_rows(inverse)
 
 
 def compress_rows(*columns: np.ndarray) -> CompressedRows:

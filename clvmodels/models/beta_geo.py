@@ -22,9 +22,7 @@ from clvmodels.models.scoring import (
     evaluate,
 )
 
-
-def _bg(P):
-    return P["r"], P["alpha"], P["a"], P["b"]
+_bg = histories.bg_params
 
 
 def _hist(D):

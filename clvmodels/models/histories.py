@@ -16,7 +16,8 @@ from clvmodels.formulas import bgnbd
 from clvmodels.inference.compress import compress_rows
 
 
-def _bg(P):
+def bg_params(P: dict) -> tuple:
+    """(r, alpha, a, b) from a dict of parameter arrays."""
     return P["r"], P["alpha"], P["a"], P["b"]
 
 
@@ -38,7 +39,7 @@ def per_history(alive_factor, P: dict, D: dict, *args) -> np.ndarray:
     -------
     ndarray, shape (S, n)
     """
-    params = _bg(P)
+    params = bg_params(P)
     if any(np.ndim(v) and np.shape(v)[-1] != 1 for v in params):
         # parameters differ per customer (pooled by segment): no sharing across customers
         return alive_factor(*params, D["x"], D["T"], *args)
@@ -49,11 +50,11 @@ def per_history(alive_factor, P: dict, D: dict, *args) -> np.ndarray:
 
 def expected_purchases(P: dict, D: dict, horizon: float) -> np.ndarray:
     """Expected purchases in the next ``horizon`` periods, shape (S, n) (FHL 2005 eq. 10)."""
-    alive = bgnbd.p_alive(*_bg(P), D["x"], D["t_x"], D["T"])
+    alive = bgnbd.p_alive(*bg_params(P), D["x"], D["t_x"], D["T"])
     return alive * per_history(bgnbd.expected_purchases_if_alive, P, D, horizon)
 
 
 def p_alive_at(P: dict, D: dict, horizon: float) -> np.ndarray:
     """Probability of being alive ``horizon`` periods after T, shape (S, n)."""
-    alive = bgnbd.p_alive(*_bg(P), D["x"], D["t_x"], D["T"])
+    alive = bgnbd.p_alive(*bg_params(P), D["x"], D["t_x"], D["T"])
     return alive * per_history(bgnbd.survival_if_alive, P, D, horizon)

@@ -33,6 +33,17 @@ def interval_quantiles(level: float) -> tuple[float, float]:
     return tail, 1.0 - tail
 
 
+def interval_bounds(values: np.ndarray, level: float, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bound of the central interval over the draw axis, each shape (n,).
+
+    ``method`` is numpy's quantile method: "linear" for expected values, "inverted_cdf" for
+    simulated outcomes (the bounds are then simulated values, e.g. whole purchase counts).
+    """
+    lo, hi = interval_quantiles(level)
+    lower, upper = np.quantile(values, [lo, hi], axis=0, method=method)
+    return lower, upper
+
+
 def summarise_draws(values: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and central interval over the draw axis.
 
@@ -47,6 +58,5 @@ def summarise_draws(values: np.ndarray, level: float = 0.9) -> tuple[np.ndarray,
     -------
     mean, lower, upper : ndarray, shape (n,)
     """
-    lo, hi = interval_quantiles(level)
-    lower, upper = np.quantile(values, [lo, hi], axis=0)
+    lower, upper = interval_bounds(values, level)
     return values.mean(axis=0), lower, upper

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clvmodels.inference.compress import compress_rows
-from clvmodels.models.intervals import interval_quantiles
+from clvmodels.models.intervals import interval_bounds
 from clvmodels.models.scoring import (
     CustomerData,
     check_uncertainty,
@@ -114,7 +114,6 @@ def evaluate_product(quantity: ProductQuantity, models: Sequence, data: Sequence
     (first_draws, second_draws), sim_seed = draw_streams(models, n_draws, seed)
     pairs = _Pairs.of(first_data, second_data)
     owner = np.searchsorted(pairs.first_index, np.arange(pairs.first_rows.n))  # first pair of each first row
-    lo_q, hi_q = interval_quantiles(level)
     mean = {"first": np.empty(pairs.first_rows.n), "product": np.empty(pairs.n)}
     lower = {name: np.empty_like(v) for name, v in mean.items()}
     upper = {name: np.empty_like(v) for name, v in mean.items()}
@@ -125,7 +124,7 @@ def evaluate_product(quantity: ProductQuantity, models: Sequence, data: Sequence
     def store(name, rows, values, method, with_mean=True):
         if with_mean:
             mean[name][rows] = values.mean(axis=0)
-        lower[name][rows], upper[name][rows] = np.quantile(values, [lo_q, hi_q], axis=0, method=method)
+        lower[name][rows], upper[name][rows] = interval_bounds(values, level, method)
 
     def own_first_rows(rows):
         """The first rows this chunk summarises: those whose first pair lies in it."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from clvmodels.errors import DataError, check_choice
 from clvmodels.inference.compress import compress_rows
-from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_chunks
+from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 
 UNCERTAINTY_KINDS = (None, "expected", "predictive")
 DEFAULT_N_DRAWS = 300
@@ -135,7 +135,6 @@ def expected_interval(fn: Quantity, draw_sets: Sequence, data: CustomerData, lev
     """
     distinct, inverse = data.distinct
     n_draws = draw_sets[0].n_draws
-    lo_q, hi_q = interval_quantiles(level)
     mean, lower, upper = (np.empty(distinct.n) for _ in range(3))
 
     def work(rows, _index):
@@ -143,7 +142,7 @@ def expected_interval(fn: Quantity, draw_sets: Sequence, data: CustomerData, lev
         values = np.broadcast_to(fn(merged_params(draw_sets, part.segments), part.arrays),
                                  (n_draws, rows.stop - rows.start))
         mean[rows] = values.mean(axis=0)
-        lower[rows], upper[rows] = np.quantile(values, [lo_q, hi_q], axis=0)
+        lower[rows], upper[rows] = interval_bounds(values, level)
 
     run_chunks(work, distinct.n, chunk_size or chunk_rows(n_draws, 4))
     return mean[inverse], lower[inverse], upper[inverse]
@@ -160,7 +159,6 @@ def predictive_interval(sim: Simulator, draw_sets: Sequence, data: CustomerData,
     """
     distinct, inverse = data.distinct
     n_draws = draw_sets[0].n_draws
-    lo_q, hi_q = interval_quantiles(level)
     lower, upper = np.empty(distinct.n), np.empty(distinct.n)
     chunk_size = chunk_size or chunk_rows(n_draws, 8)
     n_chunks = -(-distinct.n // chunk_size)
@@ -170,7 +168,7 @@ def predictive_interval(sim: Simulator, draw_sets: Sequence, data: CustomerData,
         part = distinct.take(rows)
         outcomes = sim(np.random.default_rng(streams[index]), merged_params(draw_sets, part.segments),
                        part.arrays)
-        lower[rows], upper[rows] = np.quantile(outcomes, [lo_q, hi_q], axis=0, method="inverted_cdf")
+        lower[rows], upper[rows] = interval_bounds(outcomes, level, "inverted_cdf")
 
     run_chunks(work, distinct.n, chunk_size)
     return lower[inverse], upper[inverse]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.models.draws import ParameterDraws
-from clvmodels.models.intervals import chunk_size_for, interval_quantiles, iter_chunks
+from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.value.economics import ResolvedEconomics
 from clvmodels.value.expected import alive_branch, future_margin, new_customer_value
 from clvmodels.value.referrals import ReferralLinks, ReferralRates
@@ -68,10 +68,8 @@ def _paired_draws(purchase_model, spend_model, use_draws: bool, n_draws: int,
 
 
 def _bounds(values: np.ndarray, level: float, predictive: bool) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = interval_quantiles(level)
-    method = "inverted_cdf" if predictive else "linear"  # predictive bounds are simulated values
-    lower, upper = np.quantile(values, [lo, hi], axis=0, method=method)
-    return lower, upper
+    # predictive bounds are simulated values
+    return interval_bounds(values, level, "inverted_cdf" if predictive else "linear")
 
 
 class _Run:
