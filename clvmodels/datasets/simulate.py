@@ -26,6 +26,7 @@ removes purchases too.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -36,7 +37,7 @@ import pandas as pd
 from clvmodels.data.meta import set_summary_meta
 from clvmodels.data.sql import AMOUNT_SCALE
 from clvmodels.data.timeunits import days_per_unit
-from clvmodels.errors import DataError
+from clvmodels.errors import DataError, check_choice
 from clvmodels.formulas.individual import draw_geometric
 
 #: Calendar date of day 0 of every simulation.
@@ -64,6 +65,7 @@ class _Setup:
     cohort_days: int
     seed: int
     id_offset: int
+    continuous: bool = False  # summary in exact time, no same-day merging
 
     @property
     def end_days(self) -> int:
@@ -138,29 +140,42 @@ def _blocks(s: _Setup) -> Iterator[tuple[int, _Block]]:
 
 
 def _summary_columns(block: _Block, s: _Setup) -> dict[str, np.ndarray]:
-    """The summary columns of one block, with rfm_summary's arithmetic (whole days, micro-units)."""
+    """The summary columns of one block, with rfm_summary's arithmetic (whole days, micro-units),
+    or in continuous time (``s.continuous``: exact times, no same-day merging)."""
     m, owner, day = block.lam.size, block.owner, block.day
     starts = np.cumsum(block.counts) - block.counts
     first_day = day[starts]
-    new_day = np.ones(day.size, bool)
-    new_day[1:] = day[1:] != day[:-1]
-    new_day[starts] = True
-    calibration = day < s.calibration_days
-    n_days = np.bincount(owner, new_day & calibration, m).astype(np.int64)
-    n_events = np.bincount(owner, calibration, m).astype(np.int64)
-    last_day = day[starts + n_events - 1]
-    columns = {
-        "frequency": n_days - 1,
-        "recency": (last_day - first_day) / s.unit_days,
-        "T": (s.calibration_days - 1 - first_day) / s.unit_days,
-    }
+    if s.continuous:  # every purchase is its own event, timed exactly
+        calibration = block.time < s.calibration_days
+        new_event = np.ones(day.size, bool)
+        is_first = np.zeros(day.size, bool)
+        is_first[starts] = True
+    else:  # purchases on the same day merge, times are whole days
+        calibration = day < s.calibration_days
+        new_event = np.ones(day.size, bool)
+        new_event[1:] = day[1:] != day[:-1]
+        new_event[starts] = True
+        is_first = day == first_day[owner]
+    n_events = np.bincount(owner, new_event & calibration, m).astype(np.int64)
+    n_rows = np.bincount(owner, calibration, m).astype(np.int64)
+    last = starts + n_rows - 1
+    if s.continuous:
+        first_time = block.time[starts]
+        recency = (block.time[last] - first_time) / s.unit_days
+        tenure = (s.calibration_days - first_time) / s.unit_days
+    else:
+        recency = (day[last] - first_day) / s.unit_days
+        tenure = (s.calibration_days - 1 - first_day) / s.unit_days
+    columns = {"frequency": n_events - 1, "recency": recency, "T": tenure}
     if block.cents is not None:
-        repeat = calibration & (day != first_day[owner])
-        columns["monetary_value"] = _mean_amount(block.cents, repeat, owner, n_days - 1)
+        repeat = calibration & ~is_first
+        columns["monetary_value"] = _mean_amount(block.cents, repeat, owner, n_events - 1)
+        columns["revenue_to_date"] = _total_amount(block.cents, calibration, owner, m)
+        columns["first_purchase_value"] = _total_amount(block.cents, is_first, owner, m)
     columns["first_purchase"] = _as_timestamps(first_day)
-    columns["last_purchase"] = _as_timestamps(last_day)
+    columns["last_purchase"] = _as_timestamps(day[last])
     if s.holdout_days:
-        n_holdout = np.bincount(owner, new_day & ~calibration, m).astype(np.int64)
+        n_holdout = np.bincount(owner, new_event & ~calibration, m).astype(np.int64)
         columns["frequency_holdout"] = n_holdout
         if block.cents is not None:
             columns["monetary_value_holdout"] = _mean_amount(block.cents, ~calibration, owner, n_holdout)
@@ -174,6 +189,12 @@ def _mean_amount(cents, selected, owner, n_days) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = micro / (n_days * float(AMOUNT_SCALE))
     return np.where(n_days > 0, mean, 0.0)
+
+
+def _total_amount(cents, selected, owner, m) -> np.ndarray:
+    """Sum of each customer's selected purchases, in rfm_summary's exact arithmetic (micro-units)."""
+    total_cents = np.bincount(owner, np.where(selected, cents, 0), m)  # exact below 2**53
+    return (total_cents.astype(np.int64) * _MICRO_PER_CENT) / float(AMOUNT_SCALE)
 
 
 def _as_timestamps(day: np.ndarray) -> np.ndarray:
@@ -211,7 +232,7 @@ def _transactions(first: int, block: _Block, s: _Setup) -> pd.DataFrame:
 
 def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None, time_unit="W",
                      calibration_days=273, holdout_days=0, cohort_days=84, seed=0, id_offset=0,
-                     return_truth=False):
+                     return_truth=False, time_resolution="day"):
     """Simulate a customer summary from BG/NBD (+ Gamma-Gamma) with known parameters.
 
     Vectorised per block of customers and without a transaction log: 1M customers take a few
@@ -236,12 +257,20 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
         Customer ids are ``id_offset, id_offset + 1, ...``.
     return_truth : bool
         Also return the true traits.
+    time_resolution : {"day", "continuous"}
+        ``"day"`` (default): times floored to the day and same-day purchases merged, exactly as
+        :func:`clvmodels.rfm_summary` treats a real log. ``"continuous"``: the model's own data,
+        exact purchase times and no merging (``T`` runs to the end of the calibration period);
+        use it to test parameter recovery without discretisation bias (day merging removes about
+        1.6% of repeat purchases at CDNOW-like rates, mostly from heavy buyers).
 
     Returns
     -------
     summary : pandas.DataFrame
         The contract of :func:`clvmodels.rfm_summary`: index ``customer_id``, ``frequency``,
-        ``recency``, ``T``, ``monetary_value``, ``first_purchase``, ``last_purchase``, and with a
+        ``recency``, ``T``, ``monetary_value``, ``revenue_to_date`` (every purchase in the
+        calibration period, the first included), ``first_purchase_value`` (the first purchase
+        day's total), ``first_purchase``, ``last_purchase``, and with a
         holdout ``frequency_holdout``, ``monetary_value_holdout``; attrs ``time_unit``,
         ``period`` ("D"), ``observation_end`` (and ``holdout_end``, ``duration_holdout``).
     truth : pandas.DataFrame, only with ``return_truth=True``
@@ -250,8 +279,10 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
         ``alive_at_end`` (at the end of the calibration period) and, with a holdout,
         ``alive_at_holdout_end``.
     """
+    check_choice("time_resolution", time_resolution, ("day", "continuous"))
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
                cohort_days, seed, id_offset)
+    s = dataclasses.replace(s, continuous=time_resolution == "continuous")
     summary_parts, truth_parts = [], []
     for _, block in _blocks(s):
         summary_parts.append(_summary_columns(block, s))
