@@ -11,7 +11,7 @@ from clvmodels.data.meta import summary_meta
 
 SUMMARY_DTYPES = {
     "frequency": "int64", "recency": "float64", "T": "float64", "monetary_value": "float64",
-    "first_purchase": "datetime64[us]", "last_purchase": "datetime64[us]",
+    "revenue_to_date": "float64", "first_purchase_value": "float64", "first_purchase": "datetime64[us]", "last_purchase": "datetime64[us]",
 }
 
 
@@ -48,6 +48,8 @@ def test_hand_worked_example():
     assert summary["recency"].tolist() == [10.0, 0.0, 0.0]
     assert summary["T"].tolist() == [14.0, 12.0, 10.0]
     assert summary["monetary_value"].tolist() == [25.0, 0.0, 0.0]  # (20 + 30) / 2
+    assert summary["revenue_to_date"].tolist() == [65.0, 7.0, 3.0]  # 10 + 5 + 20 + 30
+    assert summary["first_purchase_value"].tolist() == [15.0, 7.0, 3.0]  # 10 + 5 (same day)
     assert summary.loc["a", "first_purchase"] == pd.Timestamp("2020-01-01")
     assert summary.loc["a", "last_purchase"] == pd.Timestamp("2020-01-11")
     assert summary.dtypes.astype(str).to_dict() == SUMMARY_DTYPES

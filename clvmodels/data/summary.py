@@ -10,6 +10,10 @@ SQL of :mod:`clvmodels.data.sql` in DuckDB, and turn the integer totals into the
   whole days divided by the days of the time unit (so equal histories give identical rows);
 - ``monetary_value``: mean of the repeat purchase days' totals, 0.0 without repeats (the
   Gamma-Gamma convention, Fader & Hardie 2013 note); the first purchase is excluded;
+- ``revenue_to_date``: sum of every purchase day's total in the (calibration) window, the first
+  included, and ``first_purchase_value``: the first purchase day's total, so that
+  ``revenue_to_date == first_purchase_value + frequency * monetary_value`` (up to rounding);
+  amounts are after the returns and zero-amount policies, in the log's currency;
 - ``first_purchase``, ``last_purchase`` (datetime64[us]) and the requested attribute columns.
 """
 
@@ -33,7 +37,8 @@ from clvmodels.errors import DataError, check_choice
 #: the SQL. "auto" picks numpy for DataFrames (faster at every size measured, see benchmarks/rfm.py)
 #: and DuckDB for files.
 ENGINES = ("auto", "duckdb", "pandas")
-SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value", "first_purchase", "last_purchase")
+SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value", "revenue_to_date",
+                   "first_purchase_value", "first_purchase", "last_purchase")
 HOLDOUT_COLUMNS = ("frequency_holdout", "monetary_value_holdout")
 
 
@@ -65,8 +70,9 @@ def rfm_summary(
         Columns holding the customer id and the purchase time. Time-zone-aware times are converted
         to UTC before the date is taken; mixing aware and naive times is an error.
     monetary_value_col : str, optional
-        Column of purchase amounts; without it there is no ``monetary_value`` column. Amounts are
-        summed exactly in millionths of the currency unit.
+        Column of purchase amounts; without it there are no ``monetary_value``,
+        ``revenue_to_date`` and ``first_purchase_value`` columns. Amounts are summed exactly in
+        millionths of the currency unit.
     observation_period_end : date-like, optional
         Last day of observation (inclusive); default the day of the last purchase.
     time_unit : {"D", "W", "M", "Y"}
@@ -93,8 +99,11 @@ def rfm_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by customer id (sorted), with ``frequency`` (int64), ``recency``, ``T``,
-        ``monetary_value`` (float64), ``first_purchase``, ``last_purchase`` and the attributes.
+        Indexed by customer id (sorted), with ``frequency`` (int64), ``recency``, ``T`` (float64,
+        in ``time_unit``), ``monetary_value`` (mean spend per repeat purchase day),
+        ``revenue_to_date`` (every purchase day in the window, the first included) and
+        ``first_purchase_value`` (float64, currency of the log; the last three only with
+        ``monetary_value_col``), ``first_purchase``, ``last_purchase`` and the attributes.
         ``df.attrs["clvmodels"]`` holds ``time_unit``, ``period`` ("D") and ``observation_end``.
 
     Raises
@@ -130,7 +139,8 @@ def calibration_holdout_summary(
     Customers whose first purchase is on or before ``calibration_period_end`` get the columns of
     :func:`rfm_summary` computed on the calibration period (T runs to the calibration end), plus
     ``frequency_holdout`` (purchase days in the holdout, int64) and ``monetary_value_holdout``
-    (mean of those days' totals, 0.0 without any). The holdout runs from the day after
+    (mean of those days' totals, 0.0 without any). ``revenue_to_date`` covers the calibration
+    period only (holdout purchases are what the model is checked against). The holdout runs from the day after
     ``calibration_period_end`` to ``observation_period_end`` (default: the last purchase), both
     inclusive; ``df.attrs["clvmodels"]`` adds ``holdout_end`` and ``duration_holdout`` (in
     ``time_unit``). Other parameters as in :func:`rfm_summary`.
@@ -266,9 +276,12 @@ def _summary_frame(totals, ids, attributes, window: Window, unit_days: float, sp
         "T": (window.calibration_day - first_day) / unit_days,
     }
     if spec.monetary_value_col:
-        repeat_micro = (np.asarray(totals["total_micro"], np.int64)
-                        - np.asarray(totals["first_micro"], np.int64))
-        columns["monetary_value"] = _mean_amount(repeat_micro, frequency)
+        total_micro = np.asarray(totals["total_micro"], np.int64)
+        first_micro = np.asarray(totals["first_micro"], np.int64)
+        columns["monetary_value"] = _mean_amount(total_micro - first_micro, frequency)
+        # one division of an exact integer sum each, as for the mean: engine- and order-free
+        columns["revenue_to_date"] = total_micro / float(sql.AMOUNT_SCALE)
+        columns["first_purchase_value"] = first_micro / float(sql.AMOUNT_SCALE)
     columns["first_purchase"] = first_day.astype("datetime64[D]").astype("datetime64[us]")
     columns["last_purchase"] = last_day.astype("datetime64[D]").astype("datetime64[us]")
     for name, values in attributes.items():  # .array keeps the log's dtype (categorical, ...)
