@@ -1,0 +1,74 @@
+"""BG/NBD (Fader, Hardie & Lee 2005) as a :class:`~clvmodels.families.contract.PurchaseFamily`.
+
+A thin adapter: the mathematics lives in :mod:`clvmodels.formulas.bgnbd` (likelihood, P(alive),
+alive-branch expectations), :mod:`clvmodels.formulas.individual` (exact individual posterior and
+future simulation) and :mod:`clvmodels.value.expected` (discounted alive time); this module only
+maps the contract's ``params`` dict and positional history onto them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clvmodels.families.contract import PurchaseFamily
+from clvmodels.formulas import bgnbd, individual
+from clvmodels.value.expected import discounted_alive_time_if_alive as _alive_time
+
+
+def _p(params):
+    return params["r"], params["alpha"], params["a"], params["b"]
+
+
+def _start(x, t_x, T, weights):
+    """r = a = b = 1 and alpha at the mean time per repeat purchase (the pooled fit's start)."""
+    alpha0 = max(float(np.sum(weights * T) / max(np.sum(weights * x), 1.0)), 1e-3)
+    return np.log([1.0, alpha0, 1.0, 1.0])
+
+
+def _nll(log_params, x, t_x, T, weights):
+    # integer frequencies let the likelihood tabulate x-only terms once per distinct value
+    return bgnbd.neg_log_likelihood_and_grad(log_params, np.asarray(x).astype(np.int64), t_x, T,
+                                             weights)
+
+
+def _discounted_purchases_if_alive(params, x, T, horizon, discount_rate):
+    # E[D | x, t_x = T, T] / P(alive | x, t_x = T, T): the closed-form at recency T, whose P(alive)
+    # is bounded away from 0, divided out exactly
+    r, alpha, a, b = _p(params)
+    return (bgnbd.expected_discounted_purchases(r, alpha, a, b, x, T, T, horizon, discount_rate)
+            / bgnbd.p_alive(r, alpha, a, b, x, T, T))
+
+
+def _sample_latents(rng, params, x, t_x, T):
+    alive, lam, p = individual.sample_bgnbd_latents(rng, *_p(params), x, t_x, T)
+    return {"alive": alive, "lam": lam, "p": p}
+
+
+def _simulate(rng, latents, t):
+    return individual.simulate_purchase_counts(rng, latents["alive"], latents["lam"], latents["p"], t)
+
+
+BGNBD = PurchaseFamily(
+    name="bgnbd",
+    label="BG/NBD",
+    param_names=bgnbd.PARAM_NAMES,
+    history_columns=("frequency", "recency", "T"),
+    alive_key=("frequency", "T"),
+    reference="Fader, Hardie & Lee (2005), Marketing Science 24(2)",
+    example_params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},  # CDNOW, FHL 2005
+    neg_log_likelihood_and_grad=_nll,
+    start=_start,
+    p_alive=lambda params, x, t_x, T: bgnbd.p_alive(*_p(params), x, t_x, T),
+    survival_if_alive=lambda params, x, T, t: bgnbd.survival_if_alive(*_p(params), x, T, t),
+    expected_purchases_if_alive=lambda params, x, T, t: bgnbd.expected_purchases_if_alive(
+        *_p(params), x, T, t),
+    expected_discounted_purchases_if_alive=_discounted_purchases_if_alive,
+    discounted_alive_time_if_alive=lambda params, x, T, horizon, d: _alive_time(
+        *_p(params), x, T, horizon, d),
+    prob_no_purchase=lambda params, x, t_x, T, t: bgnbd.prob_no_purchase(*_p(params), x, t_x, T, t),
+    purchase_probability=lambda params, x, t_x, T, t, n: bgnbd.purchase_probability(
+        *_p(params), x, t_x, T, t, n),
+    expected_purchases_new=lambda params, t: bgnbd.expected_purchases_new(*_p(params), t),
+    sample_latents=_sample_latents,
+    simulate_purchases=_simulate,
+)

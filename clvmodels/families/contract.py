@@ -1,0 +1,124 @@
+"""The purchase-model family contract: what every latent-attrition model provides, as pure functions.
+
+Every model family of the package (BG/NBD today; Pareto/NBD, MBG/NBD, BG/BB and sBG next) is one
+:class:`PurchaseFamily`: a name, its parameters, the summary columns it reads, and a small set of
+pure array functions. Predictions with both interval kinds, customer value, win-back targeting,
+export, Spark scoring, persistence and the CLI are to be written once against this contract and
+never ask which family they hold (compare CLVTools' per-model strategy objects).
+
+Every latent-attrition model factorises the same way::
+
+    E[future | history] = P(alive | history) x E[future | alive, key]
+
+where the *alive key* is a short part of the history (``(frequency, T)`` for BG/NBD, MBG/NBD and
+Pareto/NBD: given alive, the recency no longer matters; ``(frequency, n)`` for BG/BB; the tenure
+for sBG). Functions of the alive branch take the key columns only, so callers may evaluate them
+once per distinct key (a few thousand for a million customers) and gather.
+
+Conventions shared by every function of a family:
+
+* ``params`` maps each name of ``param_names`` to an array broadcasting over a leading axis of
+  parameter draws: shape (S, 1) with customer arrays of shape (n,) gives (S, n); scalars work.
+* ``history`` arrays come positionally in the order of ``history_columns``, ``key`` arrays in the
+  order of ``alive_key``; times are in the summary's time unit; nothing validates its input.
+* ``discount_rate`` is per time unit: a cash flow ``s`` units ahead is worth ``(1 + d) ** -s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+Params = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class PurchaseFamily:
+    """One purchase-and-dropout model family, as pure functions (see the module docstring).
+
+    Identity
+    --------
+    name : str
+        Short identifier used in files, the CLI and run metadata (e.g. ``"bgnbd"``).
+    label : str
+        Name for people (e.g. ``"BG/NBD"``).
+    param_names : tuple of str
+        Population parameters, in the order of the log-parameter vector of the fit.
+    history_columns : tuple of str
+        Summary columns that make up a customer's history (e.g. frequency, recency, T).
+    alive_key : tuple of str
+        The part of the history the alive branch depends on.
+    reference : str
+        The paper the formulas implement.
+    example_params : mapping of str to float
+        A typical point (e.g. the published CDNOW fit), for tests, docs and examples.
+
+    Fitting
+    -------
+    neg_log_likelihood_and_grad : (log_params, *history, weights) -> (float, ndarray (k,))
+        Minus the total log-likelihood of distinct rows with ``weights`` (counts), and its gradient
+        with respect to the log-parameters.
+    start : (*history, weights) -> ndarray (k,)
+        A starting point (log-parameters) for the optimiser.
+
+    Prediction
+    ----------
+    p_alive : (params, *history) -> P(alive at T | history)
+    survival_if_alive : (params, *key, t) -> P(alive at T + t | alive at T)
+    expected_purchases_if_alive : (params, *key, t) -> E[purchases in (T, T+t] | alive at T]
+    expected_discounted_purchases_if_alive : (params, *key, horizon, discount_rate)
+    discounted_alive_time_if_alive : (params, *key, horizon, discount_rate)
+        ``int_0^H P(alive at T+s | alive at T) (1+d)^-s ds``, in time units.
+    prob_no_purchase : (params, *history, t) -> P(no purchase in (T, T+t] | history)
+    purchase_probability : (params, *history, t, n) -> P(n purchases in (T, T+t] | history)
+    expected_purchases_new : (params, t) -> E[repeat purchases in (0, t]] of a new customer
+
+    Individual level
+    ----------------
+    sample_latents : (rng, params, *history) -> dict of ndarray
+        Latent traits drawn from each customer's exact posterior (always including ``alive``).
+    simulate_purchases : (rng, latents, t) -> ndarray of int64
+        Purchase counts in the next ``t`` time units of customers with those traits.
+    """
+
+    name: str
+    label: str
+    param_names: tuple[str, ...]
+    history_columns: tuple[str, ...]
+    alive_key: tuple[str, ...]
+    reference: str
+    example_params: Mapping[str, float]
+    neg_log_likelihood_and_grad: Callable
+    start: Callable
+    p_alive: Callable
+    survival_if_alive: Callable
+    expected_purchases_if_alive: Callable
+    expected_discounted_purchases_if_alive: Callable
+    discounted_alive_time_if_alive: Callable
+    prob_no_purchase: Callable
+    purchase_probability: Callable
+    expected_purchases_new: Callable
+    sample_latents: Callable
+    simulate_purchases: Callable
+
+    def key_of(self, *history):
+        """The alive-key arrays picked out of the history arrays (same order as ``alive_key``)."""
+        by_name = dict(zip(self.history_columns, history))
+        return tuple(by_name[column] for column in self.alive_key)
+
+    def expected_purchases(self, params: Params, *history_and_t):
+        """E[purchases in (T, T+t] | history] = P(alive) x the alive branch (history..., t)."""
+        *history, t = history_and_t
+        return self.p_alive(params, *history) * self.expected_purchases_if_alive(
+            params, *self.key_of(*history), t)
+
+    def p_alive_at(self, params: Params, *history_and_t):
+        """P(alive at T + t | history) = P(alive) x survival if alive; 1 minus it is churn by T + t."""
+        *history, t = history_and_t
+        return self.p_alive(params, *history) * self.survival_if_alive(
+            params, *self.key_of(*history), t)
+
+    def __repr__(self) -> str:
+        return f"PurchaseFamily({self.name!r}: {self.label}, parameters {list(self.param_names)})"
