@@ -18,6 +18,19 @@ class DataError(ClvError, ValueError):
     """Input data or a setting is invalid. The message says what to do."""
 
 
+class ExportError(DataError):
+    """An export target cannot be written: a bad path, URL, table or column name, a value the chosen
+    database cannot store, or a database failure (the driver's error is chained as ``__cause__``).
+
+    The message names the target and the cause; ``target`` holds the target (a path, or the database
+    URL without its password). Nothing was written when it is raised before the commit.
+    """
+
+    def __init__(self, message: str, target: str | None = None):
+        super().__init__(message)
+        self.target = target
+
+
 class NotFittedError(ClvError, AttributeError):
     """A model was used before ``fit`` was called."""
 

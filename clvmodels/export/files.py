@@ -1,21 +1,21 @@
-"""Atomic CSV and Parquet writers for the export frame.
+"""CSV and Parquet writers for the export frame, written atomically through :mod:`.staging`.
 
-Both write to a temporary file in the target's directory and then ``os.replace`` it over the
-target, which is atomic on POSIX and Windows within one file system: a reader sees either the
-previous file or the complete new one, never a partial one, even if the process is killed. On any
-error the temporary file is removed and the previous file is left as it was.
+Each file is written to a temporary name in the target's directory and then renamed over the
+target (see :class:`clvmodels.export.staging.FileStage`): a reader sees either the previous file or
+the complete new one, never a partial one, even if the process is killed; on any error the
+temporary file is removed and the previous file is left as it was; temporary files of killed
+writers are swept on the next write to the same target.
 
 CSV: UTF-8 without BOM, header row, no index, ``\\n`` line ends, ISO dates (YYYY-MM-DD), ``true``/
-``false`` booleans, an empty field for null, fields quoted only when needed (commas, quotes, line
-breaks). Parquet: the types of :func:`clvmodels.export.schema.arrow_schema` and the run metadata
-as JSON under the key ``clvmodels.run`` of the file's key-value metadata.
+``false`` booleans, an empty field for null, and a field is quoted exactly when it holds the
+delimiter, a quote, ``\\n`` or ``\\r`` (a bare carriage return included, so no reader splits a row
+on it). Parquet: the types of :func:`clvmodels.export.schema.arrow_schema` and the run metadata as
+JSON under the key ``clvmodels.run`` of the file's key-value metadata.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,37 +24,38 @@ import pandas as pd
 from clvmodels.errors import DataError
 from clvmodels.export import schema
 from clvmodels.export.runmeta import PARQUET_KEY, RunInfo
+from clvmodels.export.staging import atomic_write  # also used by the CLI for its own files
 
 
-def _default_file_mode() -> int:
-    # mkstemp creates 0600 files; give the final file the permissions a plain open() would
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+class _RowEnds:
+    """A text file whose rows end in ``\\n`` although the csv writer ends them in ``\\r\\n``.
 
-
-def atomic_write(path, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``.
-
-    Returns the final path. The directory must exist; on any exception (or interrupt) the
-    temporary file is removed and ``path`` is untouched.
+    Python's csv module quotes a field when it holds a character of the line terminator; with
+    ``\\n`` alone a bare ``\\r`` stays unquoted and splits the row for most readers. Writing with
+    ``\\r\\n`` makes it quote both, and this wrapper turns each row's terminator (the csv writer
+    writes one row per call) back into ``\\n``; ``\\r\\n`` inside quoted fields is left alone.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise DataError(f"cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:  # the data must be on disk before the rename makes it visible
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, text: str) -> int:
+        if text.endswith("\r\n"):
+            text = text[:-2] + "\n"
+        return self._fh.write(text)
+
+
+def csv_writer(frame: pd.DataFrame, **to_csv) -> Callable[[str], None]:
+    """A ``write(path)`` that writes ``frame.to_csv(**to_csv)`` with the quoting rule of this module.
+
+    ``to_csv`` takes :meth:`pandas.DataFrame.to_csv` options (``index``, ``index_label``, ``na_rep``,
+    ``date_format``); the line terminator and quoting are fixed here.
+    """
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(_RowEnds(fh), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, **to_csv)
+
+    return write
 
 
 def _prepare(frame: pd.DataFrame, run: RunInfo | None, field_mapping) -> tuple[pd.DataFrame, dict]:
@@ -72,6 +73,29 @@ def csv_frame(conformed: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_export_writer(conformed: pd.DataFrame, mapping: dict) -> Callable[[str], None]:
+    """``write(path)`` for the CSV export of a conformed frame (headers renamed by ``mapping``)."""
+    out = csv_frame(conformed)
+    if mapping:
+        out = out.rename(columns=mapping)
+    return csv_writer(out, index=False, na_rep="", date_format="%Y-%m-%d")
+
+
+def parquet_export_writer(conformed: pd.DataFrame, mapping: dict, run: RunInfo | None) -> Callable[[str], None]:
+    """``write(path)`` for the Parquet export of a conformed frame, with the run metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = schema.arrow_schema()
+    arrays = [pa.array(conformed[name], type=arrow.field(name).type, from_pandas=True) for name in arrow.names]
+    metadata = {b"clvmodels.schema": b"export-v1"}
+    if run is not None:
+        metadata[PARQUET_KEY] = run.to_json().encode("utf-8")
+    renamed = pa.schema([f.with_name(mapping.get(f.name, f.name)) for f in arrow], metadata=metadata)
+    table = pa.Table.from_arrays(arrays, schema=renamed)
+    return lambda tmp: pq.write_table(table, tmp)
+
+
 def write_csv(frame: pd.DataFrame, path, run: RunInfo | None = None, *, field_mapping: dict | None = None) -> Path:
     """Write the export as CSV atomically; returns the path.
 
@@ -87,15 +111,7 @@ def write_csv(frame: pd.DataFrame, path, run: RunInfo | None = None, *, field_ma
         Schema column -> CRM field name for the header.
     """
     conformed, mapping = _prepare(frame, run, field_mapping)
-    out = csv_frame(conformed)
-    if mapping:
-        out = out.rename(columns=mapping)
-
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False, na_rep="", date_format="%Y-%m-%d", lineterminator="\n")
-
-    return atomic_write(path, write)
+    return atomic_write(path, csv_export_writer(conformed, mapping))
 
 
 def write_parquet(frame: pd.DataFrame, path, run: RunInfo | None = None, *,
@@ -105,18 +121,8 @@ def write_parquet(frame: pd.DataFrame, path, run: RunInfo | None = None, *,
     Parameters as :func:`write_csv`. The file is deterministic: the same frame and run give the
     same bytes.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     conformed, mapping = _prepare(frame, run, field_mapping)
-    arrow = schema.arrow_schema()
-    arrays = [pa.array(conformed[name], type=arrow.field(name).type, from_pandas=True) for name in arrow.names]
-    metadata = {b"clvmodels.schema": b"export-v1"}
-    if run is not None:
-        metadata[PARQUET_KEY] = run.to_json().encode("utf-8")
-    renamed = pa.schema([f.with_name(mapping.get(f.name, f.name)) for f in arrow], metadata=metadata)
-    table = pa.Table.from_arrays(arrays, schema=renamed)
-    return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return atomic_write(path, parquet_export_writer(conformed, mapping, run))
 
 
 def read_run_info(path) -> RunInfo | None:
