@@ -19,17 +19,41 @@ def _fail_where(summary: pd.DataFrame, bad: np.ndarray, problem: str, hint: str)
         raise DataError(f"{problem}: {describe_rows(summary.index[bad])}. {hint}")
 
 
-def check_rfm_summary(summary: pd.DataFrame) -> None:
-    """Check the columns every purchase model needs.
+def check_unique_ids(summary: pd.DataFrame) -> None:
+    """Refuse a summary whose index (the customer id) repeats a customer.
 
-    Requires ``frequency`` (whole, >= 0), ``recency`` and ``T`` (finite, 0 <= recency <= T, T > 0
-    unless frequency is 0), and ``recency == 0`` where ``frequency == 0``.
+    A customer counted twice doubles their weight in a fit (standard errors shrink by about
+    sqrt(2) when a summary is concatenated with itself) and their value in every total.
     """
+    duplicated = summary.index.duplicated(keep=False)
+    if duplicated.any():
+        repeated = list(summary.index[summary.index.duplicated(keep="first")].unique())
+        examples = ", ".join(repr(i) for i in repeated[:5]) + (", ..." if len(repeated) > 5 else "")
+        raise DataError(
+            f"duplicate customer ids: {len(repeated)} id(s) appear on more than one row of the "
+            f"summary ({int(duplicated.sum())} rows in all; e.g. {examples}). A summary has one "
+            "row per customer: drop the repeats (summary[~summary.index.duplicated()]) if they "
+            "are copies, or rebuild it from the combined transaction log with "
+            "clvmodels.rfm_summary(...) if they are parts of one customer's history"
+        )
+
+
+def _check_frame(summary) -> None:
     if not isinstance(summary, pd.DataFrame):
         raise DataError(
             f"expected a customer summary DataFrame, got {type(summary).__name__}; "
             "build one with clvmodels.rfm_summary(transactions, ...)"
         )
+
+
+def check_rfm_summary(summary: pd.DataFrame) -> None:
+    """Check the columns every purchase model needs.
+
+    Requires one row per customer id (the index), ``frequency`` (whole, >= 0), ``recency`` and
+    ``T`` (finite, 0 <= recency <= T, T > 0 unless frequency is 0), and ``recency == 0`` where
+    ``frequency == 0``.
+    """
+    _check_frame(summary)
     missing = [c for c in RFM_COLUMNS if c not in summary.columns]
     if missing:
         raise DataError(
@@ -38,6 +62,7 @@ def check_rfm_summary(summary: pd.DataFrame) -> None:
         )
     if len(summary) == 0:
         raise DataError("the summary has no customers; check the transaction log and the date window")
+    check_unique_ids(summary)
     x, t_x, T = (pd.to_numeric(summary[c], errors="coerce").to_numpy(float) for c in RFM_COLUMNS)
     hint = "Rebuild the summary with clvmodels.rfm_summary(...)"
     _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T)),
@@ -51,14 +76,16 @@ def check_rfm_summary(summary: pd.DataFrame) -> None:
 
 
 def check_monetary_summary(summary: pd.DataFrame) -> None:
-    """Check the columns the spend model needs: ``frequency`` and a positive ``monetary_value``
-    for every repeat buyer (frequency > 0)."""
+    """Check the columns the spend model needs: one row per customer id, ``frequency`` and a
+    positive ``monetary_value`` for every repeat buyer (frequency > 0)."""
+    _check_frame(summary)
     missing = [c for c in ("frequency", "monetary_value") if c not in summary.columns]
     if missing:
         raise DataError(
             f"the summary lacks column(s) {missing}; pass monetary_value_col= to "
             "clvmodels.rfm_summary(...) so spend per purchase is summarised"
         )
+    check_unique_ids(summary)
     x = summary["frequency"].to_numpy(float)
     m = pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(float)
     repeat = x > 0
