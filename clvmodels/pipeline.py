@@ -19,67 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from clvmodels.errors import DataError
+from clvmodels.settings import DEFAULT_SEQUENCE, PipelineSettings  # noqa: F401  (re-exported)
 
 #: bands of value deciles for ``value_segment`` (decile 1 = the top 10% by net value)
 SEGMENT_OF_DECILE = {1: "top", 2: "high", 3: "high", 4: "medium", 5: "medium", 6: "medium", 7: "medium",
                      8: "low", 9: "low", 10: "low"}
-
-#: letter, then two e-mails: 1.00 per customer in all, as in the win-back case of the seed texts
-#: (3,000 USD for 3,000 lapsed customers)
-DEFAULT_SEQUENCE = (("letter", 0.8, 0), ("email 1", 0.1, 7), ("email 2", 0.1, 21))
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    """All settings of a scoring run (money in the log's currency, times in ``time_unit``)."""
-
-    # reading the transaction log (see clvmodels.rfm_summary)
-    customer_id_col: str = "customer_id"
-    datetime_col: str = "date"
-    monetary_value_col: str = "amount"
-    datetime_format: str | None = None
-    observation_end: str | None = None
-    time_unit: str = "W"
-    attribute_cols: tuple[str, ...] = ()
-    late_purchases: str = "refuse"
-    zero_amounts: str = "refuse"
-    # models
-    method: str = "mle"
-    penalizer: float = 0.0
-    # predictions and value
-    horizon: float = 52.0
-    uncertainty: str | None = "expected"
-    level: float = 0.9
-    n_draws: int = 300
-    margin: float = 0.3
-    discount_rate: float = 0.1
-    cost_per_transaction: float = 0.0
-    cost_to_serve: float = 0.0
-    acquisition_cost_col: str | None = None
-    # reactivation
-    lapsed_window: float = 26.0
-    lapsed_window_unit: str = "W"
-    p_alive_below: float | None = None
-    response_rate: float = 0.05
-    sequence: tuple = DEFAULT_SEQUENCE
-    budget: float | None = None
-    min_return: float | None = None
-    # export
-    currency: str = "USD"
-    run_id: str | None = None
-    seed: int = 0
-
-    def replace(self, **changes) -> "PipelineSettings":
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            raise DataError(f"unknown settings {unknown}; settings are {sorted(f.name for f in dataclasses.fields(self))}")
-        return dataclasses.replace(self, **changes)
-
-    def economics(self) -> dict:
-        return {"margin": self.margin, "horizon": self.horizon, "discount_rate": self.discount_rate,
-                "cost_per_transaction": self.cost_per_transaction, "cost_to_serve": self.cost_to_serve}
-
 
 @dataclass
 class PipelineResult:
@@ -115,7 +59,7 @@ def summarise(transactions, settings: PipelineSettings) -> pd.DataFrame:
         monetary_value_col=settings.monetary_value_col, observation_period_end=settings.observation_end,
         time_unit=settings.time_unit, datetime_format=settings.datetime_format,
         attribute_cols=attributes or None, late_purchases=settings.late_purchases,
-        zero_amounts=settings.zero_amounts,
+        zero_amounts=settings.zero_amounts, returns=settings.returns,
     )
 
 

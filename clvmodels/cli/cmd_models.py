@@ -16,8 +16,8 @@ MODELS = click.option("-m", "--models", "models_dir", required=True, type=click.
 @SUMMARY
 @click.option("-o", "--out", "models_dir", required=True, type=click.Path(file_okay=False),
               help="Directory to save the two fitted models in (JSON).")
-@click.option("--method", type=click.Choice(["mle", "bayes"]), help="Maximum likelihood (default) or PyMC.")
-@click.option("--penalizer", type=float, help="L2 penalty on log-parameters (MLE; default 0).")
+@opt.setting_option("--method", "method", "Maximum likelihood (default) or PyMC.")
+@opt.setting_option("--penalizer", "penalizer", "L2 penalty on log-parameters (MLE; default 0).")
 @opt.config_option
 @opt.seed_option
 @opt.verbosity
@@ -45,7 +45,7 @@ def fit(summary, models_dir, config_path, **options):
 @opt.config_option
 @opt.value_options
 @opt.reactivation_options
-@click.option("--run-id", help="Run id (default: derived from the inputs).")
+@opt.setting_option("--run-id", "run_id", "Run id (default: derived from the inputs).")
 @opt.seed_option
 @opt.verbosity
 def score(summary, models_dir, out, config_path, **options):
@@ -69,9 +69,9 @@ def score(summary, models_dir, out, config_path, **options):
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Campaign list to write (CSV).")
 @opt.config_option
 @opt.reactivation_options
-@click.option("--min-return", type=float, help="Least expected return on contact cost (value / cost).")
-@click.option("--margin", type=float, help="Gross-margin rate on revenue (default 0.3).")
-@click.option("--horizon", type=float, help="Value horizon in time units (default 52).")
+@opt.setting_option("--min-return", "min_return", "Least expected return on contact cost (value / cost).")
+@opt.setting_option("--margin", "margin", "Gross-margin rate on revenue (default 0.3).")
+@opt.setting_option("--horizon", "horizon", "Value horizon in time units (default 52).")
 @opt.seed_option
 @opt.verbosity
 def targets(summary, models_dir, out, config_path, **options):

@@ -1,6 +1,6 @@
 """The TOML configuration file of the command line, and how options override it.
 
-Sections group the settings of :class:`clvmodels.pipeline.PipelineSettings` (keys are the
+Sections group the settings of :class:`clvmodels.settings.PipelineSettings` (keys are the
 setting names); ``[export]`` also names the output targets and ``[export.fields]`` maps export
 columns to CRM field names::
 
@@ -44,10 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clvmodels.errors import DataError
+from clvmodels.settings import check_setting
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("customer_id_col", "datetime_col", "monetary_value_col", "datetime_format", "observation_end",
-             "time_unit", "attribute_cols", "late_purchases", "zero_amounts", "acquisition_cost_col"),
+             "time_unit", "attribute_cols", "returns", "late_purchases", "zero_amounts", "acquisition_cost_col"),
     "model": ("method", "penalizer"),
     "value": ("horizon", "uncertainty", "level", "n_draws", "margin", "discount_rate",
               "cost_per_transaction", "cost_to_serve"),
@@ -61,7 +62,11 @@ EXPORT_TARGETS = ("csv", "parquet", "sql")
 
 @dataclass
 class Config:
-    """What a configuration file (plus options) says: pipeline settings, export targets, CRM fields."""
+    """What a configuration file (plus options) says: pipeline settings, export targets, CRM fields.
+
+    Every setting is checked (type and range, :data:`clvmodels.settings.RULES`) when the file is
+    read, so a wrong value is refused naming the file, the section and the key.
+    """
 
     settings: dict = field(default_factory=dict)
     targets: dict = field(default_factory=dict)
@@ -69,7 +74,10 @@ class Config:
     source: str | None = None
 
     def with_options(self, **options) -> "Config":
-        """A copy where every option that was given (not None, not empty) overrides the file."""
+        """A copy where every option that was given (not None, not empty) overrides the file.
+
+        Options come checked from the command line's option types (:mod:`clvmodels.cli.options`).
+        """
         given = {k: v for k, v in options.items() if v is not None and v != ()}
         settings = {**self.settings, **{k: v for k, v in given.items() if k not in EXPORT_TARGETS}}
         targets = {**self.targets, **{k: v for k, v in given.items() if k in EXPORT_TARGETS}}
@@ -77,49 +85,55 @@ class Config:
 
     def pipeline_settings(self):
         """The :class:`~clvmodels.pipeline.PipelineSettings` of this configuration."""
-        from clvmodels.pipeline import PipelineSettings
+        from clvmodels.settings import PipelineSettings
 
         return PipelineSettings().replace(**self.settings)
 
 
-def _sequence(steps, where: str) -> tuple:
-    if not isinstance(steps, list) or not steps:
-        raise DataError(f"{where}: sequence must be a list of steps such as "
-                        "[{name = \"letter\", cost = 1.5, day = 0}]")
-    out = []
-    for step in steps:
-        if not isinstance(step, dict) or not {"name", "cost"} <= set(step) or set(step) - {"name", "cost", "day"}:
-            raise DataError(f"{where}: each sequence step needs name and cost (and optionally day); got {step!r}")
-        out.append((step["name"], step["cost"], step.get("day", 0)))
-    return tuple(out)
+def _section_of(name: str) -> str | None:
+    return next((section for section, names in SECTIONS.items() if name in names), None)
+
+
+def _unknown(source: str, name: str, where: str, allowed) -> DataError:
+    home = _section_of(name)
+    hint = (f"; {name} belongs in [{home}]" if home else
+            "; seed is a top-level key (before any [section])" if name in TOP_LEVEL else "")
+    return DataError(f"{source}: unknown setting {name!r} in {where}{hint}; allowed: {list(allowed)}")
+
+
+def _text_table(value, what: str) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise DataError(f"{what} must be a table of texts such as customer_id = \"External_Id__c\"; got {value!r}")
+    return dict(value)
 
 
 def parse_config(doc: dict, source: str = "<config>") -> Config:
-    """Check a parsed TOML document against :data:`SECTIONS` and flatten it."""
+    """Check a parsed TOML document against :data:`SECTIONS` and the settings' rules, and flatten it."""
     config = Config(source=source)
     for key, value in doc.items():
         if key in TOP_LEVEL:
-            config.settings[key] = value
+            config.settings[key] = check_setting(key, value, f"{source}: {key}")
             continue
         if key not in SECTIONS:
+            if _section_of(key):
+                raise _unknown(source, key, "the top level", TOP_LEVEL)
             raise DataError(f"{source}: unknown section or key {key!r}; use sections {sorted(SECTIONS)} "
                             f"and top-level keys {list(TOP_LEVEL)}")
         if not isinstance(value, dict):
-            raise DataError(f"{source}: [{key}] must be a table of settings")
+            raise DataError(f"{source}: [{key}] must be a table of settings; got {key} = {value!r}")
         allowed = SECTIONS[key] + (EXPORT_TARGETS + ("fields",) if key == "export" else ())
         for name, setting in value.items():
+            label = f"{source}: [{key}] {name}"
             if name not in allowed:
-                raise DataError(f"{source}: unknown setting {name!r} in [{key}]; allowed: {list(allowed)}")
+                raise _unknown(source, name, f"[{key}]", allowed)
             if name == "fields":
-                config.fields = dict(setting)
+                config.fields = _text_table(setting, f"{source}: [export.fields]")
             elif name in EXPORT_TARGETS:
+                if not isinstance(setting, str) or not setting.strip():
+                    raise DataError(f"{label} must be a file path or URL (text); got {setting!r}")
                 config.targets[name] = setting
-            elif name == "sequence":
-                config.settings[name] = _sequence(setting, f"{source} [{key}]")
-            elif name == "attribute_cols":
-                config.settings[name] = tuple([setting] if isinstance(setting, str) else setting)
             else:
-                config.settings[name] = setting
+                config.settings[name] = check_setting(name, setting, label)
     return config
 
 
@@ -131,6 +145,9 @@ def load_config(path) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(f"cannot read the configuration file {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"the configuration file {str(path)!r} is not UTF-8 text (byte {exc.start}); "
+                        "save it as UTF-8") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -1,12 +1,49 @@
-"""Options shared by several commands (declared once, so every command spells them the same)."""
+"""Options shared by several commands (declared once, so every command spells them the same).
+
+Every option that sets a pipeline setting has the type :class:`Setting`, which checks its value
+with the same rule as the TOML configuration and :class:`~clvmodels.settings.PipelineSettings`
+(:data:`clvmodels.settings.RULES`); a bad value exits 1 with one line naming the flag, the value
+and the valid range.
+"""
 
 from __future__ import annotations
 
 import click
 
 from clvmodels.cli.progress import NORMAL, QUIET, VERBOSE, Reporter
+from clvmodels.settings import RULES, check_setting, parse_setting
 
-TIME_UNITS = click.Choice(["D", "W", "M", "Y"])
+
+class Setting(click.ParamType):
+    """The click type of an option that sets the pipeline setting ``setting``.
+
+    A value breaking the setting's rule raises :class:`~clvmodels.errors.DataError` (exit 1, like
+    a bad value in the configuration file), not click's usage error (exit 2: wrong command line).
+    ``rule`` names another setting whose rule applies (e.g. a column rule for each
+    ``--attribute-col``).
+    """
+
+    name = "setting"
+
+    def __init__(self, setting: str, rule: str | None = None):
+        self.setting, self.rule = setting, rule or setting
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return RULES[self.rule].metavar
+
+    def convert(self, value, param, ctx):
+        label = max(param.opts, key=len) if param is not None and param.opts else self.setting
+        if isinstance(value, str):
+            checked = parse_setting(self.rule, value, label)
+            # a word meaning None (--uncertainty none) stays a word: None would mean "not given"
+            # and leave the configuration file's value in force; the settings map it to None
+            return value if checked is None else checked
+        return check_setting(self.rule, value, label)
+
+
+def setting_option(flag: str, setting: str, help: str, **kwargs):
+    """``--flag VALUE`` setting ``setting`` (checked by its rule; see :class:`Setting`)."""
+    return click.option(flag, setting, type=Setting(setting, kwargs.pop("rule", None)), help=help, **kwargs)
 
 
 def verbosity(func):
@@ -43,27 +80,29 @@ def config_option(func):
 
 
 def seed_option(func):
-    return click.option("--seed", type=int, default=None,
-                        help="Seed of every random draw (default 0): same seed, same numbers.")(func)
+    return setting_option("--seed", "seed", "Seed of every random draw (default 0): same seed, same numbers.")(func)
 
 
 def data_options(func):
-    """How to read a transaction log: column names, dates, time unit."""
+    """How to read a transaction log: column names, dates, time unit, what to do with odd rows."""
     options = [
-        click.option("--customer-id-col", help="Column of customer ids (default customer_id)."),
-        click.option("--datetime-col", help="Column of purchase dates or times (default date)."),
+        setting_option("--customer-id-col", "customer_id_col", "Column of customer ids (default customer_id)."),
+        setting_option("--datetime-col", "datetime_col", "Column of purchase dates or times (default date)."),
         click.option("--monetary-value-col", "--amount-col", "monetary_value_col",
-                     help="Column of purchase amounts (default amount)."),
-        click.option("--datetime-format", help="strftime format of the dates, e.g. %Y%m%d (default ISO 8601)."),
-        click.option("--observation-end", help="Last day of observation, YYYY-MM-DD (default: the last purchase)."),
-        click.option("--time-unit", type=TIME_UNITS, help="Unit of recency, T and horizons (default W)."),
-        click.option("--attribute-col", "attribute_cols", multiple=True,
-                     help="Customer attribute column to carry (e.g. channel); repeat for several."),
-        click.option("--acquisition-cost-col", help="Column of each customer's acquisition cost."),
-        click.option("--late-purchases", type=click.Choice(["refuse", "drop"]),
-                     help="Purchases after --observation-end: refuse (default) or drop."),
-        click.option("--zero-amounts", type=click.Choice(["refuse", "keep", "drop"]),
-                     help="Purchases worth 0: refuse (default), keep or drop."),
+                     type=Setting("monetary_value_col"), help="Column of purchase amounts (default amount)."),
+        setting_option("--datetime-format", "datetime_format",
+                       "strftime format of the dates, e.g. %Y%m%d (default ISO 8601)."),
+        setting_option("--observation-end", "observation_end",
+                       "Last day of observation, YYYY-MM-DD (default: the last purchase)."),
+        setting_option("--time-unit", "time_unit", "Unit of recency, T and horizons (default W)."),
+        setting_option("--attribute-col", "attribute_cols", "Customer attribute column to carry (e.g. channel); "
+                       "repeat for several.", rule="customer_id_col", multiple=True),
+        setting_option("--acquisition-cost-col", "acquisition_cost_col", "Column of each customer's acquisition cost."),
+        setting_option("--returns", "returns", "Negative amounts (returns): refuse (default), net them against the "
+                       "same customer's purchases on the same day, or drop them."),
+        setting_option("--late-purchases", "late_purchases",
+                       "Purchases after --observation-end: refuse (default) or drop."),
+        setting_option("--zero-amounts", "zero_amounts", "Purchases worth 0: refuse (default), keep or drop."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -72,14 +111,14 @@ def data_options(func):
 
 def value_options(func):
     options = [
-        click.option("--horizon", type=float, help="Prediction and value horizon in time units (default 52)."),
-        click.option("--uncertainty", type=click.Choice(["expected", "predictive"]),
-                     help="Interval kind: expected (parameter uncertainty, default) or predictive."),
-        click.option("--level", type=float, help="Coverage of the intervals (default 0.9)."),
-        click.option("--n-draws", type=int, help="Draws behind each interval (default 300)."),
-        click.option("--margin", type=float, help="Gross-margin rate on revenue (default 0.3)."),
-        click.option("--discount-rate", type=float, help="Annual discount rate (default 0.1)."),
-        click.option("--currency", help="Currency code of the money columns (default USD)."),
+        setting_option("--horizon", "horizon", "Prediction and value horizon in time units (default 52)."),
+        setting_option("--uncertainty", "uncertainty", "Interval kind: expected (parameter uncertainty, default), "
+                       "predictive, or none (no intervals)."),
+        setting_option("--level", "level", "Coverage of the intervals (default 0.9)."),
+        setting_option("--n-draws", "n_draws", "Draws behind each interval (default 300)."),
+        setting_option("--margin", "margin", "Gross-margin rate on revenue (default 0.3)."),
+        setting_option("--discount-rate", "discount_rate", "Annual discount rate (default 0.1)."),
+        setting_option("--currency", "currency", "Currency code of the money columns (default USD)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -88,10 +127,10 @@ def value_options(func):
 
 def reactivation_options(func):
     options = [
-        click.option("--lapsed-window", type=float, help="Lapsed after this long without a purchase (default 26)."),
-        click.option("--lapsed-window-unit", type=TIME_UNITS, help="Unit of --lapsed-window (default W)."),
-        click.option("--response-rate", type=float, help="Expected win-back response rate (default 0.05)."),
-        click.option("--budget", type=float, help="Most to spend on win-back contacts."),
+        setting_option("--lapsed-window", "lapsed_window", "Lapsed after this long without a purchase (default 26)."),
+        setting_option("--lapsed-window-unit", "lapsed_window_unit", "Unit of --lapsed-window (default W)."),
+        setting_option("--response-rate", "response_rate", "Expected win-back response rate (default 0.05)."),
+        setting_option("--budget", "budget", "Most to spend on win-back contacts."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -105,7 +144,7 @@ def export_options(func):
         click.option("--sql", help="Upsert into this database (URL, or a SQLite file path)."),
         click.option("--fields", "fields_path", type=click.Path(dir_okay=False),
                      help="TOML file mapping export columns to CRM field names ([fields] table)."),
-        click.option("--run-id", help="Run id (default: derived from the inputs, so a rerun updates in place)."),
+        setting_option("--run-id", "run_id", "Run id (default: derived from the inputs, so a rerun updates in place)."),
     ]
     for option in reversed(options):
         func = option(func)
