@@ -12,27 +12,29 @@ def _pairs(task, sizes, limit, **extra):
     return [(task, {"size": s, "tool": t, **extra}, limit) for s in sizes for t in PEERS]
 
 
-def _fit(sizes, limit):
+def _fit(sizes, limit, data="compressible"):
     """clvmodels, lifetimes on all rows and lifetimes with weights= on distinct rows."""
-    return [("fit", {"size": s, "tool": t, **({"weights": True} if w else {})}, limit)
+    return [("fit", {"size": s, "tool": t, "data": data, **({"weights": True} if w else {})}, limit)
             for s in sizes for t, w in (("clvmodels", False), ("lifetimes", False), ("lifetimes", True))]
 
 
-def _score(sizes, limit, n_draws=300):
+def _score(sizes, limit, n_draws=300, data="compressible"):
     """Both tools' 3 point quantities and 12-month CLV; clvmodels' full predict and intervals."""
     out = []
     for s in sizes:
-        out += [("score", {"size": s, "tool": t, "what": "point-3"}, limit) for t in PEERS]
-        out.append(("score", {"size": s, "tool": "clvmodels", "what": "predict"}, limit))
-        out += [("score", {"size": s, "tool": "clvmodels", "what": u, "n_draws": n_draws}, limit)
+        common = {"size": s, "data": data}
+        out += [("score", {**common, "tool": t, "what": "point-3"}, limit) for t in PEERS]
+        out.append(("score", {**common, "tool": "clvmodels", "what": "predict"}, limit))
+        out += [("score", {**common, "tool": "clvmodels", "what": u, "n_draws": n_draws}, limit)
                 for u in ("expected", "predictive")]
-        out += [("score", {"size": s, "tool": t, "what": "clv"}, limit) for t in PEERS]
+        out += [("score", {**common, "tool": t, "what": "clv"}, limit) for t in PEERS]
     return out
 
 
 def quick():
-    """Seconds: every task at a small size, so the harness never rots (runs in CI)."""
+    """Seconds: every task at a small size, both data variants, so the harness never rots (CI)."""
     return (_pairs("rfm", [20_000], 120) + _fit([5_000], 120) + _score([5_000], 120)
+            + _fit([5_000], 120, data="realistic") + _score([5_000], 120, data="realistic")
             + [("accuracy", {"tool": t}, 120) for t in PEERS])
 
 
@@ -41,11 +43,12 @@ def rfm():
 
 
 def fit():
-    return _fit([10_000, 100_000, 1_000_000, 10_000_000], 1_800)
+    return (_fit([10_000, 100_000, 1_000_000, 10_000_000], 1_800)
+            + _fit([1_000_000, 10_000_000], 1_800, data="realistic"))
 
 
 def score():
-    return _score([10_000, 100_000, 1_000_000], 1_800)
+    return _score([10_000, 100_000, 1_000_000], 1_800) + _score([1_000_000], 1_800, data="realistic")
 
 
 def accuracy():

@@ -8,7 +8,13 @@ compared (``rfm``, ``fit``, ``score-point-3``, ``score-clv``, ``score-expected``
 ``score-predictive``, ``accuracy-fit``).
 
 Simulated customers come from :func:`clvmodels.datasets.simulate_summary` at CDNOW-like weekly
-parameters, so parameter errors against the truth are meaningful.
+parameters, so parameter errors against the truth are meaningful, in two data variants
+(:data:`DATA_VARIANTS`): ``"compressible"`` (the original: 39-week window, first purchases over 12
+weeks; few distinct rows) and ``"realistic"`` (52-week window, first purchases spread over a
+quarter in whole days, a practically continuous Gamma-Gamma spend per purchase: about 15% of customers have
+a distinct (frequency, recency, T) row and nearly every repeat buyer a distinct average spend).
+Records of the realistic variant carry ``data`` and a compare key ending in ``@realistic``, so they
+are only ever paired with each other.
 """
 
 from __future__ import annotations
@@ -20,10 +26,25 @@ TRUE_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 HORIZON = 39.0
 
 
-def _simulated(size: int, seed: int = 0):
+#: simulation settings of each data variant (days; see the module docstring)
+DATA_VARIANTS = {
+    "compressible": {"calibration_days": 273, "cohort_days": 84},
+    "realistic": {"calibration_days": 364, "cohort_days": 91, "spend_decimals": 6},
+}
+
+
+def _simulated(size: int, seed: int = 0, data: str = "compressible"):
     from clvmodels.datasets import simulate_summary
 
-    return simulate_summary(int(size), **TRUE_BG, **TRUE_GG, time_unit="W", seed=seed)
+    if data not in DATA_VARIANTS:
+        raise ValueError(f"data must be one of {list(DATA_VARIANTS)}; got {data!r}")
+    return simulate_summary(int(size), **TRUE_BG, **TRUE_GG, time_unit="W", seed=seed,
+                            **DATA_VARIANTS[data])
+
+
+def _compare(key: str, data: str) -> str:
+    """The pairing key of a record: the original variant keeps its key, others are suffixed."""
+    return key if data == "compressible" else f"{key}@{data}"
 
 
 def _distinct(summary) -> int:
@@ -71,14 +92,14 @@ def rfm(size: int, tool: str, seed: int = 0) -> dict:
 
 
 # ----- fit ---------------------------------------------------------------------------------------
-def fit(size: int, tool: str, weights: bool = False, seed: int = 0) -> dict:
+def fit(size: int, tool: str, weights: bool = False, seed: int = 0, data: str = "compressible") -> dict:
     """BG/NBD + Gamma-Gamma MLE on ``size`` simulated customers; compare key "fit" for every variant.
 
     clvmodels compresses to distinct rows inside its fit; lifetimes' ``weights=`` variant does the
     same compression (a pandas groupby, timed) and passes the counts as ``weights``; lifetimes'
-    "all rows" variant fits one row per customer.
+    "all rows" variant fits one row per customer. ``data``: see :data:`DATA_VARIANTS`.
     """
-    summary = _simulated(size, seed)
+    summary = _simulated(size, seed, data)
     if tool == "clvmodels":
         import clvmodels
 
@@ -106,7 +127,8 @@ def fit(size: int, tool: str, weights: bool = False, seed: int = 0) -> dict:
         bg_params, gg_params = b.params_, g.params_.rename({"v": "gamma"})
         variant = "weights= (distinct rows)" if weights else "all rows"
     return {"group": "fit", "tool": tool, "version": _version(tool), "method": "mle", "variant": variant,
-            "compare": "fit", "size": size, "distinct": _distinct(summary), "seconds": round(seconds, 4),
+            "compare": _compare("fit", data), "data": data, "size": size, "distinct": _distinct(summary),
+            "seconds": round(seconds, 4),
             "params": {k: round(float(v), 6) for k, v in {**dict(bg_params), **dict(gg_params)}.items()
                        if k in TRUE_BG or k in TRUE_GG},
             **_rel_errors(bg_params, TRUE_BG), **_rel_errors(gg_params, TRUE_GG)}
@@ -143,7 +165,8 @@ def _sums(p_alive=None, purchases=None, spend=None, clv=None) -> dict:
     return out
 
 
-def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed: int = 0) -> dict:
+def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed: int = 0,
+          data: str = "compressible") -> dict:
     """Scoring every customer, both tools at IDENTICAL parameters: clvmodels' MLE fitted on the
     simulated summary outside the timed region, copied into lifetimes' fitters.
 
@@ -154,6 +177,8 @@ def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed:
       against lifetimes' point-3 (same compare key);
     - ``expected`` / ``predictive`` (clvmodels): the same with intervals from ``n_draws`` draws;
     - ``clv`` (both): 12-month discounted value (see :data:`CLV_NOTE` for the difference).
+
+    ``data``: see :data:`DATA_VARIANTS`.
     """
     import pandas as pd
 
@@ -163,7 +188,7 @@ def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed:
         raise ValueError(f"what must be one of {SCORE_VARIANTS}; got {what!r}")
     if tool != "clvmodels" and what not in ("point-3", "clv"):
         raise ValueError(f"{tool} has no {what!r} variant")
-    summary = _simulated(size, seed)
+    summary = _simulated(size, seed, data)
     bg = clvmodels.BetaGeoModel().fit(summary)
     gg = clvmodels.GammaGammaModel().fit(summary)
     bg_params = {k: float(bg.params_[k]) for k in TRUE_BG}
@@ -218,7 +243,7 @@ def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed:
                 discount_rate=CLV_MONTHLY_RATE, freq="W"), summary)
             extra = {**_sums(clv=out), "note": CLV_NOTE}
     return {"group": "score", "tool": tool, "version": _version(tool), "method": "mle",
-            "variant": label, "compare": _SCORE_COMPARE[what], "size": size,
+            "variant": label, "compare": _compare(_SCORE_COMPARE[what], data), "data": data, "size": size,
             "distinct": _distinct(summary), "seconds": round(seconds, 4),
             "params": {k: round(v, 6) for k, v in {**bg_params, **gg_params}.items()}, **extra}
 

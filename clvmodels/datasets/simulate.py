@@ -44,7 +44,6 @@ from clvmodels.formulas.individual import draw_geometric
 START_DATE = np.datetime64("2020-01-01", "D")
 #: Customers per block; each block has its own random stream (seed, block number).
 BLOCK_CUSTOMERS = 250_000
-_MICRO_PER_CENT = AMOUNT_SCALE // 100
 _MAX_POISSON_MEAN = 1e15  # rng.poisson's limit is ~9e18; the dropout draw bounds the count anyway
 
 
@@ -66,6 +65,7 @@ class _Setup:
     seed: int
     id_offset: int
     continuous: bool = False  # summary in exact time, no same-day merging
+    spend_decimals: int = 2  # purchase amounts rounded to 10 ** -spend_decimals (2: cents)
 
     @property
     def end_days(self) -> int:
@@ -87,7 +87,7 @@ class _Block(NamedTuple):
     owner: np.ndarray  # block position of each purchase
     time: np.ndarray  # continuous time of each purchase, days
     day: np.ndarray  # int64 day of each purchase
-    cents: np.ndarray | None  # int64 amount of each purchase
+    micro: np.ndarray | None  # int64 amount of each purchase, in millionths (rfm_summary's unit)
 
 
 def _simulate_block(rng: np.random.Generator, m: int, s: _Setup) -> _Block:
@@ -122,13 +122,14 @@ def _simulate_block(rng: np.random.Generator, m: int, s: _Setup) -> _Block:
         more = rng.standard_gamma(np.where(beyond & np.isfinite(last), last - potential, 1.0)) / lam
     dropout_time = np.where(beyond, s.end_days + more * s.unit_days, time[starts + repeats])
     dropout_time[~np.isfinite(last)] = np.inf
-    nu = cents = None
+    nu = micro = None
     if s.spend is not None:
         shape, q, gamma = s.spend
         nu = rng.standard_gamma(q, m) / gamma
         amount = rng.standard_gamma(shape, owner.size) / nu[owner]
-        cents = np.maximum(np.rint(amount * 100.0), 1.0).astype(np.int64)
-    return _Block(lam, p, nu, first_time, dropout_time, counts, owner, time, day, cents)
+        step = 10.0 ** s.spend_decimals  # amounts to the cent by default; at least one step
+        micro = np.maximum(np.rint(amount * step), 1.0).astype(np.int64) * (AMOUNT_SCALE // int(step))
+    return _Block(lam, p, nu, first_time, dropout_time, counts, owner, time, day, micro)
 
 
 def _blocks(s: _Setup) -> Iterator[tuple[int, _Block]]:
@@ -167,34 +168,32 @@ def _summary_columns(block: _Block, s: _Setup) -> dict[str, np.ndarray]:
         recency = (day[last] - first_day) / s.unit_days
         tenure = (s.calibration_days - 1 - first_day) / s.unit_days
     columns = {"frequency": n_events - 1, "recency": recency, "T": tenure}
-    if block.cents is not None:
+    if block.micro is not None:
         repeat = calibration & ~is_first
-        columns["monetary_value"] = _mean_amount(block.cents, repeat, owner, n_events - 1)
-        columns["revenue_to_date"] = _total_amount(block.cents, calibration, owner, m)
-        columns["first_purchase_value"] = _total_amount(block.cents, is_first, owner, m)
+        columns["monetary_value"] = _mean_amount(block.micro, repeat, owner, n_events - 1)
+        columns["revenue_to_date"] = _total_amount(block.micro, calibration, owner, m)
+        columns["first_purchase_value"] = _total_amount(block.micro, is_first, owner, m)
     columns["first_purchase"] = _as_timestamps(first_day)
     columns["last_purchase"] = _as_timestamps(day[last])
     if s.holdout_days:
         n_holdout = np.bincount(owner, new_event & ~calibration, m).astype(np.int64)
         columns["frequency_holdout"] = n_holdout
-        if block.cents is not None:
-            columns["monetary_value_holdout"] = _mean_amount(block.cents, ~calibration, owner, n_holdout)
+        if block.micro is not None:
+            columns["monetary_value_holdout"] = _mean_amount(block.micro, ~calibration, owner, n_holdout)
     return columns
 
 
-def _mean_amount(cents, selected, owner, n_days) -> np.ndarray:
+def _mean_amount(micro, selected, owner, n_days) -> np.ndarray:
     """Mean over each customer's selected purchase days, in rfm_summary's exact arithmetic."""
-    total_cents = np.bincount(owner, np.where(selected, cents, 0), n_days.size)  # exact below 2**53
-    micro = total_cents.astype(np.int64) * _MICRO_PER_CENT
+    micro = np.bincount(owner, np.where(selected, micro, 0), n_days.size)  # exact below 2**53
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = micro / (n_days * float(AMOUNT_SCALE))
     return np.where(n_days > 0, mean, 0.0)
 
 
-def _total_amount(cents, selected, owner, m) -> np.ndarray:
+def _total_amount(micro, selected, owner, m) -> np.ndarray:
     """Sum of each customer's selected purchases, in rfm_summary's exact arithmetic (micro-units)."""
-    total_cents = np.bincount(owner, np.where(selected, cents, 0), m)  # exact below 2**53
-    return (total_cents.astype(np.int64) * _MICRO_PER_CENT) / float(AMOUNT_SCALE)
+    return np.bincount(owner, np.where(selected, micro, 0), m) / float(AMOUNT_SCALE)  # exact < 2**53
 
 
 def _as_timestamps(day: np.ndarray) -> np.ndarray:
@@ -225,14 +224,14 @@ def _transactions(first: int, block: _Block, s: _Setup) -> pd.DataFrame:
     seconds = np.clip(seconds, 0, 86_399)  # keep each purchase on its day despite rounding
     stamps = (START_DATE + block.day).astype("datetime64[s]") + seconds
     columns = {"customer_id": s.id_offset + first + block.owner, "date": stamps}
-    if block.cents is not None:
-        columns["amount"] = block.cents / 100.0
+    if block.micro is not None:
+        columns["amount"] = block.micro / float(AMOUNT_SCALE)
     return pd.DataFrame(columns)
 
 
 def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None, time_unit="W",
                      calibration_days=273, holdout_days=0, cohort_days=84, seed=0, id_offset=0,
-                     return_truth=False, time_resolution="day"):
+                     return_truth=False, time_resolution="day", spend_decimals=2):
     """Simulate a customer summary from BG/NBD (+ Gamma-Gamma) with known parameters.
 
     Vectorised per block of customers and without a transaction log: 1M customers take a few
@@ -257,6 +256,9 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
         Customer ids are ``id_offset, id_offset + 1, ...``.
     return_truth : bool
         Also return the true traits.
+    spend_decimals : int
+        Purchase amounts are rounded to ``10 ** -spend_decimals`` (default 2: cents; 6: millionths,
+        practically continuous, so nearly every repeat buyer has a distinct average spend).
     time_resolution : {"day", "continuous"}
         ``"day"`` (default): times floored to the day and same-day purchases merged, exactly as
         :func:`clvmodels.rfm_summary` treats a real log. ``"continuous"``: the model's own data,
@@ -281,7 +283,7 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
     """
     check_choice("time_resolution", time_resolution, ("day", "continuous"))
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
-               cohort_days, seed, id_offset)
+               cohort_days, seed, id_offset, spend_decimals)
     s = dataclasses.replace(s, continuous=time_resolution == "continuous")
     summary_parts, truth_parts = [], []
     for _, block in _blocks(s):
@@ -299,20 +301,20 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
 
 def iter_transaction_chunks(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
                             time_unit="W", calibration_days=273, holdout_days=0, cohort_days=84,
-                            seed=0, id_offset=0) -> Iterator[pd.DataFrame]:
+                            seed=0, id_offset=0, spend_decimals=2) -> Iterator[pd.DataFrame]:
     """The log of :func:`simulate_transactions`, one DataFrame per block of
     :data:`BLOCK_CUSTOMERS` customers, for logs too large for memory (e.g. a Parquet file written
     chunk by chunk). Arguments as in :func:`simulate_summary`.
     """
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
-               cohort_days, seed, id_offset)
+               cohort_days, seed, id_offset, spend_decimals)
     for first, block in _blocks(s):
         yield _transactions(first, block, s)
 
 
 def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
                           time_unit="W", calibration_days=273, holdout_days=0, cohort_days=84,
-                          seed=0, id_offset=0, return_truth=False):
+                          seed=0, id_offset=0, return_truth=False, spend_decimals=2):
     """Simulate a transaction log whose summary is :func:`simulate_summary` with the same arguments.
 
     Returns
@@ -328,7 +330,7 @@ def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=
         As in :func:`simulate_summary`.
     """
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
-               cohort_days, seed, id_offset)
+               cohort_days, seed, id_offset, spend_decimals)
     logs, truth_parts = [], []
     for first, block in _blocks(s):
         logs.append(_transactions(first, block, s))
@@ -345,7 +347,7 @@ def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=
 
 
 def _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
-           cohort_days, seed, id_offset) -> _Setup:
+           cohort_days, seed, id_offset, spend_decimals=2) -> _Setup:
     """Validate the arguments (DataError saying what to pass) and bundle them."""
     def integer(name, value, low):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
@@ -376,4 +378,14 @@ def _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days
         calibration_days=calibration_days, holdout_days=integer("holdout_days", holdout_days, 0),
         cohort_days=cohort_days, seed=integer("seed", seed, 0),
         id_offset=integer("id_offset", id_offset, 0),
+        spend_decimals=_spend_decimals(spend_decimals),
     )
+
+
+def _spend_decimals(value) -> int:
+    """Decimals of the simulated amounts: 0 (whole units) to 6 (millionths, rfm_summary's exact
+    unit, i.e. practically continuous spends)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value <= 6:
+        raise DataError(f"spend_decimals must be a whole number from 0 to 6 (2: cents, 6: practically "
+                        f"continuous amounts); got {value!r}")
+    return int(value)
