@@ -1,24 +1,33 @@
-"""Which lapsed customers are worth winning back: value, ranking, budgeted selection, campaign list.
+"""Which lapsed customers are worth winning back: incremental value, ranking, budget, campaign list.
 
 Expected incremental value of contacting customer i::
 
-    value_i = P_i(respond) x E[future margin_i | alive] - cost of the contact sequence
+    value_i = uplift_i x (value_if_returned_i - value_if_not_returned_i) - contact cost
 
-* ``E[future margin | alive]`` is the value *if they return*: the customer-value step's expected
-  discounted future margin (:func:`clvmodels.value.expected.future_margin`) divided by P(alive),
-  because a dead customer buys nothing, so ``E[V] = P(alive) E[V | alive]``. Given alive, the
-  BG/NBD posterior of (lambda, p) depends on (x, T) only (FHL 2005, sec. 5), so the ratio is
-  evaluated at ``t_x = T``, where P(alive) is far from 0 and the division loses no precision
-  even for customers whose current P(alive) underflows.
-* ``P(respond)`` is a base rate or a past campaign's measured uplift, scaled by P(alive) unless
-  ``scale_by_p_alive=False`` (:mod:`clvmodels.reactivation.response` states the assumptions).
-  With the uplift, the value is incremental: customers who would have returned anyway are not
-  credited.
+* ``value_if_returned`` is the value of a customer who makes a purchase in the response window
+  (T, T+w]: that purchase's margin plus the future margin with it in the history
+  (:mod:`clvmodels.reactivation.returner` derives it exactly from the future margin and the
+  probability of no purchase in the window). ``value_if_not_returned`` is the value of the same
+  customer, alive, buying nothing in the window: the customer a contact can convert. Both are
+  discounted to the observation end T, over the economics' horizon H (H > w).
+* ``baseline_response`` is the model's P(purchase in the window | no contact) = 1 - P0: those
+  purchases happen anyway and are not credited. ``uplift`` is what the contact adds to that
+  probability: measured against a control group, stated, or a stated response with contact minus
+  the baseline, and allocated to the customers who can still be converted (alive, not buying
+  anyway); :mod:`clvmodels.reactivation.response` states the sources and their assumptions.
 * The cost is the whole sequence's (the planned cost; a responder who stops the sequence early
   costs less, so the cost is slightly overstated).
 
-Intervals are over parameter draws (Laplace for MLE, posterior for Bayes) of both models and,
-with a measured uplift, its posterior draws, paired draw by draw; a base rate is taken as known.
+Assumptions: the window starts at the observation end (the list date; a later start would need
+the model to see the gap); a converted customer behaves afterwards like any customer who bought
+in the window; the purchase process is BG/NBD and spend Gamma-Gamma (independent of purchases),
+as in the customer-value step. Intervals are over parameter draws (Laplace for MLE, posterior for
+Bayes) of both models and, with a measured uplift, its posterior draws, paired draw by draw.
+
+Deprecated: ``response=`` (read as ``response_with_contact=`` for a number and ``uplift=`` for a
+campaign evaluation) and ``scale_by_p_alive=``/``reference_p_alive=`` (ignored): the old value,
+a response rate times the value if alive, credited the campaign with purchases the model expects
+without any contact.
 """
 
 from __future__ import annotations
@@ -29,35 +38,29 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from clvmodels._warn import warn_user
 from clvmodels.data.checks import check_rfm_summary
 from clvmodels.data.meta import summary_meta, time_unit_of
-from clvmodels.errors import DataError, describe_rows
-from clvmodels.models.intervals import chunk_size_for, iter_chunks, summarise_draws
+from clvmodels.data.timeunits import DAYS_PER_UNIT, days_per_unit
+from clvmodels.errors import DataError, check_choice, describe_rows
 from clvmodels.reactivation.ids import check_id_types
+from clvmodels.reactivation.incremental import Candidates, score
 from clvmodels.reactivation.lapsed import reference_date
-from clvmodels.reactivation.response import as_response_model
+from clvmodels.reactivation.response import as_uplift_source
+from clvmodels.reactivation.returner import check_models
 from clvmodels.reactivation.sequence import as_sequence
 
 #: columns of the campaign list, in order (plus ``selected`` and ``why_not`` with include_rejected)
 CAMPAIGN_COLUMNS = (
     "rank", "reason", "expected_value", "expected_value_lower", "expected_value_upper",
     "return_on_cost", "return_on_cost_lower", "return_on_cost_upper", "p_alive",
-    "days_since_last_purchase", "sequence", "sequence_steps", "contact_cost", "response_probability",
-    "value_if_returned", "value_if_returned_lower", "value_if_returned_upper", "cumulative_cost",
+    "days_since_last_purchase", "sequence", "sequence_steps", "contact_cost", "baseline_response",
+    "uplift", "uplift_lower", "uplift_upper", "response_with_contact", "value_if_returned",
+    "value_if_returned_lower", "value_if_returned_upper", "value_if_not_returned", "cumulative_cost",
 )
 
-
-def alive_branch_margin(econ, bg: dict, gg: dict, x, T, mbar) -> np.ndarray:
-    """Expected discounted future margin given the customer is alive at T, shape (S, n).
-
-    ``future_margin(x, t_x, T) / P(alive | x, t_x, T)`` does not depend on t_x, so it is computed
-    at ``t_x = T`` (see the module docstring).
-    """
-    from clvmodels.formulas import bgnbd
-    from clvmodels.value.expected import future_margin
-
-    margin, _ = future_margin(econ, bg, gg, x, T, T, mbar, with_alive_time=econ.cost_to_serve > 0)
-    return margin / bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, T, T)
+#: response window when neither it nor a measured campaign's window is given: two months
+DEFAULT_RESPONSE_WINDOW_DAYS = 2 * DAYS_PER_UNIT["M"]
 
 
 def _candidates(lapsed: pd.DataFrame, candidates) -> pd.DataFrame:
@@ -79,17 +82,6 @@ def _candidates(lapsed: pd.DataFrame, candidates) -> pd.DataFrame:
     return rows
 
 
-def _check_models(purchase_model, spend_model, time_unit: str) -> None:
-    for model, names, what in ((purchase_model, ("r", "alpha", "a", "b"), "purchase_model (BetaGeoModel)"),
-                               (spend_model, ("p", "q", "gamma"), "spend_model (GammaGammaModel)")):
-        if tuple(getattr(model, "param_names", ())) != names:
-            raise DataError(f"{what} must be a fitted model with parameters {list(names)}; got {type(model).__name__}")
-        unit = getattr(model, "time_unit_", None)
-        if unit and unit != time_unit:
-            raise DataError(f"{what} was fitted in time unit {unit!r} but the summary is in {time_unit!r}; "
-                            f"rebuild the summary with time_unit={unit!r}")
-
-
 def _check_positive(name, value):
     """None, or a positive finite number (else a DataError)."""
     if value is None:
@@ -99,7 +91,7 @@ def _check_positive(name, value):
     return float(value)
 
 
-def _customer_arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+def _customer_arrays(rows: pd.DataFrame) -> Candidates:
     x = rows["frequency"].to_numpy(float)
     if "monetary_value" not in rows.columns:
         raise DataError("the summary lacks monetary_value; pass monetary_value_col= to rfm_summary")
@@ -107,48 +99,67 @@ def _customer_arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
     bad = (x > 0) & ~(np.isfinite(mbar) & (mbar > 0))
     if bad.any():
         raise DataError(f"monetary_value must be positive for repeat buyers: {describe_rows(rows.index[bad])}")
-    return {"x": x, "t_x": rows["recency"].to_numpy(float), "T": rows["T"].to_numpy(float),
-            "mbar": np.where(x > 0, mbar, 0.0)}
+    return Candidates(rows, x, rows["recency"].to_numpy(float), rows["T"].to_numpy(float),
+                      np.where(x > 0, mbar, 0.0))
 
 
-def _alive_groups(chunk: pd.DataFrame, x, T, mbar, models) -> tuple[np.ndarray, np.ndarray]:
-    """Customers of a chunk that share the value if they return: (first row of each group, inverse).
+def _deprecated(response, scale_by_p_alive, reference_p_alive, uplift, response_with_contact):
+    """Map the deprecated ``response=`` onto the new arguments, warning once per call."""
+    from clvmodels.reactivation.evaluation import CampaignEvaluation
 
-    That value depends on (x, T, mbar) and, for a model pooled by segment, on the segment; the
-    expensive quadrature then runs once per group (most lapsed customers bought once: x = 0).
-    """
-    from clvmodels.inference.compress import compress_rows
-
-    keys = [x, T, mbar] + [pd.factorize(chunk[m.pool_by])[0] for m in models if getattr(m, "pool_by", None)]
-    inverse = compress_rows(*keys).inverse
-    first = np.unique(inverse, return_index=True)[1]
-    return first, inverse
-
-
-def _value_draws(rows, arrays, sl, bg_model, gg_model, bg_draws, gg_draws, rate, response, reference,
-                 econ, cost):
-    """(value_if_returned, p_alive, response probability, incremental value) for rows[sl], each (S, n)."""
-    from clvmodels.formulas import bgnbd
-
-    chunk = rows.iloc[sl]
-    x, t_x, T, mbar = (arrays[k][sl] for k in ("x", "t_x", "T", "mbar"))
-    first, inverse = _alive_groups(chunk, x, T, mbar, (bg_model, gg_model))
-    heads = chunk.iloc[first]
-    if_returned = alive_branch_margin(econ, bg_model.customer_params(heads, bg_draws),
-                                      gg_model.customer_params(heads, gg_draws),
-                                      x[first], T[first], mbar[first])[:, inverse]
-    bg = bg_model.customer_params(chunk, bg_draws)
-    p_alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
-    respond = response.per_customer(rate, p_alive, reference)
-    return if_returned, p_alive, respond, respond * if_returned - cost
+    if scale_by_p_alive is not None or reference_p_alive is not None:
+        warn_user("scale_by_p_alive and reference_p_alive are deprecated and ignored: winback_targets now "
+                  "credits only the uplift over the model's baseline (see its docstring)", FutureWarning)
+    if response is None:
+        return uplift, response_with_contact
+    if uplift is not None or response_with_contact is not None:
+        raise DataError("response= is deprecated: give uplift= or response_with_contact= alone")
+    if isinstance(response, CampaignEvaluation):
+        warn_user("response=<evaluation> is deprecated; pass uplift=<evaluation>", FutureWarning)
+        return response, None
+    warn_user("response=<rate> is deprecated; pass response_with_contact=<rate> (the share of contacted "
+              "customers who buy in the window; the model's baseline is subtracted) or uplift=<rate> "
+              "(the rise itself)", FutureWarning)
+    return None, response
 
 
-def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, response, sequence,
-                    economics=None, scale_by_p_alive: bool = True, reference_p_alive: float | None = None,
-                    budget: float | None = None, min_return: float | None = None, candidates=None,
-                    start=None, level: float = 0.9, n_draws: int = 300, seed=0,
-                    include_rejected: bool = False, **economic_settings) -> pd.DataFrame:
-    """Rank lapsed customers by the expected incremental value of winning them back; select a campaign.
+def _window_days(window, unit, source) -> float:
+    """Length of the response window in days: given, or the measured campaign's, or two months."""
+    if window is not None:
+        check_choice("response_window_unit", unit, list(DAYS_PER_UNIT))
+        if isinstance(window, bool) or not isinstance(window, numbers.Real) or not math.isfinite(window) \
+                or window <= 0:
+            raise DataError(f"response_window must be a positive number of {unit!r} units, e.g. 2 with "
+                            f"response_window_unit='M'; got {window!r}")
+        days = float(window) * days_per_unit(unit)
+    else:
+        days = DEFAULT_RESPONSE_WINDOW_DAYS
+    if source.kind != "measured":
+        return days
+    settings = source.evaluation.settings
+    if settings.get("end") is None:
+        if window is None:
+            raise DataError("the evaluation's response window has no end (end=None), so the length of the "
+                            "window its uplift applies to is unknown; pass response_window= (e.g. 2 with "
+                            "response_window_unit='M')")
+        return days
+    measured = float((pd.Timestamp(settings["end"]) - pd.Timestamp(settings["start"])).days + 1)
+    if window is not None and abs(measured - days) > 1.0:
+        raise DataError(f"response_window is {days:.4g} days but the uplift was measured over "
+                        f"{measured:.0f} days ({settings['start']} to {settings['end']}); an uplift "
+                        "holds for the window it was measured on. Drop response_window= to use it")
+    return measured
+
+
+def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, sequence, uplift=None,
+                    response_with_contact: float | None = None, segment_col: str | None = None,
+                    allocate_uplift: str = "alive_non_buyers", response_window: float | None = None,
+                    response_window_unit: str = "D", economics=None, budget: float | None = None,
+                    min_return: float | None = None, candidates=None, start=None, level: float = 0.9,
+                    n_draws: int = 300, seed=0, include_rejected: bool = False, response=None,
+                    scale_by_p_alive: bool | None = None, reference_p_alive: float | None = None,
+                    **economic_settings) -> pd.DataFrame:
+    """Rank lapsed customers by the expected incremental value of a win-back; select a campaign.
 
     The model and its assumptions are in the module docstring.
 
@@ -158,51 +169,66 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, respon
         Output of :func:`clvmodels.lapsed_customers` (a customer summary plus lapse columns).
     purchase_model, spend_model : BetaGeoModel, GammaGammaModel
         Fitted on the same time unit as the summary.
-    response : float or CampaignEvaluation
-        Base response rate in (0, 1], or a past campaign's evaluation (its uplift is used).
     sequence : ContactSequence or list of (name, cost, day)
-        The contact sequence every selected customer receives.
+        The contact sequence every selected customer receives; its cost per customer is charged.
+    uplift : CampaignEvaluation or float, optional
+        A past campaign's :func:`clvmodels.evaluate_campaign` result with a control group (its
+        posterior uplift, per segment with ``segment_col``), or the uplift itself: the average
+        rise over the candidates of P(purchase in the window), e.g. 0.03.
+    response_with_contact : float, optional
+        Instead of ``uplift``: the share of contacted customers who buy in the window (e.g. 0.05);
+        the uplift is this minus the model's mean baseline over the candidates.
+    segment_col : str, optional
+        Column of ``lapsed`` with each candidate's segment, labelled as the evaluation's
+        ``segments`` (e.g. a recency or P(alive) band); only with ``uplift=<evaluation>``.
+    allocate_uplift : {"alive_non_buyers", "equal"}
+        How a segment's uplift is shared among its candidates (see
+        :mod:`clvmodels.reactivation.response`); default: in proportion to each one's
+        P(alive and no purchase in the window).
+    response_window, response_window_unit : float, str
+        Length of the window in which a purchase counts as a return. Default: the measured
+        campaign's window (start to end, both days included), else two months (60.9 days).
     economics : Economics or dict, optional
         Margin, horizon and discounting of the value (:class:`clvmodels.value.economics.Economics`),
-        or give them as keywords (``margin=0.3, horizon=52, discount_rate=0.1``).
-    scale_by_p_alive : bool
-        Scale the response rate by each customer's P(alive) relative to ``reference_p_alive``
-        (default: the candidates' mean), so the candidates' mean response stays the given rate but a
-        customer who has probably churned gets little of it (see
-        :mod:`clvmodels.reactivation.response`). On by default: without it every lapsed customer
-        gets the same response probability and the ranking follows the value if they return alone,
-        which favours formerly frequent buyers who are most likely gone (on simulated data the top
-        decile then holds 1.6x the random share of truly alive, high-value customers, against 4.2x
-        with scaling; ``tests/test_reactivation_targeting.py`` states the setting).
-    reference_p_alive : float, optional
-        Mean P(alive) of the population the response rate was measured on.
+        or give them as keywords (``margin=0.3, horizon=52, discount_rate=0.1``); the horizon
+        (default "lifetime", 100 years, at 10% a year) must exceed the response window.
     budget : float, optional
         Most that may be spent on contacts; customers are taken in rank order while it lasts.
     min_return : float, optional
-        Least expected return on contact cost, ``value / cost`` (e.g. 1.0: value at least the cost).
+        Least expected *net* return on contact cost, ``expected_value / cost`` (the value is already
+        net of the cost; e.g. 1.0: the increment is at least twice the cost).
     candidates : ids, optional
         Only these customers may be contacted (e.g. those with marketing consent).
     start : date, optional
         Day 0 of the sequence (default: the day after the lapse reference date).
     level, n_draws, seed
-        Interval coverage, number of draws and their seed (same seed, same numbers).
+        Interval coverage (default 0.9), number of parameter draws (300) and their seed (same
+        seed, same numbers).
     include_rejected : bool
         Return every candidate with ``selected`` and ``why_not`` instead of the selected only.
+    response, scale_by_p_alive, reference_p_alive
+        Deprecated (see the module docstring).
 
     Returns
     -------
     DataFrame
         The campaign list, indexed by customer id in rank order, columns :data:`CAMPAIGN_COLUMNS`:
-        ``reason`` (why the customer is lapsed), ``expected_value`` (incremental, net of contact cost;
-        point estimate for MLE, posterior mean for Bayes) with interval, ``return_on_cost``
-        (value / cost) with interval, ``p_alive``, ``days_since_last_purchase``, ``sequence``
-        (recommended sequence) and its steps, ``response_probability``, ``value_if_returned``
-        (alive-branch future margin) with interval and ``cumulative_cost``.
+        ``expected_value`` (incremental, net of contact cost; point estimate for MLE, posterior
+        mean for Bayes) with interval, ``return_on_cost`` (value / cost) with interval,
+        ``p_alive``, ``baseline_response`` (P(purchase in the window) without contact),
+        ``uplift`` (what the contact adds to it) with interval, ``response_with_contact``
+        (their sum), ``value_if_returned`` with interval and ``value_if_not_returned`` (money
+        discounted to the observation end), ``cumulative_cost``. So that
+        ``expected_value = uplift x (value_if_returned - value_if_not_returned) - contact_cost``.
         ``attrs["clvmodels"]["campaign"]`` records the list date, start, sequence and settings
         for :func:`clvmodels.sequence_status`.
     """
     from clvmodels.value.economics import as_economics
 
+    uplift, response_with_contact = _deprecated(response, scale_by_p_alive, reference_p_alive, uplift,
+                                                response_with_contact)
+    source = as_uplift_source(uplift=uplift, response_with_contact=response_with_contact,
+                              segment_col=segment_col, allocate_uplift=allocate_uplift)
     seq = as_sequence(sequence)
     budget = _check_positive("budget", budget)
     if min_return is not None and (isinstance(min_return, bool) or not isinstance(min_return, numbers.Real)
@@ -217,66 +243,22 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, respon
     if len(rows):
         check_rfm_summary(rows)
     unit = time_unit_of(lapsed)
-    _check_models(purchase_model, spend_model, unit)
+    check_models(purchase_model, spend_model, unit)
     econ = as_economics(economics, economic_settings).resolve(unit)
-    model = as_response_model(response, scale_by_p_alive=scale_by_p_alive, reference_p_alive=reference_p_alive)
-    scores, p_alive, reference = _score(rows, purchase_model, spend_model, model, econ, seq.cost_per_customer,
-                                        level=level, n_draws=n_draws, seed=seed, reference=reference_p_alive)
-    settings = {"response": model.describe(), "reference_p_alive": reference, "level": level,
-                "n_draws": n_draws, "seed": seed, "economics": econ.as_attrs()}
-    return _campaign_list(rows, scores, p_alive, seq, budget, min_return, include_rejected,
+    days = _window_days(response_window, response_window_unit, source)
+    window = days / days_per_unit(unit)
+    if econ.horizon <= window:
+        raise DataError(f"the horizon ({econ.horizon:g} {unit}) must be longer than the response window "
+                        f"({window:.4g} {unit}); value returners over a longer horizon")
+    scores, notes = score(_customer_arrays(rows), purchase_model, spend_model, source, econ, window,
+                          seq.cost_per_customer, level=level, n_draws=n_draws, seed=seed)
+    settings = {"uplift": source.describe(), "response_window_days": days, "response_window_units": window,
+                "level": level, "seed": seed, "economics": econ.as_attrs(), **notes}
+    return _campaign_list(rows, scores, seq, budget, min_return, include_rejected,
                           settings=settings, start=start, lapsed=lapsed)
 
 
-def _score(rows, purchase_model, spend_model, model, econ, cost, *, level, n_draws, seed, reference):
-    """Per-customer value, its interval, value if returned, response probability, chunk by chunk.
-
-    Returns
-    -------
-    scores : dict of str -> ndarray, shape (n,)
-    p_alive : ndarray, shape (n,)
-        At the point estimate (MLE, or posterior means).
-    reference : float
-        Mean P(alive) used to scale the response rate (``reference`` when given).
-    """
-    from clvmodels.formulas import bgnbd
-
-    arrays = _customer_arrays(rows)
-    n = len(rows)
-    p_alive = np.empty(n)
-    for sl in iter_chunks(n, chunk_size_for(1)):
-        bg = purchase_model.customer_params(rows.iloc[sl])
-        p_alive[sl] = np.broadcast_to(bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], arrays["x"][sl],
-                                                    arrays["t_x"][sl], arrays["T"][sl]), (1, sl.stop - sl.start))[0]
-    reference = reference or (float(p_alive.mean()) if n else 1.0)
-    bayes = "bayes" in (purchase_model.method, spend_model.method)
-    names = ("value", "value_lower", "value_upper", "if_returned", "if_returned_lower", "if_returned_upper",
-             "respond")
-    scores = {k: np.empty(n) for k in names}
-    from clvmodels.value.engine import _paired_draws
-
-    # independent streams, as customer_value: the same seed for both models would correlate their draws
-    bg_seed, gg_seed, response_seed = np.random.SeedSequence(seed).spawn(3)
-    bg_draws, gg_draws = _paired_draws(purchase_model, spend_model, True, n_draws, bg_seed, gg_seed)
-    rate_draws = model.draws(bg_draws.n_draws, response_seed)
-    for sl in iter_chunks(n, chunk_size_for(n_draws, n_arrays=6)):
-        if_ret, _, respond, value = _value_draws(rows, arrays, sl, purchase_model, spend_model, bg_draws,
-                                                 gg_draws, rate_draws, model, reference, econ, cost)
-        mean, scores["value_lower"][sl], scores["value_upper"][sl] = summarise_draws(value, level)
-        ret_mean, scores["if_returned_lower"][sl], scores["if_returned_upper"][sl] = summarise_draws(
-            np.broadcast_to(if_ret, value.shape), level)
-        if bayes:
-            scores["value"][sl], scores["if_returned"][sl] = mean, ret_mean
-            scores["respond"][sl] = np.broadcast_to(respond, value.shape).mean(axis=0)
-        else:
-            pif, _, presp, pval = _value_draws(rows, arrays, sl, purchase_model, spend_model, None, None,
-                                               model.rate, model, reference, econ, cost)
-            scores["value"][sl], scores["if_returned"][sl] = pval[0], pif[0]
-            scores["respond"][sl] = np.broadcast_to(presp, pval.shape)[0]
-    return scores, p_alive, reference
-
-
-def _campaign_list(rows, out, p_alive, seq, budget, min_return, include_rejected, *, settings,
+def _campaign_list(rows, out, seq, budget, min_return, include_rejected, *, settings,
                    start, lapsed) -> pd.DataFrame:
     """Rank, select under the budget and minimum return, and lay out the campaign list."""
     value, cost = out["value"], seq.cost_per_customer
@@ -293,15 +275,20 @@ def _campaign_list(rows, out, p_alive, seq, budget, min_return, include_rejected
         "return_on_cost": per_cost(value),
         "return_on_cost_lower": per_cost(out["value_lower"]),  # value / cost is increasing in value
         "return_on_cost_upper": per_cost(out["value_upper"]),
-        "p_alive": p_alive,
+        "p_alive": out["p_alive"],
         "days_since_last_purchase": rows["days_since_last_purchase"].to_numpy(np.int64),
         "sequence": seq.name,
         "sequence_steps": seq.describe(),
         "contact_cost": cost,
-        "response_probability": out["respond"],
+        "baseline_response": out["baseline"],
+        "uplift": out["uplift"],
+        "uplift_lower": out["uplift_lower"],
+        "uplift_upper": out["uplift_upper"],
+        "response_with_contact": out["baseline"] + out["uplift"],
         "value_if_returned": out["if_returned"],
         "value_if_returned_lower": out["if_returned_lower"],
         "value_if_returned_upper": out["if_returned_upper"],
+        "value_if_not_returned": out["if_not"],
     }, index=rows.index).iloc[order]
     table.insert(0, "rank", np.arange(1, len(table) + 1, dtype=np.int64))
 
