@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "rfm_summary": "clvmodels.data.summary",
     "calibration_holdout_summary": "clvmodels.data.summary",
+    "as_summary": "clvmodels.data.external",
+    "summary_meta": "clvmodels.data.meta",
     "BetaGeoModel": "clvmodels.models.beta_geo",
     "GammaGammaModel": "clvmodels.models.gamma_gamma",
     "load_model": "clvmodels.models.persistence",
