@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from clvmodels import progress
+from clvmodels._read_errors import file_named_in, find_read_error, read_problem
+from clvmodels.errors import DataError
 from clvmodels.settings import DEFAULT_SEQUENCE, PipelineSettings  # noqa: F401  (re-exported)
 
 #: bands of value deciles for ``value_segment`` (decile 1 = the top 10% by net value)
@@ -47,20 +51,53 @@ def _silent(name):
 
 
 # ----- the steps ---------------------------------------------------------------------------------
+def _file_names(transactions) -> list[str] | None:
+    """The path(s) of a file input as text; None for a DataFrame."""
+    if isinstance(transactions, (str, os.PathLike)):
+        return [os.fspath(transactions)]
+    if isinstance(transactions, (list, tuple)) and all(isinstance(t, (str, os.PathLike)) for t in transactions):
+        return [os.fspath(t) for t in transactions]
+    return None
+
+
+def _refuse_empty_files(names: list[str]) -> None:
+    """A 0-byte file has no header, so DuckDB would report it as a log without the columns."""
+    empty = [n for n in names if os.path.isfile(n) and os.path.getsize(n) == 0]
+    if empty:
+        raise DataError(f"the transaction file {empty[0]!r} is empty (0 bytes)"
+                        + (f", and {len(empty) - 1} more" if len(empty) > 1 else "")
+                        + "; export the log again, with a header row")
+
+
 def summarise(transactions, settings: PipelineSettings) -> pd.DataFrame:
-    """The customer summary of a transaction log (DataFrame or CSV/Parquet path)."""
+    """The customer summary of a transaction log (DataFrame or CSV/Parquet path).
+
+    A file DuckDB or pyarrow cannot read (not UTF-8, not CSV, truncated Parquet) raises a
+    :class:`DataError` naming the file and the problem in one line; the library's own message
+    stays attached as the cause.
+    """
     from clvmodels.data.summary import rfm_summary
 
     attributes = list(settings.attribute_cols)
     if settings.acquisition_cost_col and settings.acquisition_cost_col not in attributes:
         attributes.append(settings.acquisition_cost_col)
-    return rfm_summary(
-        transactions, customer_id_col=settings.customer_id_col, datetime_col=settings.datetime_col,
-        monetary_value_col=settings.monetary_value_col, observation_period_end=settings.observation_end,
-        time_unit=settings.time_unit, datetime_format=settings.datetime_format,
-        attribute_cols=attributes or None, late_purchases=settings.late_purchases,
-        zero_amounts=settings.zero_amounts, returns=settings.returns,
-    )
+    names = _file_names(transactions)
+    if names:
+        _refuse_empty_files(names)
+    try:
+        return rfm_summary(
+            transactions, customer_id_col=settings.customer_id_col, datetime_col=settings.datetime_col,
+            monetary_value_col=settings.monetary_value_col, observation_period_end=settings.observation_end,
+            time_unit=settings.time_unit, datetime_format=settings.datetime_format,
+            attribute_cols=attributes or None, late_purchases=settings.late_purchases,
+            zero_amounts=settings.zero_amounts, returns=settings.returns,
+        )
+    except Exception as exc:
+        cause = find_read_error(exc) if names and not isinstance(exc, DataError) else None
+        if cause is None:
+            raise
+        where = file_named_in(cause) or ", ".join(names)
+        raise DataError(f"cannot read the transaction file {where!r}: {read_problem(cause)}") from exc
 
 
 def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: bool = False):
@@ -70,7 +107,9 @@ def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: b
 
     options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed,
                "progressbar": progressbar}
-    return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
+    # the sampler draws its own live bars; two live displays on one terminal garble each other
+    with progress.paused() if progressbar else contextlib.nullcontext():
+        return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
 
 
 def predict(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
@@ -161,6 +200,9 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
         Fitted models (skips fitting).
     reporter : callable, optional
         ``reporter(step_name)`` returns a context manager around each step (progress display).
+
+    A bar counts the steps (:func:`clvmodels.progress.progress_bar`; shown in a terminal or a
+    notebook, see :func:`clvmodels.progress.set_progress`).
     """
     from clvmodels.export.runmeta import new_run
 
@@ -168,34 +210,38 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
     reporter = reporter or _silent
     seconds = {}
 
-    @contextlib.contextmanager
-    def step(name):
-        started = time.perf_counter()
-        with reporter(name):
-            yield
-        seconds[name] = time.perf_counter() - started
+    n_steps = 4 + (summary is None) + (models is None)
+    with progress.progress_bar(n_steps, "clvmodels pipeline", unit="steps") as advance:
 
-    if summary is None:
-        with step("summarise transactions"):
-            summary = summarise(transactions, settings)
-    result = PipelineResult(summary=summary, seconds=seconds)
-    if models is None:
-        with step("fit BG/NBD and Gamma-Gamma"):
-            models = fit_models(summary, settings, progressbar=getattr(reporter, "show_progress", False))
-    bg, gg = result.purchase_model, result.spend_model = models
-    settings = settings.replace(method=bg.method, penalizer=bg.penalizer)  # record what was fitted
-    with step("predict purchases and spend"):
-        result.predictions = predict(summary, bg, gg, settings)
-    with step("customer value"):
-        result.values = value(summary, bg, gg, settings)
-    with step("reactivation targets"):
-        result.targets = targets(summary, bg, gg, settings)
-    with step("build export"):
-        result.frame = export_frame(summary, result.predictions, result.values, result.targets)
-        result.run = new_run(
-            summary=summary, models={"purchase": bg, "spend": gg}, seed=settings.seed,
-            configuration=dataclasses.asdict(settings), horizon=settings.horizon,
-            interval_level=settings.level if settings.uncertainty else None,
-            currency=settings.currency, run_id=settings.run_id,
-        )
+        @contextlib.contextmanager
+        def step(name):
+            started = time.perf_counter()
+            with reporter(name):
+                yield
+            seconds[name] = time.perf_counter() - started
+            advance(1)
+
+        if summary is None:
+            with step("summarise transactions"):
+                summary = summarise(transactions, settings)
+        result = PipelineResult(summary=summary, seconds=seconds)
+        if models is None:
+            with step("fit BG/NBD and Gamma-Gamma"):
+                models = fit_models(summary, settings, progressbar=getattr(reporter, "show_progress", False))
+        bg, gg = result.purchase_model, result.spend_model = models
+        settings = settings.replace(method=bg.method, penalizer=bg.penalizer)  # record what was fitted
+        with step("predict purchases and spend"):
+            result.predictions = predict(summary, bg, gg, settings)
+        with step("customer value"):
+            result.values = value(summary, bg, gg, settings)
+        with step("reactivation targets"):
+            result.targets = targets(summary, bg, gg, settings)
+        with step("build export"):
+            result.frame = export_frame(summary, result.predictions, result.values, result.targets)
+            result.run = new_run(
+                summary=summary, models={"purchase": bg, "spend": gg}, seed=settings.seed,
+                configuration=dataclasses.asdict(settings), horizon=settings.horizon,
+                interval_level=settings.level if settings.uncertainty else None,
+                currency=settings.currency, run_id=settings.run_id,
+            )
     return result

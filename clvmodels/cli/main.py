@@ -1,8 +1,11 @@
 """The ``clvmodels`` command line (click): entry point ``clvmodels.cli.main:main``.
 
-Exit codes: 0 success; 1 bad input or settings (one line on stderr: the
-:class:`~clvmodels.errors.ClvError` message); 2 wrong usage (click's message); 3 an unexpected
-error (one line; ``--verbose`` shows the traceback); 130 interrupted.
+Exit codes: 0 success; 1 bad input or settings (the :class:`~clvmodels.errors.ClvError` message
+on stderr, in the command line's words: one line, or a headline and one line per problem when
+there are several); 1 also for a file DuckDB or pyarrow cannot read, should one escape the data
+layer's checks (one line naming the file and the problem); 2 wrong usage (click's message); 3 an
+unexpected error, i.e. a bug (one line; ``--verbose`` shows the traceback); 130 interrupted.
+Details (the chained cause, the traceback) appear only with ``--verbose``.
 
 Only click and the standard library load before a command runs, so ``clvmodels --help`` is fast;
 each command imports what it needs (pandas, the models) when it runs.
@@ -16,8 +19,8 @@ import traceback
 import click
 
 from clvmodels.cli import cmd_data, cmd_export, cmd_models, cmd_run
+from clvmodels.cli.failures import cli_words, error_lines, one_line
 from clvmodels.cli.options import verbosity
-from clvmodels.cli.progress import one_line
 
 EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 
@@ -41,18 +44,32 @@ for command in (cmd_run.demo, cmd_run.run, cmd_data.summarise, cmd_models.fit, c
 def _fail(message: str, code: int, verbose: bool) -> int:
     if verbose:
         traceback.print_exc()
-    click.echo(f"clvmodels: error: {one_line(message)}", err=True)
+    for i, line in enumerate(error_lines(cli_words(message))):
+        click.echo(f"clvmodels: error: {line}" if i == 0 else line, err=True)
     return code
+
+
+def _read_failure(exc: BaseException) -> str | None:
+    """One line for a DuckDB/pyarrow read error (in ``exc`` or its causes), else None."""
+    from clvmodels._read_errors import file_named_in, find_read_error, read_problem
+
+    cause = find_read_error(exc)
+    if cause is None:
+        return None
+    where = file_named_in(cause)
+    return f"cannot read {repr(where) if where else 'the input'}: {read_problem(cause)}"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
+    from clvmodels import progress
     from clvmodels.errors import ClvError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     verbose = "-v" in argv or "--verbose" in argv
     try:
-        cli.main(args=argv, prog_name="clvmodels", standalone_mode=False)
+        with progress.progress_mode(progress.mode()):  # the command's --quiet lasts for its run only
+            cli.main(args=argv, prog_name="clvmodels", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -70,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("clvmodels: interrupted", err=True)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback with --verbose
+        unreadable = _read_failure(exc)
+        if unreadable:  # a bad file the data layer did not catch is still bad input, not a bug
+            return _fail(unreadable, EXIT_BAD_INPUT, verbose)
         hint = "" if verbose else " (run with --verbose for the traceback)"
-        return _fail(f"internal error: {type(exc).__name__}: {exc}{hint}", EXIT_INTERNAL, verbose)
+        return _fail(f"internal error: {type(exc).__name__}: {one_line(exc)}{hint}", EXIT_INTERNAL, verbose)
     return 0
 
 
