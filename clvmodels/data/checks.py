@@ -31,8 +31,8 @@ def check_unique_ids(summary: pd.DataFrame) -> None:
         examples = ", ".join(repr(i) for i in repeated[:5]) + (", ..." if len(repeated) > 5 else "")
         raise DataError(
             f"duplicate customer ids: {len(repeated)} id(s) appear on more than one row of the "
-            f"summary ({int(duplicated.sum())} rows in all; e.g. {examples}). A summary has one "
-            "row per customer: drop the repeats (summary[~summary.index.duplicated()]) if they "
+            f"summary ({int(duplicated.sum())} rows in all; e.g. {examples}). customer ids must be "
+            "unique, one row per customer: drop the repeats (summary[~summary.index.duplicated()]) if they "
             "are copies, or rebuild it from the combined transaction log with "
             "clvmodels.rfm_summary(...) if they are parts of one customer's history"
         )
