@@ -261,8 +261,16 @@ def test_value_distribution_plot(value_run_by_channel, tmp_path):
     assert np.all(np.diff(ranked) <= 0) and np.isin(ranked, values["clv"]).all()
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
     assert ax.get_yscale() == "log"
-    ax = P.plot_value_distribution(values, "net_value")  # negative values: symmetric log
-    assert ax.get_yscale() == "symlog"
+    # negative values: asinh (linear near zero over the median |value|, log beyond), not symlog,
+    # whose narrow linear band made the customers near zero look like a cliff (issue 19)
+    ax = P.plot_value_distribution(values, "net_value", currency="USD")
+    assert ax.get_yscale() == "asinh"
+    width = np.median(np.abs(values["net_value"][values["net_value"] != 0]))
+    assert ax.yaxis.get_transform().linear_width == pytest.approx(width)
+    ticks = ax.get_yticks()
+    assert 0.0 in ticks and np.all(np.abs(ticks[ticks != 0]) >= width)  # none crowd around zero
+    assert ax.get_ylabel().startswith("Net value (USD)")
+    assert ax.get_title() == f"Distribution of net value: {(values['net_value'] < 0).mean():.0%} of customers below zero"
 
 
 def test_value_by_group_plot(value_run_by_channel, tmp_path):

@@ -31,13 +31,52 @@ def new_axes(ax=None, figsize=(7.0, 4.5)):
 
 
 def format_date_axis(ax) -> None:
-    """Concise date ticks on the x axis of this Axes only (``Figure.autofmt_xdate`` would also
-    strip the tick labels of the user's other subplots)."""
+    """Date ticks with the year on every label, on the x axis of this Axes only.
+
+    Every label carries its year ("Mar\\n1997") so that each panel of a multi-panel figure reads
+    on its own (a concise formatter puts the year in an offset text that a neighbouring panel
+    can hide). ``Figure.autofmt_xdate`` is not used: it would also strip the tick labels of the
+    user's other subplots.
+    """
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    low, high = ax.get_xlim()
+    fmt = "%b\n%Y" if high - low > 60 else "%d %b\n%Y"  # limits are in days for date axes
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+
+
+def currency_of(frame: pd.DataFrame | None, currency: str | None = None) -> str | None:
+    """The currency of a frame's money columns: ``currency`` if given, else the frame's metadata
+    (``attrs["clvmodels"]["currency"]`` or ``attrs["currency"]``), else None (unknown)."""
+    if currency is not None:
+        if not isinstance(currency, str) or not currency.strip():
+            raise DataError(f"currency must be a non-empty string such as 'USD'; got {currency!r}")
+        return currency
+    if frame is None:
+        return None
+    meta = frame.attrs.get("clvmodels", {})
+    found = meta.get("currency") or frame.attrs.get("currency")
+    return str(found) if found else None
+
+
+def money_label(label: str, currency: str | None) -> str:
+    """An axis label for an amount of money: "CLV (USD)", or "(currency of the data)" if unknown."""
+    return f"{label} ({currency})" if currency else f"{label} (currency of the data)"
+
+
+def money_axis(axis) -> None:
+    """Thousands separators on a money axis (``ax.xaxis`` or ``ax.yaxis``) with a linear scale."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}"))
+
+
+def words(column: str) -> str:
+    """A column name as words for a title or label: "expected_future_margin" -> "Expected future
+    margin" (known names have hand-written labels in the plot modules)."""
+    text = column.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def to_days(values) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clvmodels.data.meta import summary_meta
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
@@ -87,35 +88,64 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
     return frame
 
 
-def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=None,
+def _calibration_end(calibration_end):
+    """A date from ``calibration_end``: date-like, or a summary whose ``observation_end`` it is."""
+    if isinstance(calibration_end, pd.DataFrame):
+        end = summary_meta(calibration_end).get("observation_end")
+        if end is None:
+            raise DataError("calibration_end= got a summary without an observation end in its metadata "
+                            "(attrs['clvmodels']['observation_end']); pass the date itself instead")
+        return pd.Timestamp(end)
+    try:
+        return pd.Timestamp(calibration_end)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"calibration_end must be a date (e.g. '1997-09-30') or a summary from "
+                        f"clvmodels.rfm_summary; got {calibration_end!r}") from err
+
+
+def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=None, calibration_end=None,
                        customer_id_col: str = "customer_id", datetime_col: str = "date",
                        segment=None, level: float | None = 0.9, n_draws: int = 200, seed=0, ax=None):
     """Plot one customer's P(alive) over calendar time, with their purchases marked.
 
-    Parameters as in :func:`alive_history`; ``ax`` a matplotlib Axes (optional).
+    Parameters
+    ----------
+    model, transactions, customer_id, end, customer_id_col, datetime_col, segment, level, n_draws, seed
+        As in :func:`alive_history`.
+    calibration_end : date-like or DataFrame, optional
+        Marks the end of the calibration period with a dashed line: a date, or the calibration
+        summary (its ``observation_end``). P(alive) after it is what the model would have said on
+        each later day, had it seen the purchases up to that day.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
     matplotlib Axes
-        The P(alive) line, a band for the parameter-uncertainty interval (with ``level``) and one
-        dotted vertical line per purchase day.
+        The P(alive) line, a band for the parameter-uncertainty interval (with ``level``), one
+        dotted vertical line per purchase day and the calibration-end line; date ticks carry the
+        year.
     """
     history = alive_history(model, transactions, customer_id, end=end, customer_id_col=customer_id_col,
                             datetime_col=datetime_col, segment=segment, level=level,
                             n_draws=n_draws, seed=seed)
-    ax = new_axes(ax, figsize=(8.0, 4.2))
+    ax = new_axes(ax, figsize=(8.5, 4.2))
     dates = history.index
     ax.plot(dates, history["p_alive"], color=MODEL_COLOR, label="P(alive)")
     if level is not None:
         ax.fill_between(dates, history["p_alive_lower"], history["p_alive_upper"], color=MODEL_COLOR,
-                        alpha=0.2, linewidth=0, label=f"{level:.0%} interval (parameter uncertainty)")
+                        alpha=0.2, linewidth=0, label=f"{level:.0%} interval\n(parameter uncertainty)")
     purchases = dates[np.r_[True, np.diff(history["frequency"].to_numpy()) > 0]]
     ax.vlines(purchases, 0.0, 1.0, colors=ACTUAL_COLOR, linestyles=":", linewidth=1.0, label="purchase")
+    if calibration_end is not None:
+        cut = _calibration_end(calibration_end)
+        ax.axvline(cut, color="black", linestyle="--", linewidth=1.0,
+                   label=f"end of calibration\n({cut.date()})")
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("Date")
     ax.set_ylabel("P(alive)")
     ax.set_title(f"Customer {customer_id}: probability of being alive")
-    # below the axes: the curve and the purchase marks can fill every corner of the plot
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    # beside the axes: the curve and the purchase marks can fill every corner of the plot
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     format_date_axis(ax)
     return ax

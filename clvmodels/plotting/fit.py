@@ -67,6 +67,8 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
 
     The model bar for ``n`` purchases is ``sum_i P(X(T_i) = n)`` (FHL 2005 eq. 8), averaged over
     parameter draws, computed by :func:`clvmodels.inference.bayes.posterior_predictive_histogram`.
+    For a Bayesian fit this is a posterior predictive check (Gelman et al., *Bayesian Data
+    Analysis*, ch. 6) and the title says so; for MLE the draws are Laplace draws.
 
     Parameters
     ----------
@@ -123,7 +125,11 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
     end = summary_meta(summary).get("observation_end")
     ax.set_xlabel("Repeat purchases in the calibration period" + (f" (to {end})" if end else ""))
     ax.set_ylabel("Customers")
-    ax.set_title("Repeat purchases per customer: observed vs BG/NBD")
+    if model.method == "bayes":
+        ax.set_title("Posterior predictive check: repeat purchases per customer,\n"
+                     "observed vs replicated from the posterior")
+    else:
+        ax.set_title("Repeat purchases per customer: observed vs model")
     ax.legend(frameon=False)
     return ax
 
@@ -172,7 +178,7 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
     ax.set_xticks(means.index, labels)
     unit = unit_name(model_time_unit(model))
     ax.set_xlabel("Repeat purchases in the calibration period (n = customers)")
-    ax.set_ylabel(f"Mean purchases in the holdout ({float(duration):g} {unit})")
+    ax.set_ylabel(f"Mean purchases in the holdout\n({float(duration):g} {unit})")
     ax.set_title("Holdout validation by calibration frequency")
     ax.legend(frameon=False)
     return ax

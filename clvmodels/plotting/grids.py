@@ -80,7 +80,8 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
                         columns=pd.Index(recency, name="recency"))
 
 
-def _heatmap(grid: pd.DataFrame, ax, title: str, colorbar_label: str, unit: str, T: float, **imshow):
+def _heatmap(grid: pd.DataFrame, ax, title: str, colorbar_label: str, unit: str, T: float,
+             colorbar_extend: str = "neither", **imshow):
     """Draw a history grid: frequency up the y axis (0 at the bottom), recency along the x axis."""
     ax = new_axes(ax, figsize=(7.0, 5.5))
     recency = grid.columns.to_numpy(float)
@@ -88,11 +89,17 @@ def _heatmap(grid: pd.DataFrame, ax, title: str, colorbar_label: str, unit: str,
     extent = (recency[0] - step / 2, recency[-1] + step / 2, grid.index[0] - 0.5, grid.index[-1] + 0.5)
     image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", extent=extent,
                       interpolation="nearest", **imshow)
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label, extend=colorbar_extend)
     ax.set_xlabel(f"Recency: time from first to last purchase ({unit})")
     ax.set_ylabel("Frequency: repeat purchases")
+    ax.set_facecolor("0.92")  # impossible histories (NaN) show as light grey, not as a colour
     ax.set_title(f"{title}\n(customers observed for T = {T:.4g} {unit})")
     return ax
+
+
+#: The expected-purchases heatmap's logarithmic colour scale spans this many powers of ten below
+#: its largest cell; lower cells share the lowest colour (the colour bar says so with an arrow).
+COLOR_DECADES = 3
 
 
 def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *, horizon: float = 1.0,
@@ -100,18 +107,39 @@ def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *,
                                   segment=None, ax=None):
     """Heatmap of expected purchases in the next ``horizon`` periods by frequency and recency.
 
-    Parameters as in :func:`history_grid`; ``ax`` a matplotlib Axes (optional).
+    The colour scale is logarithmic over the top ``COLOR_DECADES`` powers of ten: expected
+    purchases grow roughly in proportion to frequency for recent buyers and fall to nearly zero
+    for lapsed ones, so on a linear scale the single most frequent recent buyer takes the
+    brightest colour and every other cell looks the same.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted.
+    summary : DataFrame, optional
+        Supplies the default ``T`` (longest observation) and ``max_frequency``.
+    horizon : float, default 1.0
+        Periods ahead, in the model's time unit.
+    T, max_frequency, segment
+        As in :func:`history_grid`.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
     matplotlib Axes
         One image of shape (max_frequency + 1, n_recency), with a colour bar.
     """
+    from matplotlib.colors import LogNorm
+
     grid = history_grid(model, summary, T=T, max_frequency=max_frequency, horizon=horizon, segment=segment)
     unit = unit_name(model_time_unit(model))
     T_used = T if T is not None else float(summary["T"].max())
+    top = float(np.nanmax(grid.to_numpy()))
+    norm = LogNorm(vmin=top * 10.0 ** -COLOR_DECADES, vmax=top, clip=False)
     return _heatmap(grid, ax, f"Expected purchases in the next {horizon:g} {unit}",
-                    "expected purchases", unit, T_used, cmap="viridis")
+                    "expected purchases (log scale)", unit, T_used, cmap="viridis", norm=norm,
+                    colorbar_extend="min")
 
 
 def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *, T: float | None = None,

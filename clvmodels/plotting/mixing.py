@@ -1,0 +1,235 @@
+"""How customers differ: the mixing distributions of a fitted model (heterogeneity plots).
+
+A BG/NBD customer buys at rate ``lambda ~ Gamma(r, alpha)`` while alive and drops out after each
+purchase with probability ``p ~ Beta(a, b)`` (Fader, Hardie & Lee 2005, sec. 3); a Gamma-Gamma
+customer's mean spend per transaction is ``p / nu`` with ``nu ~ Gamma(q, gamma)``, so it follows an
+inverse-Gamma(q, scale p * gamma) distribution (Fader & Hardie 2013, eq. 1-2). These densities,
+at the fitted parameters, are how the model sees the customer base: a Gamma with shape r < 1
+means most customers buy rarely and a few very often.
+
+The parameters are read through the model's public ``customer_params`` / ``parameter_draws``.
+Which distributions a family mixes over is the family's own knowledge: a model may offer it as a
+``mixing_distributions()`` method returning a list of :class:`Mixing`; for the two families of
+this package that do not (yet) do so, :data:`KNOWN_FAMILIES` holds them, keyed by the formula
+module's parameter names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import stats
+
+from clvmodels.errors import DataError
+from clvmodels.formulas import bgnbd, gammagamma
+from clvmodels.models.intervals import interval_bounds
+from clvmodels.plotting._common import (
+    MODEL_COLOR,
+    model_time_unit,
+    money_label,
+    params_for_one,
+    unit_name,
+)
+
+
+@dataclass(frozen=True)
+class Mixing:
+    """One mixing distribution of a model family.
+
+    Attributes
+    ----------
+    title : str
+        What varies across customers, in words ("Transaction rate while alive").
+    xlabel : str
+        Axis label; ``{unit}`` is replaced by the time unit in words, ``{money}`` marks a money
+        axis (replaced by the currency label).
+    density : callable
+        ``density(x, P) -> ndarray``: the density at ``x`` (shape (m, 1)) for parameters ``P`` (a
+        dict of arrays of shape (1, S)), shape (m, S).
+    quantile : callable
+        ``quantile(q, P) -> float``: a quantile at the point estimate, to choose the plotted range.
+    support : tuple of float
+        Lower and upper end of the support (upper may be inf).
+    mean : callable
+        ``mean(P) -> float``: the mean at the point estimate (nan when it does not exist).
+    """
+
+    title: str
+    xlabel: str
+    density: Callable
+    quantile: Callable
+    support: tuple[float, float]
+    mean: Callable
+
+
+def _gamma_rate(shape: str, rate: str, title: str, xlabel: str) -> Mixing:
+    return Mixing(
+        title, xlabel,
+        density=lambda x, P: stats.gamma.pdf(x, P[shape], scale=1.0 / P[rate]),
+        quantile=lambda q, P: float(stats.gamma.ppf(q, P[shape], scale=1.0 / P[rate]).squeeze()),
+        support=(0.0, np.inf),
+        mean=lambda P: float((P[shape] / P[rate]).squeeze()),
+    )
+
+
+_BGNBD = [
+    _gamma_rate("r", "alpha", "Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)"),
+    Mixing(
+        "Dropout probability after each purchase (p)", "Probability of dropping out after a purchase (p)",
+        density=lambda x, P: stats.beta.pdf(x, P["a"], P["b"]),
+        quantile=lambda q, P: float(stats.beta.ppf(q, P["a"], P["b"]).squeeze()),
+        support=(0.0, 1.0),
+        mean=lambda P: float((P["a"] / (P["a"] + P["b"])).squeeze()),
+    ),
+]
+
+_GAMMA_GAMMA = [
+    Mixing(
+        "Mean spend per transaction (p / nu)", "{money}Mean spend per transaction",
+        density=lambda x, P: stats.invgamma.pdf(x, P["q"], scale=P["p"] * P["gamma"]),
+        quantile=lambda q, P: float(stats.invgamma.ppf(q, P["q"], scale=P["p"] * P["gamma"]).squeeze()),
+        support=(0.0, np.inf),
+        mean=lambda P: float(np.where(P["q"] > 1, P["p"] * P["gamma"] / np.maximum(P["q"] - 1, 1e-300),
+                                      np.nan).squeeze()),
+    ),
+]
+
+#: Parameter names of a formula module -> its mixing distributions (see the module docstring).
+KNOWN_FAMILIES = {tuple(bgnbd.PARAM_NAMES): _BGNBD, tuple(gammagamma.PARAM_NAMES): _GAMMA_GAMMA}
+
+#: Points on each density curve.
+GRID_POINTS = 400
+
+
+def mixing_distributions(model) -> list[Mixing]:
+    """The mixing distributions of a fitted model's family.
+
+    Parameters
+    ----------
+    model : fitted model
+        One offering ``mixing_distributions()``, or a BG/NBD or Gamma-Gamma model.
+
+    Returns
+    -------
+    list of Mixing
+
+    Raises
+    ------
+    DataError
+        If the model's family is not known to describe its mixing distributions.
+    """
+    model.point_draws()  # NotFittedError for an unfitted model
+    own = getattr(model, "mixing_distributions", None)
+    if callable(own):
+        return list(own())
+    found = KNOWN_FAMILIES.get(tuple(getattr(model, "param_names", ())))
+    if found is None:
+        raise DataError(f"{type(model).__name__} does not describe its mixing distributions (it has no "
+                        "mixing_distributions() method), so there is nothing to draw")
+    return found
+
+
+def _grid(mix: Mixing, P: dict) -> np.ndarray:
+    """Points from the lower end of the support to the 99th percentile (the upper end for p)."""
+    low = mix.support[0]
+    high = min(mix.quantile(0.99, P), mix.support[1])
+    step = (high - low) / GRID_POINTS
+    return np.linspace(low + step / 2, high - (step / 2 if high == mix.support[1] else 0.0), GRID_POINTS)
+
+
+def heterogeneity_table(model, *, segment=None, level: float | None = 0.9, n_draws: int = 200,
+                        seed=0) -> list[dict]:
+    """The numbers behind :func:`plot_heterogeneity`: each mixing density on a grid.
+
+    Parameters
+    ----------
+    model : fitted model
+        See :func:`mixing_distributions`.
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
+    level : float or None, default 0.9
+        Coverage of the pointwise band of the density over parameter draws; None for no band.
+    n_draws : int, default 200
+        Parameter draws for the band (Laplace draws for MLE, thinned posterior for Bayes).
+    seed : int, optional
+        Seed of the Laplace draws.
+
+    Returns
+    -------
+    list of dict, one per mixing distribution
+        ``mixing`` (the :class:`Mixing`), ``x`` (grid, shape (m,)), ``density`` (at the point
+        estimate, shape (m,)), ``mean`` and, with ``level``, ``lower`` and ``upper`` (shape (m,)).
+    """
+    point = {k: v.T for k, v in params_for_one(model, segment).items()}  # (1, 1)
+    draws = None
+    if level is not None:
+        draws = {k: v.T for k, v in params_for_one(model, segment, model.parameter_draws(n_draws, seed)).items()}
+    rows = []
+    for mix in mixing_distributions(model):
+        x = _grid(mix, point)
+        row = {"mixing": mix, "x": x, "density": mix.density(x[:, None], point)[:, 0], "mean": mix.mean(point)}
+        if draws is not None:
+            row["lower"], row["upper"] = interval_bounds(mix.density(x[:, None], draws).T, level)
+        rows.append(row)
+    return rows
+
+
+def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draws: int = 200, seed=0,
+                       currency: str | None = None, ax=None):
+    """How customers differ: the density of each mixing distribution at the fit, with a band.
+
+    For BG/NBD: the transaction rate ``lambda ~ Gamma(r, alpha)`` (purchases per time unit while
+    alive) and the dropout probability ``p ~ Beta(a, b)``; for Gamma-Gamma, the mean spend per
+    transaction. The band is pointwise over parameter draws: where it is wide, the data say
+    little about how many customers are like that.
+
+    Parameters
+    ----------
+    model : fitted model
+        See :func:`mixing_distributions`.
+    segment, level, n_draws, seed
+        As in :func:`heterogeneity_table`.
+    currency : str, optional
+        Currency code for a money axis (Gamma-Gamma).
+    ax : Axes or array of Axes, optional
+        One Axes per mixing distribution; default a new figure with one panel each.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, shape (n_mixing,)
+        One panel each: the density line, the band, a dashed line at the mean. Densities that
+        grow without bound at 0 (shape below 1) are cut at the top of the panel.
+    """
+    table = heterogeneity_table(model, segment=segment, level=level, n_draws=n_draws, seed=seed)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(1, len(table), figsize=(5.0 * len(table), 4.0), layout="constrained",
+                             squeeze=False)
+    axes = np.ravel(np.asarray(ax, dtype=object))
+    if axes.size != len(table):
+        raise DataError(f"ax must hold {len(table)} Axes, one per mixing distribution; got {axes.size}")
+    unit = unit_name(model_time_unit(model))
+    for panel, row in zip(axes, table):
+        mix, x, y = row["mixing"], row["x"], row["density"]
+        panel.plot(x, y, color=MODEL_COLOR, label="density at the estimate")
+        if "lower" in row:
+            panel.fill_between(x, row["lower"], row["upper"], color=MODEL_COLOR, alpha=0.2, linewidth=0,
+                               label=f"{level:.0%} band over parameter draws")
+        if np.isfinite(row["mean"]):
+            panel.axvline(row["mean"], color="0.3", linestyle="--", linewidth=1.0,
+                          label=f"mean {row['mean']:.3g}")
+        # a density with shape < 1 is infinite at 0: scale the panel to the rest of the curve
+        top = np.percentile(np.r_[y, row.get("upper", y)], 97) * 1.15
+        panel.set_ylim(0.0, top)
+        panel.set_xlim(0.0, x[-1])
+        label = mix.xlabel.replace("{unit}", unit[:-1] if unit.endswith("s") else unit)
+        if "{money}" in label:
+            label = money_label(label.replace("{money}", ""), currency)
+        panel.set_xlabel(label)
+        panel.set_ylabel("Density across customers")
+        panel.set_title(mix.title, fontsize="medium")
+        panel.legend(frameon=False, fontsize="small")
+    return axes
