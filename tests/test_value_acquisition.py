@@ -1,5 +1,7 @@
 """Acquisition costs: from a column, from a cost table per channel (and period), missing costs."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,11 +25,26 @@ def summary():
 
 
 def test_cost_table_per_channel_is_joined_on_the_channel(summary):
-    table = pd.DataFrame({"channel": ["search", "tv", "affiliate", "radio"],
-                          "acquisition_cost": [12.0, 40.0, 95.0, 7.0]})
-    costs, note = resolve_acquisition(summary, table)
+    table = pd.DataFrame({"channel": ["search", "tv", "affiliate"],
+                          "acquisition_cost": [12.0, 40.0, 95.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every listed channel has customers: no warning
+        costs, note = resolve_acquisition(summary, table)
     np.testing.assert_array_equal(costs, [12.0, 40.0, 12.0, 95.0, 40.0])
     assert "channel" in note
+
+
+def test_cost_table_channels_no_customer_has_are_listed_in_a_warning(summary):
+    """Documented choice: a warning (a finance table may cover more channels than this window of
+    customers), listing the unused channels and the summary's own, so a typo is seen; the costs
+    of the listed channels that do occur are still joined."""
+    table = pd.DataFrame({"channel": ["search", "tv", "affiliate", "radio", "Search"],
+                          "acquisition_cost": [12.0, 40.0, 95.0, 7.0, 1.0]})
+    with pytest.warns(UserWarning, match=r"2 channel value\(s\) that no customer of the summary "
+                                         r"has: \['Search', 'radio'\]") as record:
+        costs, _ = resolve_acquisition(summary, table)
+    assert "['affiliate', 'search', 'tv']" in str(record[0].message)
+    np.testing.assert_array_equal(costs, [12.0, 40.0, 12.0, 95.0, 40.0])
 
 
 def test_cost_table_per_channel_and_month(summary):

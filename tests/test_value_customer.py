@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from clvmodels import BetaGeoModel, GammaGammaModel
-from clvmodels.datasets import load_cdnow_summary
+from test_value_support import cdnow_summary as load_cdnow_summary
 from clvmodels.errors import DataError, NotFittedError
 from clvmodels.value.customer_value import customer_value
 
@@ -35,12 +35,18 @@ def expected(cdnow, models):
 def test_columns_identities_and_recorded_settings(cdnow, expected):
     out = expected
     assert list(out.index) == list(cdnow.index)
-    for col in ("realised_margin", "expected_future_margin", "referral_value", "acquisition_cost",
-                "clv", "net_value", "expected_future_margin_lower", "net_value_upper"):
+    for col in ("realised_margin", "expected_future_margin", "acquisition_cost", "clv",
+                "net_value", "referral_credit", "credited_to_referrer", "attributed_net_value",
+                "future_referral_value", "future_value", "expected_future_margin_lower",
+                "net_value_upper", "future_value_lower"):
         assert col in out.columns and np.isfinite(out[col]).all()
     np.testing.assert_allclose(out["clv"], out["realised_margin"] + out["expected_future_margin"])
-    np.testing.assert_allclose(out["net_value"], out["clv"] + out["referral_value"]
-                               - out["acquisition_cost"])
+    np.testing.assert_allclose(out["net_value"], out["clv"] - out["acquisition_cost"])
+    # without referrals: nothing attributed, no future referrals, future value is future margin
+    np.testing.assert_array_equal(out["attributed_net_value"], out["net_value"])
+    assert (out[["referral_credit", "credited_to_referrer", "future_referral_value"]] == 0).all().all()
+    np.testing.assert_array_equal(out["future_value"], out["expected_future_margin"])
+    np.testing.assert_array_equal(out["future_value_upper"], out["expected_future_margin_upper"])
     np.testing.assert_array_equal(out["acquisition_cost"],
                                   cdnow["channel"].map({"search": 8.0, "tv": 15.0, "partner": 4.0}))
     # the interval shifts with the constant parts of the value
@@ -50,7 +56,8 @@ def test_columns_identities_and_recorded_settings(cdnow, expected):
     assert attrs["time_unit"] == "W" and attrs["horizon"] == 52 and attrs["margin"] == 0.3
     assert attrs["discount_rate_per_unit"] == pytest.approx(1.1 ** (7 / 365.2425) - 1)
     assert attrs["seed"] == 1 and attrs["n_draws"] == 100 and attrs["uncertainty"] == "expected"
-    assert "first purchase excluded" in attrs["realised_margin_from"]
+    assert attrs["realised_margin_from"] == "every purchase (revenue_to_date)"
+    assert attrs["first_purchase"] == "included"
 
 
 def test_point_value_is_the_mle_plug_in_and_lies_in_its_interval(cdnow, models, expected):
@@ -121,8 +128,11 @@ def test_bad_calls_are_refused_with_what_to_do(cdnow, models):
     with pytest.raises(DataError, match="fitted in time unit 'W'"):
         customer_value(bg, gg, daily, **SETTINGS)
     twice = pd.concat([cdnow.iloc[:3], cdnow.iloc[:1]])
-    with pytest.raises(DataError, match="customer ids must be unique"):
+    # the summary check of the data layer may catch repeated ids first; either way they are refused
+    with pytest.raises(DataError, match="customer ids must be unique|duplicate customer ids"):
         customer_value(bg, gg, twice, **SETTINGS)
+    with pytest.raises(DataError, match=r"\(2357 customers\) has no 'revenue_to_date' column"):
+        customer_value(bg, gg, cdnow.drop(columns="revenue_to_date"), **SETTINGS)
     with pytest.raises(DataError, match="margin must be a gross-margin rate"):
         customer_value(bg, gg, cdnow, **{**SETTINGS, "margin": 30})
     with pytest.raises(DataError, match="level must lie strictly between 0 and 1"):

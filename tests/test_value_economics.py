@@ -69,12 +69,28 @@ def _summary(**cols):
     return pd.DataFrame(base, index=pd.Index(["a", "b", "c"], name="customer_id"))
 
 
-def test_realised_margin_without_revenue_to_date_excludes_the_first_purchase():
-    econ = Economics(margin=0.5, horizon=10, cost_per_transaction=1.0).resolve("W")
-    margin, source = realised_margin(_summary(), econ)
-    # repeat purchases only: x * (0.5 * mean repeat spend - 1)
-    np.testing.assert_allclose(margin, [0.0, 2 * (10 - 1), 5 * (4 - 1)])
-    assert "first purchase excluded" in source
+def test_a_summary_without_revenue_to_date_is_refused_not_read_as_repeat_only():
+    """The first purchase is not in monetary_value (the mean of repeat purchases): without
+    revenue_to_date the margin to date is unknown, and the error says the three ways out."""
+    econ = Economics(margin=0.5, horizon=10).resolve("W")
+    with pytest.raises(DataError, match=r"\(3 customers\) has no 'revenue_to_date'") as err:
+        realised_margin(_summary(), econ)
+    for way_out in ("rfm_summary", "add the column", "first_purchase='excluded'"):
+        assert way_out in str(err.value)
+
+
+def test_first_purchase_excluded_counts_the_repeat_purchases_only():
+    """Economics(first_purchase="excluded"): x * (0.5 * mean repeat spend - 1), by hand:
+    a: 0; b: 2 * (10 - 1) = 18; c: 5 * (4 - 1) = 15. revenue_to_date, if present, is not used."""
+    econ = Economics(margin=0.5, horizon=10, cost_per_transaction=1.0,
+                     first_purchase="excluded").resolve("W")
+    for summary in (_summary(), _summary(revenue_to_date=[30.0, 70.0, 52.0])):
+        margin, source = realised_margin(summary, econ)
+        np.testing.assert_allclose(margin, [0.0, 18.0, 15.0])
+        assert "first purchase excluded" in source
+    assert econ.as_attrs()["first_purchase"] == "excluded"
+    with pytest.raises(DataError, match=r"first_purchase must be one of \['included', 'excluded'\]"):
+        Economics(margin=0.5, first_purchase="repeat")
 
 
 def test_realised_margin_with_revenue_to_date_counts_every_purchase():
@@ -82,7 +98,7 @@ def test_realised_margin_with_revenue_to_date_counts_every_purchase():
     margin, source = realised_margin(_summary(revenue_to_date=[30.0, 70.0, 52.0]), econ)
     # all x + 1 purchases: 0.5 * revenue - 1 per purchase
     np.testing.assert_allclose(margin, [15 - 1, 35 - 3, 26 - 6])
-    assert source == "revenue_to_date"
+    assert source == "every purchase (revenue_to_date)"
 
 
 def test_bad_revenue_to_date_names_the_customers():

@@ -112,3 +112,19 @@ def test_new_customer_value_counts_the_first_purchase_and_the_repeat_ones():
     assert curve.shape == (3, 1)
     assert curve[0, 0] == pytest.approx(0.4 * 6.25 * 15.44 / 2.74)  # the first purchase alone
     assert curve[0, 0] < curve[1, 0] < curve[2, 0]
+
+
+def test_new_customer_value_without_the_first_purchase_when_costs_net_it_out():
+    """Economics(first_purchase="excluded"): the break-even cost follows the same accounting as
+    the margin to date, so a new customer is worth the repeat purchases only,
+    margin x mean spend x E[X(t)] (FHL 2005 eq. 9), i.e. one first-purchase margin less."""
+    bg, gg = _draws(3)
+    settings = dict(margin=0.4, horizon=52, discount_rate=0.0)
+    with_first = new_customer_value(Economics(**settings).resolve("W"), bg, gg)
+    without = new_customer_value(Economics(**settings, first_purchase="excluded").resolve("W"),
+                                 bg, gg)
+    P = (bg["r"], bg["alpha"], bg["a"], bg["b"])
+    spend = gammagamma.population_mean_spend(gg["p"], gg["q"], gg["gamma"])
+    np.testing.assert_allclose(without, 0.4 * spend * bgnbd.expected_purchases_new(*P, 52.0),
+                               rtol=1e-8)
+    np.testing.assert_allclose(with_first - without, 0.4 * spend, rtol=1e-12)

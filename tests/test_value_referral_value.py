@@ -1,12 +1,13 @@
-"""Referral value in customer_value: realised credit to the referrer, future referrals, intervals."""
+"""Referrals in customer_value: attribution moved (not copied), future referrals per purchase."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from clvmodels.formulas import bgnbd
 from clvmodels.value.customer_value import customer_value, value_run
 from clvmodels.value.economics import Economics
-from clvmodels.value.expected import discounted_alive_time, new_customer_value
+from clvmodels.value.expected import new_customer_value
 from clvmodels.value.referrals import Referrals, fit_referral_rates
 from test_value_support import fixed_models
 
@@ -21,9 +22,10 @@ def setting():
     n = 400
     x = rng.poisson(2, n)
     T = rng.uniform(20, 40, n).round(1)
+    mbar = np.where(x > 0, rng.gamma(5, 6, n), 0.0)
     summary = pd.DataFrame(
         {"frequency": x, "recency": np.where(x > 0, (rng.uniform(0, 1, n) * T).round(1), 0.0),
-         "T": T, "monetary_value": np.where(x > 0, rng.gamma(5, 6, n), 0.0),
+         "T": T, "monetary_value": mbar, "revenue_to_date": 25.0 + x * mbar,
          "channel": rng.choice(["web", "shop"], n), "acquisition_cost": 10.0},
         index=pd.Index([f"c{i:03d}" for i in range(n)], name="customer_id"))
     summary.attrs["clvmodels"] = {"time_unit": "W", "observation_end": "2024-06-30"}
@@ -34,54 +36,82 @@ def setting():
     return summary, table, fixed_models(BG, GG, time_unit="W")
 
 
-def test_realised_part_credits_the_referred_customers_margin(setting):
-    """Referral value = share x (realised + expected future margin) of the referred customers
-    + E[referral rate] x E[discounted alive time] x value of a new customer."""
+def test_attribution_moves_the_share_of_the_referred_customers_own_value(setting):
+    """referral_credit = share x clv of the customers referred; credited_to_referrer = share x
+    own clv if referred; attributed_net_value = net_value + credit - credited. Own value is the
+    same with or without referrals, and the two net values have the same total."""
     summary, table, (bg, gg) = setting
     out = customer_value(bg, gg, summary, referrals=Referrals(table, share=0.5), uncertainty=None,
                          **SETTINGS)
     without = customer_value(bg, gg, summary, uncertainty=None, **SETTINGS)
-    assert (without["referral_value"] == 0).all()
-    np.testing.assert_allclose(out["clv"], without["clv"])  # own value is unchanged
+    for column in ("realised_margin", "expected_future_margin", "clv", "net_value"):
+        np.testing.assert_allclose(out[column], without[column], rtol=1e-12)
+    np.testing.assert_allclose(out["net_value"], out["clv"] - 10.0)
+    clv = without["clv"]
+    credit = pd.Series(0.0, index=summary.index)
+    given = pd.Series(0.0, index=summary.index)
+    for referrer, referred in zip(table["referrer_id"], table["referred_id"]):
+        credit[referrer] += 0.5 * clv[referred]
+        given[referred] = 0.5 * clv[referred]
+    np.testing.assert_allclose(out["referral_credit"], credit, rtol=1e-12)
+    np.testing.assert_allclose(out["credited_to_referrer"], given, rtol=1e-12)
+    np.testing.assert_allclose(out["attributed_net_value"], out["net_value"] + credit - given,
+                               rtol=1e-12)
+    assert out["attributed_net_value"].sum() == pytest.approx(out["net_value"].sum(), rel=1e-12)
+    assert out.loc["c000", "referrals_made"] == 3 and out.loc["c010", "referrals_made"] == 0
 
+
+def test_future_referrals_are_a_rate_per_purchase_times_expected_discounted_purchases(setting):
+    """future_referral_value = E[rho | R, x + 1] x E[discounted future purchases] x value of a new
+    customer, with rho ~ Gamma(k + R, beta + x + 1) referrals per purchase occasion (first
+    purchase included) and E[D] from bgnbd.expected_discounted_purchases; future_value adds it to
+    the future margin. Recomputed here from the formulas, to 1e-9."""
+    summary, table, (bg, gg) = setting
+    out = customer_value(bg, gg, summary, referrals=table, uncertainty=None, **SETTINGS)
     econ = Economics(**SETTINGS).resolve("W")
-    counts = pd.Series(0.0, index=summary.index).add(table["referrer_id"].value_counts(), fill_value=0)
-    rates = fit_referral_rates(counts.to_numpy(), summary["T"].to_numpy())
+    x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    counts = pd.Series(0.0, index=summary.index).add(table["referrer_id"].value_counts(),
+                                                     fill_value=0).to_numpy()
+    rates = fit_referral_rates(counts, x + 1)
     point = lambda params: {k: np.array([[v]]) for k, v in params.items()}  # noqa: E731
     vnew = new_customer_value(econ, point(BG), point(GG))[0, 0]
-    alive = discounted_alive_time(*BG.values(), summary["frequency"].to_numpy(float),
-                                  summary["recency"].to_numpy(float), summary["T"].to_numpy(float),
-                                  econ.horizon, econ.discount_rate)
-    future = rates.posterior_mean(counts.to_numpy(), summary["T"].to_numpy()) * alive * vnew
-    realised = pd.Series(0.0, index=summary.index)
-    for referrer, referred in zip(table["referrer_id"], table["referred_id"]):
-        realised[referrer] += 0.5 * without.loc[referred, "clv"]
-    np.testing.assert_allclose(out["referral_value"], realised + future, rtol=1e-9)
-    assert out.loc["c000", "referrals_made"] == 3 and out.loc["c010", "referrals_made"] == 0
-    # who referred more is expected to refer more: shrunk, but above the population rate
-    assert future[0] / alive[0] > rates.population_rate * vnew
-    np.testing.assert_allclose(out["net_value"], out["clv"] + out["referral_value"] - 10.0)
+    purchases = bgnbd.expected_discounted_purchases(*BG.values(), x, t_x, T, econ.horizon,
+                                                    econ.discount_rate)
+    expected = rates.posterior_mean(counts, x + 1) * purchases * vnew
+    np.testing.assert_allclose(out["future_referral_value"], expected, rtol=1e-9)
+    np.testing.assert_allclose(out["future_value"],
+                               out["expected_future_margin"] + out["future_referral_value"])
+    # who referred more is expected to refer more per purchase: shrunk, but above the population
+    assert rates.posterior_mean(counts, x + 1)[0] > rates.population_rate
+    # future referrals are not inside the conserving net values
+    np.testing.assert_allclose(out["net_value"], out["clv"] - 10.0)
 
 
 @pytest.mark.parametrize("uncertainty", ["expected", "predictive"])
 def test_referral_intervals_and_group_totals(setting, uncertainty):
-    """Referrers' intervals combine their own draws with the credited ones draw by draw: the
-    interval of a referrer's referral value contains the point value, and group totals of referral value
-    equal the sum of the customers' referral values (credit goes to the referrer's group)."""
+    """Intervals contain the point values where they should, and group totals equal the sums of
+    the customers' columns: own view (net_value), attributed view (attributed_net_value of the
+    group's customers) and future referral value."""
     summary, table, _ = setting
     bg, gg = fixed_models(BG, GG, time_unit="W", bg_cov_log=np.eye(4) * 0.01,
                           gg_cov_log=np.eye(3) * 0.01)
     run = value_run(bg, gg, summary, referrals=table, uncertainty=uncertainty, n_draws=200, seed=3,
                     rollup_by=["channel"], **SETTINGS)
     out = run.customers
-    # a non-referrer's future referrals are mostly none: the predictive interval of c005 is [0, 0]
-    # around an expectation of ~0.1, so containment is checked there for the expected kind only
+    # a non-referrer's predictive future referrals are mostly none ([0, 0] around a small mean),
+    # so containment is checked there for the expected kind only
     for who in ("c000", "c002", "c005") if uncertainty == "expected" else ("c000", "c002"):
-        assert out.loc[who, "referral_value_lower"] <= out.loc[who, "referral_value"] \
-            <= out.loc[who, "referral_value_upper"]
-    assert out.loc["c000", "referral_value_lower"] > out.loc["c005", "referral_value_lower"]
-    by = run.rollup("channel")
-    sums = out.groupby(summary["channel"])["referral_value"].sum()
-    np.testing.assert_allclose(by["referral_value"], sums, rtol=1e-9)
-    np.testing.assert_allclose(by["net_value"], out.groupby(summary["channel"])["net_value"].sum(),
-                               rtol=1e-9)
+        for column in ("future_referral_value", "attributed_net_value", "future_value"):
+            assert out.loc[who, f"{column}_lower"] <= out.loc[who, column] \
+                <= out.loc[who, f"{column}_upper"]
+    # c000 referred three customers: more future referrals per purchase than c005 (none so far)
+    assert out.loc["c000", "future_referral_value_upper"] > out.loc["c005", "future_referral_value_upper"]
+    channel = summary["channel"]
+    own, attributed = run.rollup("channel"), run.rollup("channel", attribution=True)
+    sums = out.groupby(channel)[["net_value", "attributed_net_value", "future_referral_value"]].sum()
+    np.testing.assert_allclose(own["net_value"], sums["net_value"], rtol=1e-9)
+    np.testing.assert_allclose(attributed["net_value"], sums["attributed_net_value"], rtol=1e-9)
+    np.testing.assert_allclose(own["future_referral_value"], sums["future_referral_value"], rtol=1e-9)
+    assert attributed["referral_attribution"].sum() == pytest.approx(0.0, abs=1e-8)
+    assert attributed["net_value"].sum() == pytest.approx(own["net_value"].sum(), rel=1e-12)
+    assert attributed.attrs["clvmodels"]["referral_view"] == "attributed"

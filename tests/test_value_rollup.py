@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from clvmodels import BetaGeoModel, GammaGammaModel
-from clvmodels.datasets import load_cdnow_summary
 from clvmodels.errors import DataError
 from clvmodels.value.customer_value import value_run
 from clvmodels.value.economics import Economics
 from clvmodels.value.expected import new_customer_value
 from clvmodels.value.rollup import value_rollup
 from clvmodels.value.simulate import simulate_future_margin
+from test_value_support import cdnow_summary as load_cdnow_summary
 from test_value_support import fixed_models, pooled_models
 
 CDNOW_BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clvmodels import rfm_summary
 from clvmodels.value.customer_value import customer_value, value_run
 from clvmodels.value.rollup import value_rollup
 from test_value_support import fixed_models
@@ -39,29 +40,45 @@ def _new_hosting_customers(n=3):
     return summary
 
 
+def _steady_customers_log():
+    """2,000 steady customers, each buying once a month for two years (24 purchases from
+    2023-01-01 to 2024-12-01, observation end 2024-12-31): channel A 150 a purchase, channel B
+    100."""
+    n = 2000
+    ids = np.arange(n)
+    channel = np.where(ids < n // 2, "A", "B")
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    return pd.DataFrame({
+        "customer_id": np.repeat(ids, 24),
+        "date": np.tile(months, n),
+        "amount": np.repeat(np.where(channel == "A", 150.0, 100.0), 24),
+        "channel": np.repeat(channel, 24),
+    })
+
+
 def test_two_thousand_customers_two_years_one_and_a_half_million_is_750_each():
     """Digest text 2: "2,000 steady customers, 2 years average tenure, 1.5M net profit -> 750 per
-    customer". 1,000 customers of channel A spent 3,000 and 1,000 of channel B 2,000 over two
-    years (24 monthly purchases); at a 30% margin that is 1.5M in total, 750 per customer
-    (900 and 600 by channel). Exact to 1e-9."""
-    n = 2000
-    channel = np.repeat(["A", "B"], n // 2)
-    revenue = np.where(channel == "A", 3000.0, 2000.0)
-    summary = pd.DataFrame(
-        {"frequency": 23, "recency": 104.0, "T": 104.0, "monetary_value": revenue / 24,
-         "revenue_to_date": revenue, "channel": channel},
-        index=pd.Index(np.arange(n), name="customer_id"))
-    summary.attrs["clvmodels"] = {"time_unit": "W"}
+    customer", through the normal path: transaction log -> rfm_summary -> value_run. Channel A
+    spends 24 x 150 = 3,600 and channel B 24 x 100 = 2,400; at a 25% margin that is 900 and 600
+    of margin per customer, 1.5M in total, 750 each. Every purchase counts, the first included
+    (issue 14: leaving out the first gave 23/24 x 750 = 718.75). Exact to 1e-9."""
+    summary = rfm_summary(_steady_customers_log(), monetary_value_col="amount", time_unit="W",
+                          observation_period_end="2024-12-31", attribute_cols=["channel"])
+    assert (summary["frequency"] == 23).all()
     bg, gg = fixed_models({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
                           {"p": 6.25, "q": 3.74, "gamma": 15.44}, time_unit="W")
-    run = value_run(bg, gg, summary, margin=0.3, horizon=52, discount_rate=0.1, n_draws=20,
-                    rollup_by=[None, "channel"])
+    settings = dict(margin=0.25, horizon=52, discount_rate=0.1, n_draws=20)
+    run = value_run(bg, gg, summary, rollup_by=[None, "channel"], **settings)
     total = run.rollup(None)
     assert total.loc["all", "customers"] == 2000
     assert total.loc["all", "realised_margin"] == pytest.approx(1.5e6, rel=1e-9)
     assert run.rollup(None, per_customer=True).loc["all", "realised_margin"] == pytest.approx(750)
     by_channel = run.rollup("channel", per_customer=True)["realised_margin"]
     assert by_channel.to_dict() == pytest.approx({"A": 900.0, "B": 600.0})
+    # the repeat purchases only, when the acquisition cost already nets out the first order
+    repeat_only = value_run(bg, gg, summary, rollup_by=[None], first_purchase="excluded",
+                            **settings).rollup(None, per_customer=True)
+    assert repeat_only.loc["all", "realised_margin"] == pytest.approx(718.75, rel=1e-9)
 
 
 def test_a_95_commission_on_a_95_4_plan_kept_five_years(hosting_models):

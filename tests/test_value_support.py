@@ -84,3 +84,20 @@ def pooled_models(bg_by_segment: dict, gg_by_segment: dict, pool_by: str, tmp: P
     """(BetaGeoModel, GammaGammaModel) pooled by segment with the given parameters per segment."""
     return (_pooled_model("BetaGeoModel", BG_NAMES, bg_by_segment, pool_by, time_unit, tmp, sd_log, 1),
             _pooled_model("GammaGammaModel", GG_NAMES, gg_by_segment, pool_by, time_unit, tmp, sd_log, 2))
+
+
+def cdnow_summary(**kwargs):
+    """The CDNOW sample summary with ``revenue_to_date`` (every calibration purchase once, the
+    first included). ``rfm_summary`` carries the column; should a summary lack it, it is summed
+    here from the transaction log so that the value tests do not depend on that."""
+    import pandas as pd
+
+    from clvmodels.datasets import load_cdnow_summary, load_cdnow_transactions
+
+    summary = load_cdnow_summary(**kwargs)
+    if "revenue_to_date" not in summary.columns:
+        log = load_cdnow_transactions()
+        end = pd.Timestamp(summary.attrs["clvmodels"]["observation_end"])
+        revenue = log[log["date"] <= end].groupby("customer_id")["amount"].sum()
+        summary["revenue_to_date"] = revenue.reindex(summary.index).to_numpy()
+    return summary

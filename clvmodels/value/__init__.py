@@ -2,7 +2,9 @@
 
 Entry points: :func:`clvmodels.customer_value` (one row per customer), :func:`value_run` (the same
 pass, keeping per-draw group totals) and :func:`clvmodels.value_rollup` (value by channel, cohort or
-partner). Settings: :class:`Economics`, :class:`AcquisitionCosts`, :class:`Referrals`.
+partner). Settings: :class:`Economics`, :class:`AcquisitionCosts`, :class:`Referrals`. A check of
+Gamma-Gamma's independence of spend and frequency: :func:`spend_frequency_check`. What each value
+column holds: docs/value_accounting.md.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ _LAZY = {
     "Economics": "clvmodels.value.economics",
     "AcquisitionCosts": "clvmodels.value.acquisition",
     "Referrals": "clvmodels.value.referrals",
+    "spend_frequency_check": "clvmodels.value.checks",
 }
 
 

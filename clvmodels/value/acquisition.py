@@ -3,6 +3,10 @@
 
 A customer without a cost is an error unless the user says what it means (``missing="zero"`` or
 ``missing="channel_mean"``); the error lists the channels (and periods) that have no cost.
+
+A cost table that lists channels (or channel and period pairs) no customer has is accepted with
+a warning that lists them: a finance table often covers more channels than a given window of
+customers, but a typo ("Search" for "search") shows up there too, so it is never silent.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from clvmodels._warn import warn_user
 from clvmodels.errors import DataError, check_choice, describe_rows
 
 #: what a missing cost means: refuse, zero, or the mean known cost of the customer's channel
@@ -140,8 +145,24 @@ class AcquisitionCosts:
     def _from_table(self, summary: pd.DataFrame) -> np.ndarray:
         table = self._checked_table()
         keys = self._customer_keys(summary)
+        self._warn_unused(table, keys)
         joined = keys.merge(table, how="left", on=self._keys(), validate="many_to_one")
         return joined[self.cost_col].to_numpy(float)
+
+    def _warn_unused(self, table: pd.DataFrame, keys: pd.DataFrame) -> None:
+        """Warn, listing them, about cost-table keys that match no customer."""
+        used = table[self._keys()].merge(keys.drop_duplicates(), how="left", on=self._keys(),
+                                         indicator=True)["_merge"].eq("both").to_numpy()
+        if used.all():
+            return
+        listed = table.loc[~used, self._keys()].astype(str)
+        names = sorted(" / ".join(row) for row in listed.itertuples(index=False, name=None))
+        warn_user(
+            f"the acquisition cost table lists {len(names)} {' x '.join(self._keys())} value(s) "
+            f"that no customer of the summary has: {names[:10]}{' ...' if len(names) > 10 else ''}. "
+            f"They are ignored; check the spelling against the summary's {self.on!r} values "
+            f"{sorted(map(str, keys[self.on].unique()))[:10]}"
+        )
 
     # ----- missing costs ---------------------------------------------------------------------------
     def _fill_missing(self, summary: pd.DataFrame, costs: np.ndarray) -> tuple[np.ndarray, int]:

@@ -1,14 +1,32 @@
-"""What each customer is worth: discounted margin net of acquisition cost, plus referral value.
+"""What each customer is worth: own margin net of acquisition cost, referrals attributed apart.
 
 Per customer (Fader, Hardie & Lee 2005 for purchases; Fader & Hardie 2013 for spend)::
 
-    clv       = realised margin to date + expected discounted future margin over the horizon
-    net_value = clv + referral value - acquisition cost
+    clv                  = realised margin to date + expected discounted future margin
+    net_value            = clv - acquisition cost                    (own value, conserving)
+    attributed_net_value = net_value + referral_credit - credited_to_referrer
+    future_value         = expected future margin + future_referral_value
 
-The realised margin comes from the summary (see :func:`clvmodels.value.economics.realised_margin`);
-the future margin from the purchase and spend models (see :mod:`clvmodels.value.expected`);
-acquisition costs from :mod:`clvmodels.value.acquisition`; referral value from
-:mod:`clvmodels.value.referrals`.
+``referral_credit`` / ``credited_to_referrer`` move ``share`` of a referred customer's ``clv`` to
+the referrer (see :mod:`clvmodels.value.referrals`): summed over customers, ``net_value`` and
+``attributed_net_value`` have the same total, each customer's margin counted once.
+``future_referral_value`` (customers not acquired yet) is never inside these totals.
+
+Assumptions (also in docs/value_accounting.md):
+
+* BG/NBD is a **non-contractual** model: nobody announces leaving; "alive" is a latent state. A
+  customer can drop out only right after a purchase, so a customer with no repeat purchase
+  (frequency 0) is alive with probability 1. Subscriptions, where churn is observed, need a
+  contractual model.
+* Gamma-Gamma takes a customer's spend per purchase independent of their purchase frequency;
+  check it on your data with :func:`clvmodels.value.spend_frequency_check`.
+* Cash flows are discounted continuously at the annual rate converted to the time unit once;
+  "lifetime" is 100 years (``LIFETIME_YEARS``), at which discounting leaves a negligible tail.
+* Margin to date counts every purchase, the first included, unless
+  ``Economics(first_purchase="excluded")``; a new customer's value follows the same setting.
+
+The realised margin comes from :func:`clvmodels.value.economics.realised_margin`; the future margin
+from :mod:`clvmodels.value.expected`; acquisition costs from :mod:`clvmodels.value.acquisition`.
 """
 
 from __future__ import annotations
@@ -27,8 +45,9 @@ from clvmodels.value.acquisition import resolve_acquisition
 from clvmodels.value.economics import Economics, as_economics, realised_margin
 from clvmodels.value.engine import ValueInputs, run_value
 from clvmodels.value.referrals import Referrals, fit_referral_rates, link_referrals
+from clvmodels.value.referrals import purchase_occasions
 from clvmodels.value.rollup import payback_periods
-from clvmodels.value.totals import rollup_table
+from clvmodels.value.totals import rollup_key, rollup_table
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +59,8 @@ class ValueRun:
     customers : DataFrame
         What :func:`customer_value` returns.
     totals : dict
-        Per-draw group totals (:class:`clvmodels.value.totals.GroupTotals`) per rollup column.
+        Per-draw group totals (:class:`clvmodels.value.totals.GroupTotals`) per rollup key (None,
+        a column name, or a tuple of column names).
     paybacks : dict
         Payback period per group, per rollup column.
     level : float or None
@@ -52,20 +72,24 @@ class ValueRun:
     paybacks: dict
     level: float | None
 
-    def rollup(self, by: str | None = None, *, per_customer: bool = False,
-               level: float | None = None) -> pd.DataFrame:
-        """Value by group (see :func:`clvmodels.value_rollup` for the columns)."""
+    def rollup(self, by=None, *, per_customer: bool = False, level: float | None = None,
+               attribution: bool = False) -> pd.DataFrame:
+        """Value by group (see :func:`clvmodels.value_rollup` for the columns and options)."""
+        by = rollup_key(by)
         if by not in self.totals:
             raise DataError(f"this run accumulated totals by {list(self.totals)}, not {by!r}; run "
                             f"value_run(..., rollup_by=[{by!r}]) to roll up by it")
+        if not isinstance(attribution, bool):
+            raise DataError(f"attribution must be True or False; got {attribution!r}")
         if level is not None and not 0 < level < 1:
             raise DataError(f"level must lie strictly between 0 and 1; got {level!r}")
         level = level if self.level is not None and level is not None else self.level
         table = rollup_table(self.totals[by], self.paybacks[by], per_customer=per_customer,
-                             level=level)
+                             level=level, attributed=attribution)
         table.attrs["clvmodels"] = {**self.customers.attrs.get("clvmodels", {}),
-                                    "rollup_by": by, "per_customer": per_customer,
-                                    "level": level}
+                                    "rollup_by": list(by) if isinstance(by, tuple) else by,
+                                    "per_customer": per_customer, "level": level,
+                                    "referral_view": "attributed" if attribution else "own"}
         return table
 
 
@@ -118,21 +142,26 @@ def value_run(purchase_model, spend_model, summary: pd.DataFrame,
               chunk_size: int | None = None, **settings) -> ValueRun:
     """Value every customer and, in the same pass, accumulate per-draw totals for rollups.
 
-    Arguments as for :func:`customer_value`, plus ``rollup_by``: summary columns (or None for
-    all customers) to roll up by afterwards with ``run.rollup(by)`` or :func:`value_rollup`.
+    Arguments as for :func:`customer_value`, plus ``rollup_by``: a list of groupings to roll up
+    by afterwards with ``run.rollup(by)`` or :func:`value_rollup`; each is None (all customers),
+    a summary column, or a tuple of columns (``rollup_by=[("channel", "cohort")]``). A single
+    string is one grouping.
     """
     _check_models(purchase_model, spend_model)
     unit = _check_summary(summary, purchase_model)
     _check_run_settings(uncertainty, level, n_draws)
     econ = as_economics(economics, settings).resolve(unit)
     rollup_by = [rollup_by] if rollup_by is None or isinstance(rollup_by, str) else list(rollup_by)
+    rollup_by = list(dict.fromkeys(rollup_key(by) for by in rollup_by))
     realised, realised_source = realised_margin(summary, econ)
     acquisition_costs, acquisition_note = resolve_acquisition(summary, acquisition)
     links = rates = None
     if referrals is not None:
         referrals = referrals if isinstance(referrals, Referrals) else Referrals(referrals)
         links = link_referrals(referrals, summary)
-        rates = fit_referral_rates(links.counts, summary["T"].to_numpy(float))
+        # referrals per purchase occasion (the first purchase included): see referrals.py
+        rates = fit_referral_rates(links.counts,
+                                   purchase_occasions(summary["frequency"].to_numpy(float)))
     inputs = ValueInputs(summary, econ, realised, acquisition_costs, links, rates)
     outputs = run_value(purchase_model, spend_model, inputs, uncertainty=uncertainty, level=level,
                         n_draws=n_draws, seed=seed, rollup_by=rollup_by, chunk_size=chunk_size)
@@ -148,7 +177,7 @@ def value_run(purchase_model, spend_model, summary: pd.DataFrame,
         "realised_margin_from": realised_source,
         "acquisition_cost_from": acquisition_note,
         "referral_share": None if links is None else links.share,
-        "referral_rate_gamma": None if rates is None else [rates.shape, rates.rate],
+        "referral_rate_per_purchase_gamma": None if rates is None else [rates.shape, rates.rate],
     }
     paybacks = {by: payback_periods(econ, purchase_model, spend_model, summary, totals)
                 for by, totals in outputs.totals.items()}
@@ -161,56 +190,82 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
                    uncertainty: str | None = "expected", level: float = 0.9,
                    n_draws: int = DEFAULT_N_DRAWS, seed=0, chunk_size: int | None = None,
                    **settings) -> pd.DataFrame:
-    """Per-customer value: realised and expected future margin, referral value, acquisition cost.
+    """Per-customer value: own margin (realised and expected), acquisition cost, referrals.
 
     Parameters
     ----------
     purchase_model : BetaGeoModel
-        Fitted purchase model (MLE or Bayes).
+        Fitted purchase model (MLE or Bayes; pooled or per segment).
     spend_model : GammaGammaModel
         Fitted spend model.
     summary : DataFrame
-        Customer summary from :func:`clvmodels.rfm_summary` (the models' time unit).
+        Customer summary from :func:`clvmodels.rfm_summary` (the models' time unit), with
+        ``revenue_to_date`` (every purchase, the first included) unless
+        ``first_purchase="excluded"``.
     economics : Economics or dict, optional
         The economic settings; or give them as keywords: ``margin`` (gross-margin rate, required),
-        ``horizon`` (time units or "lifetime"), ``discount_rate`` (annual), ``cost_per_transaction``,
-        ``cost_to_serve`` (per time unit alive). See :class:`clvmodels.value.economics.Economics`.
+        ``horizon`` (time units, or ``"lifetime"`` = 100 years; default "lifetime"),
+        ``discount_rate`` (annual; default 0.10, i.e. 10% a year), ``cost_per_transaction``
+        (default 0), ``cost_to_serve`` (per time unit alive; default 0), ``first_purchase``
+        (``"included"``, the default, or ``"excluded"``). See
+        :class:`clvmodels.value.economics.Economics`.
     acquisition : str, DataFrame or AcquisitionCosts, optional
         Acquisition costs: a summary column, a cost table per channel, or
         :class:`clvmodels.value.acquisition.AcquisitionCosts` (per period, missing-cost policy).
-        By default the summary's ``acquisition_cost`` column if present, else none (0).
+        By default the summary's ``acquisition_cost`` column if present, else none (0). A cost
+        table listing channels no customer has gives a warning that lists them.
     referrals : DataFrame or Referrals, optional
         Who referred whom (``referrer_id``, ``referred_id``, ``date``); see
-        :class:`clvmodels.value.referrals.Referrals` for the share and the formula.
+        :class:`clvmodels.value.referrals.Referrals` for the share and the referral model.
     uncertainty : {"expected", "predictive", None}
-        ``"expected"``: interval of the expected value (parameter uncertainty of both models, draws
-        paired by index); ``"predictive"``: interval of what the customer will actually bring
-        (simulated individual futures); None: no interval.
+        ``"expected"`` (default): interval of the expected value (parameter uncertainty of both
+        models, draws paired by index); ``"predictive"``: interval of what the customer will
+        actually bring (simulated individual futures); None: no interval.
     level : float
-        Coverage of the central intervals.
+        Coverage of the central intervals (default 0.9).
     n_draws : int
-        Parameter draws (and simulated futures) per customer.
+        Parameter draws (and simulated futures) per customer (default 300).
     seed : int or None
-        Seed of the draws and simulations: same seed, same numbers.
+        Seed of the draws and simulations (default 0): same seed, same numbers, at any thread
+        count or chunk size.
     chunk_size : int, optional
         Customers per chunk (memory ~ 12 x 8 bytes x n_draws x chunk_size).
 
     Returns
     -------
     DataFrame indexed by customer id
-        ``realised_margin``, ``expected_future_margin``, ``referral_value``, ``acquisition_cost``,
-        ``clv`` (realised + future margin) and ``net_value`` (clv + referral value - acquisition
-        cost), with ``_lower``/``_upper`` bounds for the future margin, clv, net value and (given
-        referrals) the referral value; ``referrals_made`` with referrals. The value columns are
-        the estimates at the MLE (posterior means for Bayesian fits). ``attrs["clvmodels"]``
-        records the settings: time unit, horizon, annual and per-unit discount rate, margin,
-        costs, interval kind, level, n_draws, seed and where realised margin and acquisition
-        costs came from.
+        All money in the log's currency, discounted to the observation end; "future" means
+        within the horizon after the observation end.
+
+        * ``realised_margin``: margin of the purchases to date (undiscounted).
+        * ``expected_future_margin``: expected discounted margin of future purchases, cost to
+          serve deducted.
+        * ``clv``: ``realised_margin + expected_future_margin`` (own, no referrals).
+        * ``acquisition_cost``.
+        * ``net_value``: ``clv - acquisition_cost``, the customer's own value.
+        * ``referrals_made``: customers this customer referred (in the base).
+        * ``referral_credit``: ``share`` x the ``clv`` of the customers they referred.
+        * ``credited_to_referrer``: ``share`` x their own ``clv`` if someone referred them.
+        * ``attributed_net_value``: ``net_value + referral_credit - credited_to_referrer``;
+          same total as ``net_value`` over any set holding both sides of each referral.
+        * ``future_referral_value``: expected discounted value of the referrals they will make
+          (new customers not in the base yet); not part of ``net_value``.
+        * ``future_value``: ``expected_future_margin + future_referral_value``, what is still
+          to come (rank on this to target; ``clv`` and ``net_value`` include the past).
+
+        ``_lower``/``_upper`` bounds (with intervals) for ``expected_future_margin``, ``clv``,
+        ``net_value``, ``attributed_net_value``, ``future_referral_value`` and ``future_value``.
+        The value columns are the estimates at the MLE (posterior means for Bayesian fits).
+        ``attrs["clvmodels"]`` records the settings: time unit, horizon, annual and per-unit
+        discount rate, margin, costs, first-purchase setting, interval kind, level, n_draws, seed
+        and where realised margin and acquisition costs came from.
 
     Notes
     -----
-    Without a ``revenue_to_date`` column the realised margin covers the repeat purchases only
-    (``monetary_value`` is their mean): the first purchase is excluded.
+    "Alive" is BG/NBD's latent state: a one-time buyer is always alive (dropout happens only
+    after a repeat purchase), which is why future referrals are tied to expected purchases, not
+    to time alive. The model is non-contractual. Gamma-Gamma assumes spend independent of
+    frequency (check with :func:`clvmodels.value.spend_frequency_check`).
     """
     run = value_run(purchase_model, spend_model, summary, economics, acquisition=acquisition,
                     referrals=referrals, uncertainty=uncertainty, level=level, n_draws=n_draws,

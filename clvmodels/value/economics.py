@@ -14,6 +14,19 @@ Margin of one purchase of amount ``z``::
 either or both. ``cost_to_serve`` is charged per time unit **while the customer is alive**
 (account management, hosting, a loyalty card), discounted like the margin; it is not charged on
 the past (the realised margin is gross margin only).
+
+One accounting for the whole value layer, set by ``first_purchase``:
+
+* ``"included"`` (default): every purchase counts, the first included. Margin to date is
+  ``margin * revenue_to_date - cost_per_transaction * (frequency + 1)`` and a new customer's
+  value (the break-even acquisition cost) includes the first order's margin.
+* ``"excluded"``: for an acquisition cost already net of the first order (e.g. a commission paid
+  out of the first sale). Margin to date is the repeat purchases only,
+  ``frequency * (margin * monetary_value - cost_per_transaction)``, and a new customer's value
+  is the repeat purchases only.
+
+A summary without ``revenue_to_date`` is refused under ``"included"``: ``monetary_value`` is the
+mean of the *repeat* purchases (Fader & Hardie 2013), so the first purchase is not in it.
 """
 
 from __future__ import annotations
@@ -31,8 +44,10 @@ from clvmodels.errors import DataError, describe_rows
 #: worth the name, what lies beyond 100 years is negligible (10% a year: 7e-5 of a unit today).
 LIFETIME_YEARS = 100.0
 
-#: name of the optional summary column with each customer's revenue to date, first purchase included
+#: summary column with each customer's revenue to date, every purchase once, the first included
 REVENUE_TO_DATE_COL = "revenue_to_date"
+#: how the first purchase enters the accounting (see the module docstring)
+FIRST_PURCHASE_SETTINGS = ("included", "excluded")
 
 
 def _is_number(value) -> bool:
@@ -64,6 +79,19 @@ class Economics:
         Cost of each purchase, subtracted from its gross margin (>= 0).
     cost_to_serve : float
         Cost per time unit while the customer is alive (>= 0), e.g. 2.0 per week.
+    first_purchase : {"included", "excluded"}
+        ``"included"`` (default): margin to date and a new customer's value count every purchase,
+        the first included (the summary needs ``revenue_to_date``). ``"excluded"``: both count the
+        repeat purchases only, for acquisition costs already net of the first order.
+
+    Notes
+    -----
+    Defaults: ``horizon="lifetime"`` is :data:`LIFETIME_YEARS` (100) years in the summary's time
+    unit, at ``discount_rate=0.10`` a year. Discounting is per time unit and compounded,
+    ``(1 + d) ** -s`` for a cash flow ``s`` units ahead with ``d`` the annual rate converted once
+    (``(1 + annual) ** (1 / units per year) - 1``); the future purchase integrals treat ``s`` as
+    continuous (purchases happen at any time), so this is continuous discounting at the
+    force ``ln(1 + d)`` per unit.
 
     Examples
     --------
@@ -76,8 +104,16 @@ class Economics:
     discount_rate: float = 0.10
     cost_per_transaction: float = 0.0
     cost_to_serve: float = 0.0
+    first_purchase: str = "included"
 
     def __post_init__(self):
+        if self.first_purchase not in FIRST_PURCHASE_SETTINGS:
+            raise DataError(
+                f"first_purchase must be one of {list(FIRST_PURCHASE_SETTINGS)}; got "
+                f"{self.first_purchase!r}. 'included' counts every purchase (the default); "
+                "'excluded' leaves the first order out of margin to date and of a new customer's "
+                "value, for acquisition costs already net of it"
+            )
         if not _is_number(self.margin) or not (0.0 <= self.margin <= 1.0):
             raise DataError(
                 f"margin must be a gross-margin rate between 0 and 1 (e.g. 0.3 for 30%); got "
@@ -123,6 +159,7 @@ class Economics:
             margin=float(self.margin),
             cost_per_transaction=float(self.cost_per_transaction),
             cost_to_serve=float(self.cost_to_serve),
+            first_purchase=self.first_purchase,
         )
 
 
@@ -146,6 +183,12 @@ class ResolvedEconomics:
     margin: float
     cost_per_transaction: float
     cost_to_serve: float
+    first_purchase: str = "included"
+
+    @property
+    def first_purchase_included(self) -> bool:
+        """Whether margin to date and a new customer's value count the first purchase."""
+        return self.first_purchase == "included"
 
     def purchase_margin(self, spend):
         """Margin of a purchase of mean amount ``spend`` (any shape): ``margin * spend - cost``."""
@@ -166,6 +209,7 @@ class ResolvedEconomics:
             "margin": self.margin,
             "cost_per_transaction": self.cost_per_transaction,
             "cost_to_serve_per_unit": self.cost_to_serve,
+            "first_purchase": self.first_purchase,
         }
 
 
@@ -188,38 +232,55 @@ def as_economics(economics: Economics | dict | None, settings: dict) -> Economic
         return Economics(**settings)
     except TypeError as err:  # unknown keyword
         raise DataError(f"{err}; the economic settings are margin, horizon, discount_rate, "
-                        "cost_per_transaction and cost_to_serve") from None
+                        "cost_per_transaction, cost_to_serve and first_purchase") from None
 
 
 def realised_margin(summary: pd.DataFrame, economics: ResolvedEconomics) -> tuple[np.ndarray, str]:
-    """Gross margin each customer has brought so far, and how it was computed.
+    """Gross margin each customer has brought so far, and which purchases it counts.
 
-    With a ``revenue_to_date`` column (all purchases, the first included; carry it with
-    ``rfm_summary``) the margin is ``margin * revenue_to_date - cost_per_transaction * (frequency + 1)``.
-    Without it, only the repeat purchases are known (``monetary_value`` is their mean), so the
-    margin is ``frequency * (margin * monetary_value - cost_per_transaction)`` and **the first
-    purchase is excluded**; the returned note says which.
+    With ``first_purchase="included"`` (the default) every purchase counts:
+    ``margin * revenue_to_date - cost_per_transaction * (frequency + 1)``; the summary must carry
+    ``revenue_to_date`` (``rfm_summary`` does). With ``first_purchase="excluded"`` the repeat
+    purchases only: ``frequency * (margin * monetary_value - cost_per_transaction)``.
 
     Returns
     -------
     margin : ndarray, shape (n,)
+        In the currency of the log, undiscounted (it is past).
     source : str
-        "revenue_to_date" or "repeat purchases only (first purchase excluded)".
+        "every purchase (revenue_to_date)" or "repeat purchases only (first purchase excluded)".
+
+    Raises
+    ------
+    DataError
+        Without ``revenue_to_date`` under "included" (never silently repeat-only), or with
+        amounts that are missing, negative or not numbers.
     """
     x = summary["frequency"].to_numpy(float)
-    if REVENUE_TO_DATE_COL in summary.columns:
+    if economics.first_purchase_included:
+        if REVENUE_TO_DATE_COL not in summary.columns:
+            raise DataError(
+                f"the summary ({len(summary)} customers) has no {REVENUE_TO_DATE_COL!r} column, so "
+                "the margin of each customer's first purchase is unknown (monetary_value is the "
+                "mean of the repeat purchases only). Build the summary with "
+                "clvmodels.rfm_summary(..., monetary_value_col=...), which carries it; or add the "
+                "column (each customer's total amount, every purchase once, the first included); "
+                "or, if the acquisition cost already nets out the first order, pass "
+                "first_purchase='excluded' to count repeat purchases only"
+            )
         revenue = pd.to_numeric(summary[REVENUE_TO_DATE_COL], errors="coerce").to_numpy(float)
         bad = ~np.isfinite(revenue) | (revenue < 0)
         if bad.any():
             raise DataError(
                 f"{REVENUE_TO_DATE_COL} must be a finite amount >= 0; not so in "
-                f"{describe_rows(summary.index[bad])}. Fix the amounts or drop the column"
+                f"{describe_rows(summary.index[bad])}. Fix the amounts or rebuild the summary "
+                "with rfm_summary"
             )
         return (economics.margin * revenue - economics.cost_per_transaction * (x + 1.0),
-                REVENUE_TO_DATE_COL)
+                "every purchase (revenue_to_date)")
     if "monetary_value" not in summary.columns:
-        raise DataError("the summary has neither revenue_to_date nor monetary_value, so the margin "
-                        "to date is unknown; build it with rfm_summary(..., monetary_value_col=...)")
+        raise DataError("the summary has no monetary_value, so the margin of the repeat purchases "
+                        "is unknown; build it with rfm_summary(..., monetary_value_col=...)")
     mbar = pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(float)
     bad = (x > 0) & ~(np.isfinite(mbar) & (mbar >= 0))
     if bad.any():

@@ -5,9 +5,11 @@ For each chunk the value of every customer is computed for S paired draws of the
 spend models' parameters (draw s of one model with draw s of the other), giving (S, chunk)
 arrays that are summarised per customer, added into per-draw group totals, and dropped.
 
-Referral value couples customers: a referred customer's margin is credited to their referrer,
-who may sit in another chunk. Per-draw sums are therefore kept for the referrers only
-(two (S, number of referrers) arrays) and summarised after the last chunk.
+Referral attribution couples customers: ``share`` of a referred customer's own value moves to
+their referrer, who may sit in another chunk. Per-draw sums are therefore kept for the referrers
+only (two (S, number of referrers) arrays) and summarised after the last chunk. Every other
+customer's attributed value is a non-decreasing affine map of their own future margin, so its
+interval is the margin's mapped (quantiles commute with such maps).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import pandas as pd
 from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.expected import alive_branch, future_margin, new_customer_value
-from clvmodels.value.referrals import ReferralLinks, ReferralRates
+from clvmodels.value.expected import alive_branch, future_flows, new_customer_value
+from clvmodels.value.referrals import ReferralLinks, ReferralRates, purchase_occasions
 from clvmodels.value.totals import GroupTotals, group_codes
 
 
@@ -92,7 +94,7 @@ class _Run:
         self.plugin = use_draws and not self.bayes  # point columns at the MLE, not the draw mean
         rates = inputs.rates
         self.refer = rates is not None and rates.population_rate > 0
-        self.need_alive = self.econ.cost_to_serve > 0 or self.refer
+        self.need_alive = self.econ.cost_to_serve > 0
         n = len(inputs.summary)
         # simulation holds about twice the temporaries of the expectations
         self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=24 if self.predictive else 12)
@@ -101,16 +103,17 @@ class _Run:
         for by in rollup_by:
             codes, labels = group_codes(inputs.summary, by)
             self.totals[by] = GroupTotals(by, codes, labels, self.S)
-        self.cols = {k: np.zeros(n) for k in ("future", "ref_future", "vnew")}
+        self.cols = {k: np.zeros(n) for k in ("future", "future_referrals", "vnew")}
         self.bnd = {k: (np.full(n, np.nan), np.full(n, np.nan))
-                    for k in ("future", "referral", "clv", "net")} if self.intervals else {}
+                    for k in ("future", "future_referrals", "future_value", "clv", "net",
+                              "attributed")} if self.intervals else {}
         links = inputs.links
         self.slot = np.full(n, -1, dtype=np.int64)
         if links is not None:
             referrers = links.referrers
             self.slot[referrers] = np.arange(referrers.size)
-            self.ref_acc = np.zeros((self.S, referrers.size))  # referral value per draw
-            self.own_acc = np.zeros((self.S, referrers.size))  # own net value per draw
+            self.credit_acc = np.zeros((self.S, referrers.size))  # referral credit per draw
+            self.own_acc = np.zeros((self.S, referrers.size))  # own value kept, per draw
 
     # ----- one chunk -------------------------------------------------------------------------------
     def _params(self, part: pd.DataFrame, point: bool) -> tuple[dict, dict]:
@@ -140,19 +143,20 @@ class _Run:
             self.branch[True] = alive_branch(self.econ, point, xd, Td, self.need_alive)
 
     def _future(self, rows, bg, gg, point: bool = False):
-        """Expected future margin and discounted alive time, per draw (S, m)."""
+        """Expected discounted future purchases and margin, per draw (S, m)."""
         hist = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
         branch = None
         if point in self.branch:
             purchases, alive = self.branch[point]
             at = self.branch_row[rows]
             branch = purchases[:, at], None if alive is None else alive[:, at]
-        return future_margin(self.econ, bg, gg, *hist, with_alive_time=self.need_alive,
-                             branch=branch)
+        return future_flows(self.econ, bg, gg, *hist, with_alive_time=self.need_alive,
+                            branch=branch)
 
     def _referral_rate(self, rows) -> np.ndarray:
+        """Posterior mean referrals per purchase occasion, shape (m,)."""
         links, rates = self.inputs.links, self.inputs.rates
-        return rates.posterior_mean(links.counts[rows], self.T[rows])
+        return rates.posterior_mean(links.counts[rows], purchase_occasions(self.x[rows]))
 
     def chunk(self, index: int, rows: np.ndarray) -> None:
         part = self.inputs.summary.iloc[rows]
@@ -160,23 +164,24 @@ class _Run:
         vnew = new_customer_value(self.econ, bg, gg)
         # per-draw expectations give the expected interval, and the point value of Bayesian fits;
         # a predictive run of an MLE fit needs neither
-        margin_e = alive_e = None
+        flows_e = None
         if not (self.predictive and self.plugin):
-            margin_e, alive_e = self._future(rows, bg, gg)
+            flows_e = self._future(rows, bg, gg)
         if self.plugin:
             bg_point, gg_point = self._params(part, point=True)
-            margin_p, alive_p = self._future(rows, bg_point, gg_point, point=True)
-            margin_p = margin_p[0]
+            flows_p = self._future(rows, bg_point, gg_point, point=True)
+            margin_p = flows_p.margin[0]
             vnew_p = np.broadcast_to(new_customer_value(self.econ, bg_point, gg_point)[0], rows.shape)
         else:
-            margin_p, vnew_p = margin_e.mean(axis=0), np.broadcast_to(vnew.mean(axis=0), rows.shape)
+            margin_p, vnew_p = flows_e.margin.mean(axis=0), np.broadcast_to(vnew.mean(axis=0),
+                                                                            rows.shape)
         ref_e = ref_p = 0.0
-        if self.refer:
+        if self.refer:  # referrals per purchase occasion x discounted future purchases
             rate = self._referral_rate(rows)
-            if alive_e is not None:
-                ref_e = rate * alive_e * vnew
-            ref_p = (rate * alive_p * vnew_p)[0] if self.plugin else ref_e.mean(axis=0)
-        margin_d, ref_d = margin_e, ref_e
+            if flows_e is not None:
+                ref_e = rate * flows_e.purchases * vnew
+            ref_p = (rate * flows_p.purchases * vnew_p)[0] if self.plugin else ref_e.mean(axis=0)
+        margin_d, ref_d = (None, ref_e) if flows_e is None else (flows_e.margin, ref_e)
         if self.predictive:
             from clvmodels.value.simulate import simulate_chunk
 
@@ -189,41 +194,50 @@ class _Run:
                 rates=rates if self.refer else None,
                 referral_counts=None if links is None else links.counts[rows], vnew=vnew)
         self.cols["future"][rows] = margin_p
-        self.cols["ref_future"][rows] = ref_p
+        self.cols["future_referrals"][rows] = ref_p
         self.cols["vnew"][rows] = vnew_p
-        self._per_customer(rows, np.broadcast_to(margin_d, (self.S, rows.size)),
-                           np.broadcast_to(ref_d, (self.S, rows.size)))
+        margin_d = np.broadcast_to(margin_d, (self.S, rows.size))
+        ref_d = np.broadcast_to(ref_d, (self.S, rows.size))
+        self._per_customer(rows, margin_d, ref_d)
         self._group_totals(rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p)
+
+    def _moved_share(self, rows) -> np.ndarray:
+        """Share of each customer's own value that attribution moves to a referrer, shape (m,)."""
+        links = self.inputs.links
+        if links is None:
+            return np.zeros(rows.size)
+        return np.where(links.referrer_of[rows] >= 0, links.share, 0.0)
 
     def _per_customer(self, rows, margin_d, ref_d) -> None:
         realised, acq = self.inputs.realised[rows], self.inputs.acquisition[rows]
-        clv_d = realised + margin_d
-        own_d = clv_d - acq
+        moved = self._moved_share(rows)
         links = self.inputs.links
         if links is not None:
+            clv_d = realised + margin_d
             referred = links.referrer_of[rows] >= 0
             if referred.any():  # credit the referrer, draw by draw
                 slots = self.slot[links.referrer_of[rows][referred]]
-                np.add.at(self.ref_acc.T, slots, (links.share * clv_d[:, referred]).T)
+                np.add.at(self.credit_acc.T, slots, (links.share * clv_d[:, referred]).T)
             mine = self.slot[rows] >= 0
             if mine.any():
-                self.own_acc[:, self.slot[rows][mine]] = own_d[:, mine]
-                self.ref_acc[:, self.slot[rows][mine]] += ref_d[:, mine]
+                kept = (1.0 - moved) * clv_d - acq
+                self.own_acc[:, self.slot[rows][mine]] = kept[:, mine]
         if not self.intervals:
             return
         predictive = self.predictive
         lower, upper = _bounds(margin_d, self.level, predictive)
-        shifts = {"future": 0.0, "clv": realised}
+        # the own value columns are the margin shifted by per-customer constants; the attributed
+        # value of a customer who refers nobody is (1 - moved) x clv - acquisition cost
+        shifted = {"future": (1.0, 0.0), "clv": (1.0, realised), "net": (1.0, realised - acq),
+                   "attributed": (1.0 - moved, (1.0 - moved) * realised - acq)}
+        for key, (scale, shift) in shifted.items():
+            self.bnd[key][0][rows], self.bnd[key][1][rows] = scale * lower + shift, scale * upper + shift
         if self.refer:  # future referrals vary by draw: their own quantiles
-            for key, draws in (("referral", ref_d), ("net", own_d + ref_d)):
+            for key, draws in (("future_referrals", ref_d), ("future_value", margin_d + ref_d)):
                 self.bnd[key][0][rows], self.bnd[key][1][rows] = _bounds(draws, self.level, predictive)
-        else:  # no future referrals: every other interval is the margin's, shifted by a constant
-            shifts |= {"referral": None, "net": realised - acq}
-        for key, shift in shifts.items():
-            if shift is None:
-                self.bnd[key][0][rows] = self.bnd[key][1][rows] = 0.0
-            else:
-                self.bnd[key][0][rows], self.bnd[key][1][rows] = lower + shift, upper + shift
+        else:
+            self.bnd["future_referrals"][0][rows] = self.bnd["future_referrals"][1][rows] = 0.0
+            self.bnd["future_value"][0][rows], self.bnd["future_value"][1][rows] = lower, upper
 
     def _group_totals(self, rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p) -> None:
         links, realised = self.inputs.links, self.inputs.realised[rows]
@@ -235,44 +249,53 @@ class _Run:
             totals.add("new_customer_value_point", rows, vnew_p)
             totals.add("future_margin", rows, margin_d)
             totals.add("new_customer_value", rows, vnew)
-            totals.add("referral_value_point", rows, np.broadcast_to(ref_p, rows.shape))
-            totals.add("referral_value", rows, ref_d)
-            if links is not None:  # realised referral credit goes to the referrer's group
+            totals.add("future_referral_value_point", rows, np.broadcast_to(ref_p, rows.shape))
+            totals.add("future_referral_value", rows, ref_d)
+            if links is not None:  # attribution: moved from the referred to the referrer's group
                 referred = links.referrer_of[rows] >= 0
                 if referred.any():
-                    to = links.referrer_of[rows][referred]
+                    src, to = rows[referred], links.referrer_of[rows][referred]
                     credit_p = links.share * (realised + margin_p)[referred]
                     credit_d = links.share * (realised + margin_d)[:, referred]
-                    totals.add("referral_value_point", to, credit_p)
-                    totals.add("referral_value", to, credit_d)
+                    totals.add("referral_attribution_point", src, -credit_p)
+                    totals.add("referral_attribution_point", to, credit_p)
+                    totals.add("referral_attribution", src, -credit_d)
+                    totals.add("referral_attribution", to, credit_d)
 
     # ----- after the last chunk ----------------------------------------------------------------------
     def finish(self) -> ValueOutputs:
         inputs = self.inputs
         realised, acq = inputs.realised, inputs.acquisition
-        future, ref = self.cols["future"], self.cols["ref_future"].copy()
+        future, future_refs = self.cols["future"], self.cols["future_referrals"]
+        n = len(realised)
+        clv = realised + future
         links = inputs.links
+        credit, given, made = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
         if links is not None:
             referred = np.flatnonzero(links.referrer_of >= 0)
-            ref += np.bincount(links.referrer_of[referred], minlength=len(ref),
-                               weights=links.share * (realised + future)[referred])
+            given[referred] = links.share * clv[referred]
+            credit = np.bincount(links.referrer_of[referred], weights=given[referred], minlength=n)
+            made = links.counts.astype(np.int64)
             if self.intervals and links.referrers.size:
-                rows = links.referrers
-                for key, draws in (("referral", self.ref_acc), ("net", self.own_acc + self.ref_acc)):
-                    lower, upper = _bounds(draws, self.level, self.predictive)
-                    self.bnd[key][0][rows], self.bnd[key][1][rows] = lower, upper
+                lower, upper = _bounds(self.own_acc + self.credit_acc, self.level, self.predictive)
+                self.bnd["attributed"][0][links.referrers] = lower
+                self.bnd["attributed"][1][links.referrers] = upper
         columns = {"realised_margin": realised, "expected_future_margin": future}
         self._add_bounds(columns, "expected_future_margin", "future")
-        columns["referral_value"] = ref
-        if links is not None:
-            self._add_bounds(columns, "referral_value", "referral")
-        columns["acquisition_cost"] = acq
-        columns["clv"] = realised + future
+        columns["clv"] = clv
         self._add_bounds(columns, "clv", "clv")
-        columns["net_value"] = realised + future + ref - acq
+        columns["acquisition_cost"] = acq
+        columns["net_value"] = clv - acq
         self._add_bounds(columns, "net_value", "net")
-        if links is not None:
-            columns["referrals_made"] = links.counts.astype(np.int64)
+        columns["referrals_made"] = made
+        columns["referral_credit"] = credit
+        columns["credited_to_referrer"] = given
+        columns["attributed_net_value"] = clv - acq + credit - given
+        self._add_bounds(columns, "attributed_net_value", "attributed")
+        columns["future_referral_value"] = future_refs
+        self._add_bounds(columns, "future_referral_value", "future_referrals")
+        columns["future_value"] = future + future_refs
+        self._add_bounds(columns, "future_value", "future_value")
         return ValueOutputs(columns, self.totals, self.S, self.intervals)
 
     def _add_bounds(self, columns, name, key) -> None:

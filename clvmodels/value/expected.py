@@ -18,6 +18,8 @@ serve is charged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import hyp2f1
 
@@ -129,6 +131,44 @@ def alive_branch(econ: ResolvedEconomics, bg: dict, x, T,
     return purchases, alive_time
 
 
+@dataclass(frozen=True)
+class FutureFlows:
+    """Expected discounted future quantities of customers, each of shape (S, n).
+
+    Attributes
+    ----------
+    purchases : ndarray
+        Expected discounted number of future purchases over the horizon, ``E[D]``.
+    margin : ndarray
+        Expected discounted future margin (currency), cost to serve deducted.
+    alive_time : ndarray or None
+        Expected discounted time alive (time units), when asked for.
+    """
+
+    purchases: np.ndarray
+    margin: np.ndarray
+    alive_time: np.ndarray | None
+
+
+def future_flows(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
+                 with_alive_time: bool, branch=None) -> FutureFlows:
+    """Expected discounted future purchases, margin and (optionally) alive time.
+
+    ``P(alive at T)`` times the alive-branch values of :func:`alive_branch`; arguments as for
+    :func:`future_margin`.
+    """
+    purchases, alive_time = branch if branch is not None else alive_branch(
+        econ, bg, x, T, with_alive_time)
+    alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
+    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
+    purchases = alive * purchases
+    margin = purchases * econ.purchase_margin(spend)
+    if with_alive_time:
+        alive_time = alive * alive_time
+        margin = margin - econ.cost_to_serve * alive_time
+    return FutureFlows(purchases, margin, alive_time)
+
+
 def future_margin(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
                   with_alive_time: bool, branch=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Expected discounted future margin over the horizon, and the discounted alive time.
@@ -143,24 +183,19 @@ def future_margin(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
         each of shape (S, 1) or (S, n).
     x, t_x, T, mbar : ndarray, shape (n,)
     with_alive_time : bool
-        Compute the discounted alive time (needed for a cost to serve or future referrals).
+        Compute the discounted alive time (needed for a cost to serve).
     branch : tuple, optional
         The output of :func:`alive_branch` for these customers and parameters, if already known.
 
     Returns
     -------
     margin : ndarray, shape (S, n)
+        Currency, discounted to the observation end.
     alive_time : ndarray, shape (S, n), or None
+        Time units, discounted.
     """
-    purchases, alive_time = branch if branch is not None else alive_branch(
-        econ, bg, x, T, with_alive_time)
-    alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
-    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
-    margin = alive * purchases * econ.purchase_margin(spend)
-    if with_alive_time:
-        alive_time = alive * alive_time
-        margin = margin - econ.cost_to_serve * alive_time
-    return margin, alive_time
+    flows = future_flows(econ, bg, gg, x, t_x, T, mbar, with_alive_time, branch)
+    return flows.margin, flows.alive_time
 
 
 def new_customer_value(econ: ResolvedEconomics, bg: dict, gg: dict,
@@ -170,7 +205,9 @@ def new_customer_value(econ: ResolvedEconomics, bg: dict, gg: dict,
     The first purchase (at time 0, undiscounted) is worth the margin on the Gamma-Gamma population
     mean spend ``p gamma / (q - 1)``; the repeat purchases and the cost to serve follow as for a
     customer with history x = t_x = T = 0 (FHL 2005 eq. 9 with discounting). This is the most one
-    can pay to acquire such a customer and break even in expectation.
+    can pay to acquire such a customer and break even in expectation. Under
+    ``econ.first_purchase == "excluded"`` (an acquisition cost already net of the first order)
+    the first purchase is left out, as it is from margin to date: one accounting.
 
     Parameters
     ----------
@@ -191,7 +228,8 @@ def new_customer_value(econ: ResolvedEconomics, bg: dict, gg: dict,
     _, _, P, inverse = _distinct_histories(np.zeros(n), np.zeros(n), bg)
     r, alpha, a, b = P["r"], P["alpha"], P["a"], P["b"]
     per_unit = _discounted_purchases(r, alpha, a, b, 0.0, 0.0, horizon, econ.discount_rate)
-    value = econ.purchase_margin(spend) * (1.0 + per_unit[..., inverse])
+    first = 1.0 if econ.first_purchase_included else 0.0
+    value = econ.purchase_margin(spend) * (first + per_unit[..., inverse])
     if econ.cost_to_serve > 0:
         value = value - econ.cost_to_serve * discounted_alive_time_if_alive(
             r, alpha, a, b, 0.0, 0.0, horizon, econ.discount_rate)[..., inverse]

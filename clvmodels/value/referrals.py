@@ -1,23 +1,39 @@
-"""Referral value: who referred whom, and how many referrals to expect in future.
+"""Referrals: who referred whom (attribution of value) and how many referrals to expect.
 
 A referrals table has one row per referred customer: referrer id, referred customer id and date.
-The value a referrer brings through referrals has two parts (computed in
+Referrals enter customer value in two separate ways (computed in
 :mod:`clvmodels.value.customer_value`):
 
-*Realised part*: ``share`` x (realised + expected future margin) of each customer they referred.
+*Attribution of customers already in the base.* A referred customer's own value
+(``clv``: realised + expected future margin) is theirs; with referral attribution, ``share`` of it
+is **moved** to the referrer: the referred customer's ``credited_to_referrer`` and the referrer's
+``referral_credit``. Moving, not copying, keeps every total equal to the sum of each customer's
+own margin once (the conservation identity of :mod:`clvmodels.value.totals`). The acquisition
+cost stays with the customer it was paid for.
 
-*Future part*: expected discounted number of referrals they will make while alive within the
-horizon, times the expected value of a new customer. Referrals follow a Poisson process whose
-rate ``rho_i`` varies between customers as ``Gamma(k, beta)`` (a negative-binomial count model).
-Given ``R_i`` referrals over an exposure of ``E_i`` time units, the rate is a posteriori
-``Gamma(k + R_i, beta + E_i)``, with mean ``(k + R_i) / (beta + E_i)``: the customer's own rate
-shrunk toward the population rate ``k / beta``, the less the shorter their history. A customer
-refers only while alive, so::
+*Future referrals: customers not acquired yet.* Their value is not in anybody's own margin, so it
+is reported on its own (``future_referral_value``), never inside the conserving totals. Referrals
+are modelled **per purchase occasion**: at each purchase a customer makes a Poisson(``rho_i``)
+number of referrals, with ``rho_i ~ Gamma(k, beta)`` across customers (a negative-binomial count
+model fitted by maximum likelihood to the referrals made so far, ``R_i``, over the purchases made
+so far, ``n_i = frequency + 1``, the first included). A posteriori ``rho_i ~ Gamma(k + R_i,
+beta + n_i)``: the customer's own rate per purchase shrunk toward the population rate
+``k / beta``, the more the fewer purchases they have made. Then::
 
-    E[discounted future referrals] = E[rho_i | R_i, E_i] * integral_0^H P(alive at T+s) (1+d)^-s ds
+    E[discounted future referrals] = E[rho_i | R_i, n_i] * E[discounted future purchases]
+    future_referral_value          = that * value of a new customer
 
-The exposure ``E_i`` is ``T`` (first purchase to observation end): time a customer was dead is
-counted too, which makes the estimated rates conservative.
+(the future purchases of the purchase model, e.g. BG/NBD eq. 10 of Fader, Hardie & Lee 2005
+with discounting; each referral is discounted at the time of the purchase that brings it).
+
+Why per purchase, not per unit of time alive: in BG/NBD a customer can only drop out right after
+a purchase, so a one-time buyer is "alive" with probability 1 forever, and the expected time alive
+is longest for those who buy least. A referral rate per unit of alive time would therefore give a
+one-time buyer several times the future referral credit of a customer with the same referrals
+who buys every week. Tying referrals to purchase occasions lets a customer refer only as much as
+they are expected to buy, so purchase-model artefacts cannot inflate it. Assumptions: the
+referral rate is independent of the purchase and dropout rates given the history; referred
+customers are valued as new customers (their own referrals are not counted: one generation).
 """
 
 from __future__ import annotations
@@ -43,9 +59,9 @@ class Referrals:
         One row per referred customer, with columns ``referrer_col``, ``referred_col`` and
         (unless ``date_col`` is None) ``date_col``. Both ids must be customers of the summary.
     share : float
-        Share in [0, 1] of a referred customer's margin credited to the referrer (1 = all of it).
-        The referred customer's margin also counts in their own row, so with share > 0 a sum of
-        ``net_value`` over all customers counts it twice; rollups report it separately.
+        Share in [0, 1] of a referred customer's own value (realised + expected future margin)
+        that referral attribution moves to the referrer (1 = all of it). It is moved, never
+        copied: the referred customer's ``attributed_net_value`` loses what the referrer's gains.
     referrer_col, referred_col, date_col : str
         Column names; ``date_col=None`` if the table has no dates.
     """
@@ -164,7 +180,8 @@ class ReferralRates:
     Attributes
     ----------
     shape, rate : float
-        Population distribution of referral rates, ``Gamma(shape, rate)`` per time unit;
+        Population distribution of referral rates, ``Gamma(shape, rate)`` per unit of exposure
+        (per purchase occasion in customer value);
         ``rate = inf`` with ``shape = 0`` encodes "no referrals observed at all" (all rates 0).
     """
 
@@ -173,7 +190,7 @@ class ReferralRates:
 
     @property
     def population_rate(self) -> float:
-        """Mean referral rate per time unit of a customer with no history."""
+        """Mean referral rate per unit of exposure of a customer with no history."""
         return 0.0 if self.shape == 0 else self.shape / self.rate
 
     def posterior_mean(self, counts: np.ndarray, exposure: np.ndarray) -> np.ndarray:
@@ -210,7 +227,7 @@ def fit_referral_rates(counts: np.ndarray, exposure: np.ndarray) -> ReferralRate
     counts : ndarray, shape (n,)
         Referrals made by each customer.
     exposure : ndarray, shape (n,)
-        Time units each customer could refer (>= 0).
+        Opportunities each customer had to refer (>= 0): purchases made so far in customer value.
 
     Notes
     -----
@@ -233,3 +250,8 @@ def fit_referral_rates(counts: np.ndarray, exposure: np.ndarray) -> ReferralRate
                       "values may be off", ConvergenceWarning, stacklevel=2)
     k, beta = np.exp(result.x)
     return ReferralRates(shape=float(k), rate=float(beta))
+
+
+def purchase_occasions(frequency: np.ndarray) -> np.ndarray:
+    """Purchases made so far, the first included (``frequency + 1``): the referral exposure."""
+    return np.asarray(frequency, float) + 1.0

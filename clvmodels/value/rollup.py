@@ -4,6 +4,10 @@ Totals and means come with intervals computed the right way: the value of every 
 summed within each parameter draw (or simulated future), then quantiles are taken over draws.
 Beside the totals each group gets its LTV:CAC ratio, the break-even acquisition cost (the expected
 value of a new customer of the group) and the payback period of a new customer.
+
+Every total counts each customer's own margin exactly once (see :mod:`clvmodels.value.totals`):
+in the customer's own group by default, or moved by the referral share to the referrer's group
+with ``attribution=True``.
 """
 
 from __future__ import annotations
@@ -77,8 +81,8 @@ def payback_periods(econ: ResolvedEconomics, purchase_model, spend_model, summar
     return np.array([_first_crossing(grid, curves[g], cac[g]) for g in range(n_groups)])
 
 
-def value_rollup(source, by: str | None = None, *, per_customer: bool = False,
-                 level: float | None = None, **value_settings) -> pd.DataFrame:
+def value_rollup(source, by=None, *, per_customer: bool = False, level: float | None = None,
+                 attribution: bool = False, **value_settings) -> pd.DataFrame:
     """Customer value by group, with intervals of the totals computed per draw.
 
     Parameters
@@ -87,40 +91,51 @@ def value_rollup(source, by: str | None = None, *, per_customer: bool = False,
         A :class:`~clvmodels.value.customer_value.ValueRun` from ``value_run(..., rollup_by=...)``,
         or ``(purchase_model, spend_model, summary)`` (plus economics) to compute now, in one pass,
         with the keyword settings of :func:`clvmodels.customer_value` in ``value_settings``.
-    by : str or None
-        Summary column to group by (e.g. "channel", an acquisition-month cohort column, "partner");
-        None for one row with all customers.
+    by : str, list of str or None
+        Summary column(s) to group by (e.g. "channel", an acquisition-month cohort column,
+        "partner"); several columns give a row per combination that occurs, indexed by a
+        MultiIndex with one level per column; None for one row ("all") with every customer.
     per_customer : bool
         Report means per customer instead of totals (ratios, break-even cost and payback are per
         customer either way).
     level : float, optional
         Coverage of the intervals; defaults to the run's.
+    attribution : bool
+        The referral view. False (default): every customer's own value stays in their own group.
+        True: ``share`` of each referred customer's own value (clv) is moved from their group to
+        their referrer's (the ``referral_attribution`` column, included in ``clv``, ``net_value``
+        and ``ltv_cac``). Acquisition costs stay where they were paid. Either way the groups'
+        ``net_value`` sums to own realised + own future margin - acquisition cost.
 
     Returns
     -------
     DataFrame, one row per group
         ``customers``; ``acquisition_cost``, ``realised_margin``; ``expected_future_margin``,
-        ``referral_value``, ``clv`` (realised + future margin), ``net_value`` (clv + referral value
-        - acquisition cost), ``ltv_cac`` ((clv + referral value) / acquisition cost) and
-        ``breakeven_acquisition_cost`` (expected value of a new customer of the group), each
-        with ``_lower``/``_upper`` when the run has intervals; ``payback_period`` (time units).
-        Referral value credits a referred customer's margin to the referrer's group as well, so
-        it may also appear in another group's clv. In a predictive run the totals' intervals are
-        predictive (one simulated future per draw); the break-even cost, an expectation, keeps
-        its parameter-uncertainty interval.
+        (with attribution) ``referral_attribution``, ``clv``, ``net_value`` (``clv`` -
+        acquisition cost), ``ltv_cac`` (``clv`` / acquisition cost, NaN without cost),
+        ``breakeven_acquisition_cost`` (expected value of a new customer of the group, same
+        first-purchase accounting as the margin), ``future_referral_value`` (referrals not made
+        yet: value of customers outside the base, never in ``net_value``) and ``future_value``
+        (future margin + future referral value), each with ``_lower``/``_upper`` when the run
+        has intervals; ``payback_period`` (time units). In a predictive run the totals' intervals
+        are predictive (one simulated future per draw); the break-even cost, an expectation,
+        keeps its parameter-uncertainty interval.
 
     Examples
     --------
     >>> run = value_run(bg, gg, summary, margin=0.3, rollup_by=["channel"])   # doctest: +SKIP
     >>> value_rollup(run, "channel")                                        # doctest: +SKIP
+    >>> value_rollup((bg, gg, summary), ["channel", "cohort"], margin=0.3)   # doctest: +SKIP
     """
     from clvmodels.value.customer_value import ValueRun, value_run
+    from clvmodels.value.totals import rollup_key
 
+    by = rollup_key(by)
     if isinstance(source, ValueRun):
         if value_settings:
             raise DataError(f"settings {sorted(value_settings)} apply when computing; this run is "
                             "already computed (pass the models and summary instead)")
-        return source.rollup(by, per_customer=per_customer, level=level)
+        return source.rollup(by, per_customer=per_customer, level=level, attribution=attribution)
     if isinstance(source, pd.DataFrame):
         raise DataError(
             "value_rollup needs per-draw values, which a customer table no longer has (summing its "
@@ -131,4 +146,4 @@ def value_rollup(source, by: str | None = None, *, per_customer: bool = False,
         raise DataError("source must be a ValueRun or a tuple (purchase_model, spend_model, summary"
                         f"[, economics]); got {type(source).__name__}")
     run = value_run(*source, rollup_by=[by], **value_settings)
-    return run.rollup(by, per_customer=per_customer, level=level)
+    return run.rollup(by, per_customer=per_customer, level=level, attribution=attribution)

@@ -8,12 +8,15 @@ one future is simulated over the horizon with purchase times, spends and dropout
     margin_rate * sum_k z_k (1+d)^-s_k - cost_per_transaction * sum_k (1+d)^-s_k
         - cost_to_serve * integral over the time alive of (1+d)^-s ds
 
-Future referrals are simulated while the customer is alive in that same future: a referral rate
-from the customer's Gamma posterior, a Poisson number of referrals over the time alive at
-uniform times, each worth the expected value of a new customer (for that parameter draw)
-discounted to now. The referred customers' own futures are not simulated: their value enters at
-its expectation, so the predictive interval of referral value reflects how many referrals the
-customer makes and when, not how much each referred customer turns out to spend.
+Future referrals are simulated at the purchases of that same future (referrals per purchase
+occasion, see :mod:`clvmodels.value.referrals`): a rate per purchase from the customer's Gamma
+posterior, a Poisson(rate x purchases) number of referrals, each worth the expected value of a
+new customer (for that parameter draw) discounted at the mean discount factor of the simulated
+purchases (``discounted_count / count``; exact in expectation, it slightly understates the spread
+of discount factors between purchases). The referred customers' own futures are not simulated:
+their value enters at its expectation, so the predictive interval of future referral value
+reflects how many referrals the customer makes and when, not how much each referred customer
+turns out to spend.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from clvmodels.formulas import individual
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.referrals import ReferralRates
+from clvmodels.value.referrals import ReferralRates, purchase_occasions
 
 
 def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg: dict, gg: dict,
@@ -41,8 +44,8 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     -------
     margin : ndarray, shape (S, n)
         Discounted future margin of each simulated future.
-    alive_time : ndarray, shape (S, n)
-        Time alive within the horizon in that future (undiscounted).
+    future : FuturePurchases
+        The simulated futures (purchase counts, discounted counts, time alive), each (S, n).
     """
     alive, lam, p = individual.sample_bgnbd_latents(rng, bg["r"], bg["alpha"], bg["a"], bg["b"],
                                                     x, t_x, T)
@@ -52,28 +55,32 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     margin = (econ.margin * future.discounted_spend
               - econ.cost_per_transaction * future.discounted_count
               - econ.cost_to_serve * future.discounted_alive_time)
-    return margin, future.alive_time
+    return margin, future
 
 
 def simulate_discounted_referrals(rng: np.random.Generator, rate: np.ndarray,
-                                  alive_time: np.ndarray, discount_rate: float) -> np.ndarray:
-    """Discounted number of referrals made while alive: a Poisson process with rate ``rate`` over
-    ``[0, alive_time]``, each referral at time u counting ``(1 + discount_rate) ** -u``.
+                                  future: individual.FuturePurchases) -> np.ndarray:
+    """Discounted number of referrals made at the simulated future purchases.
+
+    ``Poisson(rate x count)`` referrals, each discounted by the mean discount factor of the
+    customer's simulated purchases.
 
     Parameters
     ----------
-    rate, alive_time : ndarray, shape (S, n)
+    rate : ndarray, shape (S, n)
+        Referrals per purchase occasion.
+    future : FuturePurchases
+        Simulated futures of shape (S, n).
 
     Returns
     -------
     ndarray, shape (S, n)
     """
-    counts = rng.poisson(rate * alive_time)
-    flat_counts = counts.ravel()
-    owner = np.repeat(np.arange(flat_counts.size), flat_counts)
-    times = rng.random(owner.size) * alive_time.ravel()[owner]  # given the count, uniform times
-    weights = (1.0 + discount_rate) ** -times
-    return np.bincount(owner, weights, minlength=flat_counts.size).reshape(counts.shape)
+    count = future.count
+    referrals = rng.poisson(rate * count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_discount = np.where(count > 0, future.discounted_count / count, 0.0)
+    return referrals * mean_discount
 
 
 def simulate_chunk(rng: np.random.Generator, econ: ResolvedEconomics, bg: dict, gg: dict,
@@ -82,13 +89,13 @@ def simulate_chunk(rng: np.random.Generator, econ: ResolvedEconomics, bg: dict, 
     """Predictive draws of future margin and future referral value for a chunk, each (S, n).
 
     ``rates`` None means no future referrals (0.0 is returned for them); ``referral_counts`` are
-    the referrals each customer made so far (their exposure is T); ``vnew`` is the expected value
+    the referrals each customer made so far (their exposure is their purchases so far, x + 1); ``vnew`` is the expected value
     of a new customer per draw, shape (S, 1) or (S, n).
     """
-    margin, alive_time = simulate_future_margin(rng, econ, bg, gg, x, t_x, T, mbar)
+    margin, future = simulate_future_margin(rng, econ, bg, gg, x, t_x, T, mbar)
     if rates is None:
         return margin, 0.0
     n_draws = margin.shape[0]
-    rate = rates.sample(rng, referral_counts, T, n_draws)
-    referrals = simulate_discounted_referrals(rng, rate, alive_time, econ.discount_rate)
+    rate = rates.sample(rng, referral_counts, purchase_occasions(x), n_draws)
+    referrals = simulate_discounted_referrals(rng, rate, future)
     return margin, referrals * vnew

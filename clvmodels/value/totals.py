@@ -6,6 +6,16 @@ assumes every customer is at their 5% (or 95%) quantile in the same draw, which 
 that is too wide for predictive outcomes and wrong in general. :class:`GroupTotals` keeps the
 (S draws x G groups) sums while customers stream through in chunks, so no draws x customers
 array is kept.
+
+Conservation: every customer's own margin enters exactly one group. Summed over the groups of
+any rollup, in either referral view::
+
+    total net_value = sum of own realised margin + sum of own future margin - sum of acquisition cost
+
+Referral attribution only moves ``share`` x a referred customer's own value from their group to
+their referrer's (``referral_attribution`` sums to 0 over all groups, draw by draw). The value of
+referrals not yet made (``future_referral_value``) is kept apart: it is value of customers who are
+not in the base yet.
 """
 
 from __future__ import annotations
@@ -21,22 +31,48 @@ from clvmodels.errors import DataError
 ALL = "all"
 
 #: quantities summed per draw (values of shape (S, n)) ...
-DRAW_QUANTITIES = ("future_margin", "referral_value", "new_customer_value")
+DRAW_QUANTITIES = ("future_margin", "future_referral_value", "new_customer_value",
+                   "referral_attribution")
 #: ... and quantities that are the same in every draw (values of shape (n,))
 FIXED_QUANTITIES = ("customers", "realised_margin", "acquisition_cost",
-                    "future_margin_point", "referral_value_point", "new_customer_value_point")
+                    "future_margin_point", "future_referral_value_point",
+                    "new_customer_value_point", "referral_attribution_point")
 
 
-def group_codes(summary: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
-    """Group code of each customer (shape (n,)) and the group labels (sorted; missing is a group)."""
+def rollup_key(by) -> str | tuple | None:
+    """The hashable form of a ``by`` argument: None, a column name, or a tuple of names."""
+    if by is None or isinstance(by, str):
+        return by
+    if isinstance(by, (list, tuple)) and by and all(isinstance(c, str) for c in by):
+        return by[0] if len(by) == 1 else tuple(by)
+    raise DataError(f"by must be None, a column name or a list of column names; got {by!r}")
+
+
+def group_codes(summary: pd.DataFrame, by) -> tuple[np.ndarray, pd.Index]:
+    """Group code of each customer (shape (n,)) and the group labels (sorted; missing is a group).
+
+    ``by`` is None (one group, "all"), a column name (an Index named after it) or a tuple of
+    column names (a MultiIndex with one level per column, holding only the combinations that
+    occur).
+    """
+    by = rollup_key(by)
     if by is None:
         return np.zeros(len(summary), dtype=np.int64), pd.Index([ALL], name="group")
-    if by not in summary.columns:
-        raise DataError(f"cannot roll up by {by!r}: it is not a column of the summary, whose columns "
-                        f"are {list(summary.columns)}. Carry it with rfm_summary(..., "
-                        f"attribute_cols=[{by!r}]) or add it to the summary")
-    codes, labels = pd.factorize(summary[by], sort=True, use_na_sentinel=False)
-    return codes.astype(np.int64), pd.Index(labels, name=by)
+    columns = [by] if isinstance(by, str) else list(by)
+    absent = [c for c in columns if c not in summary.columns]
+    if absent:
+        raise DataError(f"cannot roll up by {absent[0]!r}: it is not a column of the summary, whose "
+                        f"columns are {list(summary.columns)}. Carry it with rfm_summary(..., "
+                        f"attribute_cols=[{absent[0]!r}]) or add it to the summary")
+    if len(columns) == 1:
+        codes, labels = pd.factorize(summary[by], sort=True, use_na_sentinel=False)
+        return codes.astype(np.int64), pd.Index(labels, name=by)
+    factorized = [pd.factorize(summary[c], sort=True, use_na_sentinel=False) for c in columns]
+    level_codes = np.column_stack([codes for codes, _ in factorized]).astype(np.int64)
+    combos, codes = np.unique(level_codes, axis=0, return_inverse=True)  # sorted combinations
+    labels = pd.MultiIndex(levels=[pd.Index(lab) for _, lab in factorized],
+                           codes=[combos[:, j] for j in range(len(columns))], names=columns)
+    return codes.ravel().astype(np.int64), labels
 
 
 class GroupTotals:
@@ -44,8 +80,8 @@ class GroupTotals:
 
     Parameters
     ----------
-    by : str or None
-        The grouping column (None: one group, "all").
+    by : str, tuple of str or None
+        The grouping column(s) (None: one group, "all").
     codes : ndarray of int, shape (n,)
         Group of each customer (row of the summary).
     labels : Index
@@ -77,46 +113,49 @@ class GroupTotals:
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
         self.draws[quantity][:, sorted_codes[starts]] += np.add.reduceat(values[:, order], starts, axis=1)
 
-    def per_draw(self) -> dict[str, np.ndarray]:
-        """Totals per draw and group (each (S, G)) of every reported value quantity."""
-        f, d = self.fixed, self.draws
-        clv = f["realised_margin"] + d["future_margin"]
-        ltv = clv + d["referral_value"]
+    def _quantities(self, future, future_referrals, vnew, attribution, attributed: bool) -> dict:
+        f = self.fixed
+        clv = f["realised_margin"] + future + (attribution if attributed else 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = ltv / f["acquisition_cost"]
-        return {
-            "expected_future_margin": d["future_margin"],
-            "referral_value": d["referral_value"],
+            ratio = np.where(f["acquisition_cost"] > 0, clv / f["acquisition_cost"], np.nan)
+        out = {"expected_future_margin": future}
+        if attributed:
+            out["referral_attribution"] = attribution
+        out |= {
             "clv": clv,
-            "net_value": ltv - f["acquisition_cost"],
-            "ltv_cac": np.where(f["acquisition_cost"] > 0, ratio, np.nan),
-            "breakeven_acquisition_cost": d["new_customer_value"] / f["customers"],
+            "net_value": clv - f["acquisition_cost"],
+            "ltv_cac": ratio,
+            "breakeven_acquisition_cost": vnew / f["customers"],
+            "future_referral_value": future_referrals,
+            "future_value": future + future_referrals,
         }
+        return out
 
-    def point(self) -> dict[str, np.ndarray]:
+    def per_draw(self, attributed: bool = False) -> dict[str, np.ndarray]:
+        """Totals per draw and group (each (S, G)) of every reported value quantity.
+
+        With ``attributed`` the referral attribution (share of referred customers' own value
+        moved to their referrers' groups) is added to ``clv``, ``net_value`` and ``ltv_cac``.
+        """
+        d = self.draws
+        return self._quantities(d["future_margin"], d["future_referral_value"],
+                                d["new_customer_value"], d["referral_attribution"], attributed)
+
+    def point(self, attributed: bool = False) -> dict[str, np.ndarray]:
         """The same quantities at the point estimate (each (G,))."""
         f = self.fixed
-        clv = f["realised_margin"] + f["future_margin_point"]
-        ltv = clv + f["referral_value_point"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(f["acquisition_cost"] > 0, ltv / f["acquisition_cost"], np.nan)
-        return {
-            "expected_future_margin": f["future_margin_point"],
-            "referral_value": f["referral_value_point"],
-            "clv": clv,
-            "net_value": ltv - f["acquisition_cost"],
-            "ltv_cac": ratio,
-            "breakeven_acquisition_cost": f["new_customer_value_point"] / f["customers"],
-        }
+        return self._quantities(f["future_margin_point"], f["future_referral_value_point"],
+                                f["new_customer_value_point"], f["referral_attribution_point"],
+                                attributed)
 
 
 #: value columns that are sums over customers (divided by the count for per-customer tables)
-_ADDITIVE = ("realised_margin", "expected_future_margin", "referral_value", "clv", "net_value",
-             "acquisition_cost")
+_ADDITIVE = ("realised_margin", "expected_future_margin", "referral_attribution", "clv",
+             "net_value", "acquisition_cost", "future_referral_value", "future_value")
 
 
 def rollup_table(totals: GroupTotals, payback: np.ndarray, *, per_customer: bool,
-                 level: float | None) -> pd.DataFrame:
+                 level: float | None, attributed: bool = False) -> pd.DataFrame:
     """The rollup DataFrame (one row per group) from accumulated totals.
 
     Parameters
@@ -127,6 +166,8 @@ def rollup_table(totals: GroupTotals, payback: np.ndarray, *, per_customer: bool
         Divide additive columns by the number of customers (means instead of totals).
     level : float or None
         Coverage of the intervals; None for no intervals.
+    attributed : bool
+        Referral attribution view (see :func:`clvmodels.value_rollup`).
     """
     n = totals.fixed["customers"]
     scale = n if per_customer else np.ones_like(n)
@@ -134,11 +175,10 @@ def rollup_table(totals: GroupTotals, payback: np.ndarray, *, per_customer: bool
     out["customers"] = n.astype(np.int64)
     out["acquisition_cost"] = totals.fixed["acquisition_cost"] / scale
     out["realised_margin"] = totals.fixed["realised_margin"] / scale
-    point, draws = totals.point(), totals.per_draw()
+    point, draws = totals.point(attributed), totals.per_draw(attributed)
     if level is not None:
         tail = (1.0 - level) / 2.0
-    for name in ("expected_future_margin", "referral_value", "clv", "net_value", "ltv_cac",
-                 "breakeven_acquisition_cost"):
+    for name in point:
         divide = scale if name in _ADDITIVE else 1.0
         out[name] = point[name] / divide
         if level is not None:
