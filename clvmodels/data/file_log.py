@@ -10,7 +10,8 @@ from __future__ import annotations
 import glob
 import os
 
-from clvmodels.data import sql
+from clvmodels.data import sql, timestamps
+from clvmodels.data.file_errors import check_files, no_rows_message, translating_read_errors
 from clvmodels.data.transactions import (
     CSV_SUFFIXES,
     N_EXAMPLES,
@@ -54,24 +55,50 @@ def expand_paths(source) -> tuple[list[str], str]:
     return paths, kinds.pop()
 
 
-def _timestamp_sql(column: str, type_name: str, spec: LogSpec) -> tuple[str, str]:
-    """DuckDB expressions (parsed timestamp, is-aware flag) for a timestamp column of this type."""
+def _timestamp_readings(con, reader: str, column: str, type_name: str, spec: LogSpec
+                        ) -> tuple[dict[str, str], str, str]:
+    """The candidate readings of a timestamp column (label -> DuckDB expression, best first; see
+    :mod:`clvmodels.data.timestamps`), the text they read and the is-aware flag."""
     q, fmt = sql.quote(column), spec.datetime_format
     t = type_name.upper()
     if t == "DATE" or t.startswith("TIMESTAMP"):
-        return q, "FALSE"  # typed: aware columns are TIMESTAMPTZ and the session zone is UTC
+        return {"typed": "ts_raw"}, "NULL", "FALSE"  # aware columns are TIMESTAMPTZ, the session is UTC
     if t == "VARCHAR":
-        aware = f"regexp_matches({q}, {sql.literal(UTC_OFFSET_PATTERN)})"
-        # naive text cast to TIMESTAMPTZ is read as UTC, so one cast serves both kinds
-        parsed = (f"try_strptime({q}, {sql.literal(fmt)})" if fmt
-                  else f"TRY_CAST({q} AS TIMESTAMPTZ)")
-        return parsed, aware
-    if fmt and any(k in t for k in ("INT", "HUGEINT")):
-        return f"try_strptime(CAST({q} AS VARCHAR), {sql.literal(fmt)})", "FALSE"
-    raise DataError(
-        f"timestamps in column {column!r} are of type {type_name}; store them as dates, timestamps or "
-        "text, or pass datetime_format= (e.g. '%Y%m%d') for numbers like 19970101"
-    )
+        text, aware = f"trim({q})", f"regexp_matches({q}, {sql.literal(UTC_OFFSET_PATTERN)})"
+    elif fmt and _is_integer(t):
+        text, aware = f"CAST({q} AS VARCHAR)", "FALSE"
+    else:
+        raise DataError(
+            f"timestamps in column {column!r} are of type {type_name}; store them as dates, "
+            "timestamps or text, or pass datetime_format= (e.g. '%Y%m%d') for numbers like 19970101"
+        )
+    if fmt:
+        candidates = [fmt]
+    else:  # the sample is the first values in row order, as the DataFrame path takes them
+        (order,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            sample = [r[0] for r in con.execute(
+                f"SELECT {text} FROM {reader} WHERE {q} IS NOT NULL "
+                f"LIMIT {timestamps.SAMPLE_SIZE}").fetchall()]
+        finally:
+            con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
+        candidates = timestamps.candidate_formats(sample)
+    return {c: _reading_sql("ts_text", c) for c in candidates}, text, aware
+
+
+def _is_integer(type_name: str) -> bool:
+    return "INT" in type_name.upper()
+
+
+def _reading_sql(text: str, fmt: str) -> str:
+    """DuckDB expression reading ``text`` with one format (NULL where it cannot); ISO 8601 is
+    read only where it matches :data:`timestamps.ISO_PATTERN`, as in the DataFrame path.
+    Naive text cast to TIMESTAMPTZ is read as UTC, the session's zone."""
+    if fmt == timestamps.ISO:
+        return (f"CASE WHEN regexp_full_match({text}, {sql.literal(timestamps.ISO_PATTERN)}) "
+                f"THEN TRY_CAST({text} AS TIMESTAMPTZ) END")
+    return f"try_strptime({text}, {sql.literal(fmt)})"
 
 
 def _amount_sql(column: str, type_name: str) -> str:
@@ -82,10 +109,19 @@ def _amount_sql(column: str, type_name: str) -> str:
 def register_files(con, source, spec: LogSpec, dates: dict) -> Window:
     """Check CSV/Parquet files in DuckDB and create the view ``clv_transactions`` over them.
 
-    Two scans: one counting every problem (and the first and last purchase day), one in the
-    aggregation. Nothing is loaded into pandas.
+    Two scans: one counting every problem, what each candidate timestamp reading reads and the
+    first and last purchase day, one in the aggregation (a third only to show an ambiguous
+    column's example). Nothing is loaded into pandas. Unreadable files are refused in one line
+    (:mod:`clvmodels.data.file_errors`).
     """
     paths, kind = expand_paths(source)
+    timestamps.check_format(spec.datetime_format)
+    check_files(paths, kind)
+    with translating_read_errors(paths, kind):
+        return _register(con, paths, kind, spec, dates)
+
+
+def _register(con, paths: list[str], kind: str, spec: LogSpec, dates: dict) -> Window:
     file_list = "[" + ", ".join(sql.literal(p) for p in paths) + "]"
     if kind == "parquet":
         reader = f"read_parquet({file_list}, union_by_name = true)"
@@ -93,56 +129,77 @@ def register_files(con, source, spec: LogSpec, dates: dict) -> Window:
         reader = f"read_csv({file_list}, union_by_name = true, header = true)"
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
     check_columns(types, spec)
+    if _is_integer(types[spec.datetime_col]) and not spec.datetime_format:
+        raise timestamps.numbers_refused(spec.datetime_col)  # as a DataFrame of numbers is
     if kind == "csv":  # read timestamps and amounts as text: a bad value must not stop the scan
         text_cols = [spec.datetime_col] + ([spec.monetary_value_col] if spec.monetary_value_col else [])
         overrides = ", ".join(f"{sql.literal(c)}: 'VARCHAR'" for c in text_cols)
         reader = reader[:-1] + f", types = {{{overrides}}})"
         types |= {c: "VARCHAR" for c in text_cols}
-    ts, aware = _timestamp_sql(spec.datetime_col, types[spec.datetime_col], spec)
+    readings, text, aware = _timestamp_readings(con, reader, spec.datetime_col,
+                                                types[spec.datetime_col], spec)
     amount_col = spec.monetary_value_col
     amount = _amount_sql(amount_col, types[amount_col]) if amount_col else "CAST(NULL AS DOUBLE)"
     attrs = "".join(f", {sql.quote(c)} AS attr_{i}" for i, c in enumerate(spec.attribute_cols))
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW clv_raw AS
+        f"""CREATE OR REPLACE TEMP VIEW clv_text AS
         SELECT {sql.quote(spec.customer_id_col)} AS customer_id,
-               {sql.quote(spec.datetime_col)} AS ts_raw, {ts} AS ts, {aware} AS ts_aware,
+               {sql.quote(spec.datetime_col)} AS ts_raw, {text} AS ts_text, {aware} AS ts_aware,
                {sql.quote(amount_col) if amount_col else 'NULL'} AS amount_raw, {amount} AS amount
                {attrs}
         FROM {reader}"""
     )
-    day = sql.day_number_sql("ts")
     tests = problem_tests_sql()
-    counts_sql = ", ".join(f"count_if({test}) AS {key}" for key, test in tests.items())
-    row = con.execute(
-        f"SELECT COUNT(*) AS n_rows, MIN({day}) AS first_day, MAX({day}) AS last_day, {counts_sql} "
-        "FROM clv_raw"
-    ).fetchone()
-    counts = dict(zip(["n_rows", "first_day", "last_day", *tests], row))
-    if counts["n_rows"] == 0:
-        raise DataError(f"the transaction files {paths[:3]} hold no rows; there is nothing to summarise")
+    counted = {k: v for k, v in tests.items() if k != "bad_time"}  # bad_time: from the readings
+    labels = list(readings)
+    per_reading = ", ".join(
+        f"count_if(({e}) IS NOT NULL), MIN({sql.day_number_sql(e)}), MAX({sql.day_number_sql(e)})"
+        for e in readings.values())
+    counts_sql = ", ".join(f"count_if({test})" for test in counted.values())
+    row = con.execute(f"SELECT COUNT(*), {per_reading}, {counts_sql} FROM clv_text").fetchone()
+    n_rows, stats = row[0], row[1:1 + 3 * len(labels)]
+    counts = dict(zip(counted, row[1 + 3 * len(labels):]))
+    if n_rows == 0:
+        raise DataError(no_rows_message(paths, kind))
+    n_values = n_rows - counts["null_time"]
+    n_read = {label: stats[3 * i] for i, label in enumerate(labels)}
+    choice = timestamps.choose(labels, n_values, n_read)
+    at = labels.index(choice.fmt)
+    first_day, last_day = stats[3 * at + 1], stats[3 * at + 2]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW clv_raw AS SELECT *, {readings[choice.fmt]} AS ts "
+                "FROM clv_text")
     n_aware, n_naive = counts["aware"], counts["naive"]
-    if n_aware and n_naive:
-        counts["mixed_tz"] = min(n_aware, n_naive)
+    counts["bad_time"] = n_values - choice.n_read
+    counts["mixed_tz"] = 0
+    if n_aware and n_naive:  # as the DataFrame path: only the mixing is reported
+        counts["mixed_tz"], counts["bad_time"] = min(n_aware, n_naive), 0
         tests["mixed_tz"] = tests["aware"] if n_aware <= n_naive else tests["naive"]
-    else:
-        counts["mixed_tz"] = 0
 
     def examples(test: str) -> list:
         rows = con.execute(
             f"SELECT DISTINCT customer_id FROM clv_raw WHERE ({test}) AND customer_id IS NOT NULL "
-            f"LIMIT {N_EXAMPLES}"
+            f"ORDER BY customer_id LIMIT {N_EXAMPLES}"
         ).fetchall()
-        return sorted((r[0] for r in rows), key=str)
+        return [r[0] for r in rows]
 
+    hint = timestamps.unreadable_hint(spec.datetime_format, choice) if readings.keys() != {"typed"} \
+        else None
+    checks = row_checks(spec, hint)
+    if not counts["mixed_tz"]:
+        ambiguity = _ambiguity(con, readings, choice, spec.datetime_col)
+        if ambiguity:
+            test, counts["ambiguous_time"], checks["ambiguous_time"] = ambiguity
+            tests["ambiguous_time"] = test
     problems = Problems()
-    for key, (what, hint) in row_checks(spec).items():
+    for key, (what, hint) in checks.items():
         if counts[key]:
             problems.add(counts[key], what, [] if key == "null_id" else examples(tests[key]), hint)
     problems.raise_if_any()
 
-    window = resolve_window(counts["first_day"], counts["last_day"], dates, spec.datetime_format)
+    window = resolve_window(first_day, last_day, dates)
+    day = sql.day_number_sql("ts")
     late = f"{day} > {window.end_day}"
-    if spec.late_purchases == "refuse" and window.end_day < counts["last_day"]:
+    if spec.late_purchases == "refuse" and window.end_day < last_day:
         (n_late,) = con.execute(f"SELECT count_if({late}) FROM clv_raw").fetchone()
         what, hint = late_purchase_problem(window.end_day)
         problems.add(n_late, what, examples(late), hint)
@@ -156,3 +213,17 @@ def register_files(con, source, spec: LogSpec, dates: dict) -> Window:
         FROM clv_raw WHERE {' AND '.join(keep)}"""
     )
     return window
+
+
+def _ambiguity(con, readings: dict, choice, column: str):
+    """(test, rows, (what, hint)) when another reading reads every value but some differently."""
+    chosen = readings[choice.fmt]
+    for other in choice.also_full:
+        test = f"({chosen}) <> ({readings[other]})"
+        n_differ, value = con.execute(
+            f"SELECT count_if({test}), MIN(ts_text) FILTER (WHERE {test}) FROM clv_text").fetchone()
+        if n_differ:
+            a, b = con.execute(f"SELECT {_reading_sql('$1', choice.fmt)}, "
+                               f"{_reading_sql('$1', other)}", [value]).fetchone()
+            return test, n_differ, timestamps.ambiguity_problem(column, choice.fmt, other, value, a, b)
+    return None

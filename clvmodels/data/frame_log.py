@@ -7,13 +7,14 @@ micro-units), reporting every problem in one :class:`~clvmodels.errors.DataError
 
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from clvmodels.data import sql
+from clvmodels.data import sql, timestamps
 from clvmodels.data.transactions import (
     AMOUNT_CHECKS,
     MAX_AMOUNT,
@@ -50,26 +51,73 @@ def _offset_flags(values: pd.Series) -> np.ndarray:
     )
 
 
-def _parse_text(values: pd.Series, fmt: str | None, utc: bool) -> pd.Series:
-    """Parse non-null timestamp values; unreadable ones become NaT."""
+def _read_as(text: pd.Series, fmt: str, utc: bool) -> pd.Series:
+    """``text`` (stripped strings) read with one format; unreadable values become NaT."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas warns when it cannot infer one format
-        try:
-            parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
-        except (ValueError, TypeError):
-            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-        failed = parsed.isna().to_numpy()
-        if failed.any() and fmt is None:
-            # pandas infers one format from the first value; retry the rest value by value
-            parsed[failed] = pd.to_datetime(values[failed], format="mixed", errors="coerce", utc=utc)
+        warnings.simplefilter("ignore")
+        if fmt == timestamps.ISO:  # only what both engines read as ISO 8601 (see ISO_PATTERN)
+            iso = text.str.fullmatch(timestamps.ISO_PATTERN).to_numpy(bool)
+            parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]" if utc
+                               else "datetime64[us]")
+            if iso.any():
+                parsed[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce", utc=utc)
+        else:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
     return parsed.dt.tz_localize(None) if utc else parsed
 
 
-def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dict]:
-    """Days since 1970-01-01 (UTC date) per row, and masks of null, unreadable and mixed-zone rows."""
+class _TextReading:
+    """A text column read by the rule of :mod:`clvmodels.data.timestamps`.
+
+    Each candidate is parsed on the distinct values only; one that fails on the leading sample
+    cannot read every value, so it is parsed in full only when no candidate reads every value
+    (its count then matters for naming the closest). ``parsed`` is the chosen reading per row,
+    ``checks`` holds the unreadable values' hint (``bad_time_hint``) and, for an ambiguous
+    column, the problem ``ambiguous_time`` (what, hint) whose rows ``masks`` marks.
+    """
+
+    def __init__(self, text: pd.Series, column: str, fmt: str | None, utc: bool):
+        codes, uniques = pd.factorize(text)
+        distinct = pd.Series(uniques, dtype=object)
+        weight = np.bincount(codes, minlength=len(uniques))
+        sample = list(text.iloc[:timestamps.SAMPLE_SIZE])
+        candidates = [fmt] if fmt else timestamps.candidate_formats(sample)
+        readings: dict[str, pd.Series] = {}
+
+        def rows_read(f: str) -> int:
+            readings[f] = _read_as(distinct, f, utc)
+            return int(weight[readings[f].notna().to_numpy()].sum())
+
+        fits_sample = {f: len(candidates) == 1
+                       or bool(_read_as(pd.Series(sample, dtype=object), f, utc).notna().all())
+                       for f in candidates}
+        n_read = {f: rows_read(f) if fits_sample[f] else -1 for f in candidates}
+        if len(text) not in n_read.values():
+            n_read |= {f: rows_read(f) for f in candidates if not fits_sample[f]}
+        choice = timestamps.choose(candidates, len(text), n_read)
+        chosen = readings[choice.fmt]
+        self.parsed = pd.Series(chosen.to_numpy()[codes], index=text.index)
+        self.checks = {"bad_time_hint": timestamps.unreadable_hint(fmt, choice)}
+        self.masks: dict[str, np.ndarray] = {}
+        for other in choice.also_full:
+            differ = (readings[other] != chosen).to_numpy(bool)
+            if differ.any():
+                first = int(np.flatnonzero(differ)[np.argmin(distinct[differ].to_numpy())])
+                self.checks["ambiguous_time"] = timestamps.ambiguity_problem(
+                    column, choice.fmt, other, distinct[first], chosen[first], readings[other][first])
+                self.masks["ambiguous_time"] = differ[codes]
+                break
+
+
+def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dict, dict]:
+    """Days since 1970-01-01 (UTC date) per row, masks of null, unreadable, mixed-zone and
+    ambiguous rows, and the notes of :class:`_TextReading` (messages that depend on the reading,
+    see :mod:`clvmodels.data.timestamps`)."""
     n = len(column)
     null = column.isna().to_numpy()
-    masks = {"null_time": null, "bad_time": np.zeros(n, bool), "mixed_tz": np.zeros(n, bool)}
+    masks = {"null_time": null, "bad_time": np.zeros(n, bool), "mixed_tz": np.zeros(n, bool),
+             "ambiguous_time": np.zeros(n, bool)}
+    checks: dict = {}
     dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         parsed = column.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -78,26 +126,58 @@ def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dic
     else:
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             if fmt is None:
-                raise DataError(
-                    f"timestamps in column {column.name!r} are numbers; pass datetime_format= "
-                    "(e.g. '%Y%m%d' for 19970101) or convert the column with pd.to_datetime first"
-                )
+                raise timestamps.numbers_refused(column.name)
             column = column.astype("Int64").astype("string")
         values = column[~null]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
         aware = _offset_flags(values)
         n_aware = int(aware.sum())
         if 0 < n_aware < len(values):
             minority = aware if n_aware <= len(values) / 2 else ~aware
             masks["mixed_tz"][np.flatnonzero(~null)[minority]] = True
-            return np.zeros(n, np.int64), masks
+            return np.zeros(n, np.int64), masks, checks
         parsed = pd.Series(pd.NaT, index=column.index, dtype="datetime64[us]")
-        parsed[~null] = _parse_text(values, fmt, utc=n_aware > 0)
+        parsed[~null] = _parse_values(values, column.name, fmt, n_aware > 0, masks, checks, ~null)
         masks["bad_time"] = parsed.isna().to_numpy() & ~null
     days = parsed.to_numpy().astype("datetime64[D]").view(np.int64)
     unreadable = masks["null_time"] | masks["bad_time"]
     if unreadable.any():
         days = np.where(unreadable, 0, days)  # NaT: left out once the problem is reported
-    return days, masks
+    return days, masks, checks
+
+
+def _parse_values(values: pd.Series, column, fmt, utc: bool, masks: dict, checks: dict,
+                  present: np.ndarray) -> pd.Series:
+    """Non-null values as naive UTC timestamps (NaT where unreadable): text by the one-format
+    rule, date and datetime objects as they are; anything else (e.g. numbers among text) is
+    unreadable."""
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        text = values.astype(object)
+    else:
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, count=len(values))
+        dated = np.fromiter((isinstance(v, (datetime.date, np.datetime64)) for v in values), bool,
+                            count=len(values))
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+        if dated.any():
+            stamps = pd.to_datetime(values[dated], errors="coerce", utc=utc)
+            out[dated] = stamps.dt.tz_localize(None) if utc else stamps
+        if is_text.any():
+            out[is_text] = _parse_values(values[is_text], column, fmt, utc, masks, checks,
+                                         _subset(present, is_text))
+        return out
+    reading = _TextReading(text.str.strip(" "), column, fmt, utc)
+    checks |= reading.checks
+    for key, mask in reading.masks.items():
+        masks[key][np.flatnonzero(present)[mask]] = True
+    return reading.parsed
+
+
+def _subset(present: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The rows of ``present`` (a row mask) that are also marked in ``within`` (a mask over them)."""
+    out = np.zeros_like(present)
+    out[np.flatnonzero(present)[within]] = True
+    return out
 
 
 def _amount_checks(column: pd.Series, spec: LogSpec) -> tuple[np.ndarray, dict]:
@@ -130,8 +210,11 @@ def normalise_frame(df: pd.DataFrame, spec: LogSpec, dates: dict) -> NormalisedL
     if len(df) == 0:
         raise DataError("the transaction log is empty; there is nothing to summarise")
     ids = df[spec.customer_id_col]
-    checks = row_checks(spec)
-    days, masks = _timestamp_days(df[spec.datetime_col], spec.datetime_format)
+    timestamps.check_format(spec.datetime_format)
+    days, masks, notes = _timestamp_days(df[spec.datetime_col], spec.datetime_format)
+    checks = row_checks(spec, notes.get("bad_time_hint"))
+    if "ambiguous_time" in notes:
+        checks["ambiguous_time"] = notes["ambiguous_time"]
     masks["null_id"] = ids.isna().to_numpy()
     amount = None
     if spec.monetary_value_col:
@@ -146,7 +229,7 @@ def normalise_frame(df: pd.DataFrame, spec: LogSpec, dates: dict) -> NormalisedL
             problems.add(count, what, _examples(ids, masks[key]), hint)
     problems.raise_if_any()
 
-    window = resolve_window(int(days.min()), int(days.max()), dates, spec.datetime_format)
+    window = resolve_window(int(days.min()), int(days.max()), dates)
     drop = days > window.end_day
     if spec.late_purchases == "refuse" and drop.any():
         what, hint = late_purchase_problem(window.end_day)

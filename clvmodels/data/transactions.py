@@ -22,6 +22,8 @@ the problem, how many rows, a few example customer ids and what to do.
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +44,8 @@ AMOUNT_CHECKS = ("bad_amount", "missing_amount", "inf_amount", "zero_amount", "h
                  "negative_amount")
 #: A timestamp string that ends in a UTC offset or zone after a clock time is time-zone aware.
 UTC_OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+#: A setting date given as text must start year-month-day (ISO 8601).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".csv.zst")
 
@@ -183,10 +187,14 @@ class Problems:
             )
 
 
-def row_checks(spec: LogSpec) -> dict[str, tuple[str, str]]:
-    """Row-level problems: key -> (what is wrong, what to do). Engines supply one test per key."""
+def row_checks(spec: LogSpec, bad_time_hint: str | None = None) -> dict[str, tuple[str, str]]:
+    """Row-level problems: key -> (what is wrong, what to do). Engines supply one test per key.
+
+    ``bad_time_hint`` replaces the generic advice on unreadable timestamps (the DataFrame and
+    file paths name the closest reading, :func:`clvmodels.data.timestamps.unreadable_hint`).
+    """
     ident, when, amount = spec.customer_id_col, spec.datetime_col, spec.monetary_value_col
-    fmt_hint = (
+    fmt_hint = bad_time_hint or (
         f"they do not match datetime_format={spec.datetime_format!r}; fix the format or the values"
         if spec.datetime_format
         else "pass datetime_format= with strftime codes (e.g. '%Y-%m-%d %H:%M', or '%Y%m%d' for "
@@ -196,7 +204,7 @@ def row_checks(spec: LogSpec) -> dict[str, tuple[str, str]]:
         "null_id": (f"missing customer id (column {ident!r})", "Drop these rows or fill in the id."),
         "null_time": (f"missing timestamp (column {when!r})", "Drop these rows or fill in the time."),
         "bad_time": (f"timestamp that cannot be read (column {when!r})",
-                     fmt_hint[0].upper() + fmt_hint[1:] + "."),
+                     fmt_hint if bad_time_hint else fmt_hint[0].upper() + fmt_hint[1:] + "."),
         "mixed_tz": (
             f"time-zone-aware and naive timestamps mixed (column {when!r}); the rarer kind is",
             "Give every timestamp a UTC offset (they are converted to UTC) or none.",
@@ -254,15 +262,22 @@ def day_to_iso(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
 
-def day_of(value, name: str, datetime_format: str | None = None) -> int:
-    """A user-given date (string, date, datetime, Timestamp) as days since 1970-01-01 (UTC date)."""
-    try:
-        if isinstance(value, str) and datetime_format:
-            stamp = pd.to_datetime(value, format=datetime_format)
-        else:
-            stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise DataError(f"{name}={value!r} is not a date ({err}); pass e.g. '1997-09-30'") from None
+def day_of(value, name: str) -> int:
+    """A setting date as days since 1970-01-01 (its UTC date).
+
+    Parameters
+    ----------
+    value : str, datetime.date, datetime.datetime, pandas.Timestamp, pandas.Period or numpy.datetime64
+        An ISO 8601 string (``"1997-09-30"``, optionally with a time and a UTC offset), a date or
+        datetime (aware ones are converted to UTC), a Period (it stands for its last day: window
+        ends are inclusive, so ``Period("1997-09", "M")`` means through 30 September) or a
+        datetime64 (one of unit Y or M is read as that Period). ``datetime_format`` never applies
+        here: it describes the log's column only, and a setting written day- or month-first
+        would be as ambiguous as the column.
+    name : str
+        The setting's name, for messages.
+    """
+    stamp = _timestamp_of(value, name)
     if pd.isna(stamp):
         raise DataError(f"{name} is missing; pass a date such as '1997-09-30'")
     if stamp.tzinfo is not None:
@@ -270,14 +285,43 @@ def day_of(value, name: str, datetime_format: str | None = None) -> int:
     return int(np.datetime64(stamp.date(), "D").astype(np.int64))
 
 
-def resolve_window(first_day: int, last_day: int, spec_dates: dict, datetime_format) -> Window:
+def _timestamp_of(value, name: str) -> pd.Timestamp:
+    """The pandas.Timestamp a setting date stands for (see :func:`day_of`)."""
+    example = "pass an ISO date such as '1997-09-30', a datetime.date or a pandas.Timestamp"
+    if isinstance(value, np.datetime64) and np.datetime_data(value.dtype)[0] in ("Y", "M"):
+        value = pd.Period(value, freq=np.datetime_data(value.dtype)[0])
+    if isinstance(value, pd.Period):
+        return value.end_time
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.match(text):
+            raise DataError(
+                f"{name}={value!r} is not a date in ISO 8601 (year-month-day); {example}. "
+                "(datetime_format applies to the log's timestamp column only.)"
+            )
+        try:
+            return pd.to_datetime(text, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            raise DataError(f"{name}={value!r} is not a date (no such day or time); "
+                            f"{example}") from None
+    if value is None or isinstance(value, (datetime.date, np.datetime64)) or value is pd.NaT:
+        try:
+            return pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise DataError(f"{name}={value!r} is not a date ({err}); {example}") from None
+    raise DataError(f"{name}={value!r} ({type(value).__name__}) is not a date; {example}")
+
+
+def resolve_window(first_day: int, last_day: int, spec_dates: dict, _unused=None) -> Window:
     """Check the user's observation (and calibration) end against the purchases.
 
     ``spec_dates`` holds ``observation_period_end`` (None: the last purchase day) and, for a
-    calibration/holdout split, ``calibration_period_end``.
+    calibration/holdout split, ``calibration_period_end``; both are read by :func:`day_of`.
+    ``_unused`` is ignored (it was the log's ``datetime_format``, which never applies to these
+    dates; kept only while ``clvmodels.spark.summary`` still passes it).
     """
     end = spec_dates.get("observation_period_end")
-    end_day = last_day if end is None else day_of(end, "observation_period_end", datetime_format)
+    end_day = last_day if end is None else day_of(end, "observation_period_end")
     if end_day < first_day:
         raise DataError(
             f"observation_period_end {day_to_iso(end_day)} is before every purchase (the first is on "
@@ -285,7 +329,7 @@ def resolve_window(first_day: int, last_day: int, spec_dates: dict, datetime_for
         )
     if "calibration_period_end" not in spec_dates:
         return Window(first_day, end_day, end_day)
-    cal_day = day_of(spec_dates["calibration_period_end"], "calibration_period_end", datetime_format)
+    cal_day = day_of(spec_dates["calibration_period_end"], "calibration_period_end")
     if cal_day < first_day:
         raise DataError(
             f"calibration_period_end {day_to_iso(cal_day)} is before every purchase (the first is on "
