@@ -15,35 +15,90 @@ DEMO_SETTINGS = {"observation_end": "1997-09-30", "time_unit": "W", "late_purcha
                  "zero_amounts": "keep", "currency": "USD"}
 
 
-def write_targets(campaign, path):
-    """The selected win-back targets as CSV (rank order), atomically."""
-    from clvmodels.export.files import atomic_write
+def targets_writer(campaign):
+    """``write(path)`` for the selected win-back targets as CSV (rank order), quoted as the export is."""
+    from clvmodels.export.files import csv_writer
 
     chosen = campaign[campaign["selected"].to_numpy(bool)].drop(columns=["selected", "why_not"])
+    return csv_writer(chosen, index_label="customer_id")
 
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            chosen.to_csv(fh, index_label="customer_id", lineterminator="\n")
 
-    return atomic_write(path, write)
+def write_targets(campaign, path):
+    """The selected win-back targets as CSV (rank order), atomically (``clvmodels targets``)."""
+    from clvmodels.export.staging import atomic_write
+
+    return atomic_write(path, targets_writer(campaign))
+
+
+def _missing_dirs(out_dir: Path) -> list[Path]:
+    """The directories ``out_dir.mkdir(parents=True)`` would create (outermost first); checks the rest.
+
+    Raises an ExportError when the nearest existing ancestor is not a writable directory, so a run
+    that cannot write its outputs stops before the pipeline runs.
+    """
+    import os
+
+    from clvmodels.errors import ExportError
+
+    missing, probe = [], out_dir.absolute()
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ExportError(f"cannot write into {str(out_dir)!r}: {str(probe)!r} is a file, not a directory",
+                          target=str(out_dir))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write into {str(out_dir)!r}: the directory {str(probe)!r} is not writable",
+                          target=str(out_dir))
+    return missing[::-1]
+
+
+def _remove_dirs(created: list[Path]) -> None:
+    # undo our mkdir after a failed export; a directory someone else filled meanwhile stays
+    for directory in reversed(created):
+        try:
+            directory.rmdir()
+        except OSError:
+            break
 
 
 def execute(transactions, config, out_dir: Path, reporter) -> None:
-    """Run the pipeline and write every output (nothing is written if a step fails)."""
+    """Run the pipeline and write every output, all or nothing.
+
+    The targets are checked before the pipeline runs (output directory creatable, database URL
+    usable); :func:`clvmodels.export.export_scores` then checks them again, connects, writes the
+    database first and renames scores.csv, scores.parquet and winback_targets.csv into place only
+    after it succeeded. On any failure no file is left, and a directory this run created is removed.
+    """
     from clvmodels.export import export_scores
+    from clvmodels.export.sql_checks import parse_target
     from clvmodels.pipeline import run_pipeline
 
     settings = config.pipeline_settings()
     mapping = field_mapping(config)
+    to_create = _missing_dirs(out_dir)
+    if config.targets.get("sql") is not None:
+        parse_target(config.targets["sql"])  # a malformed or unsupported URL stops before the pipeline
     result = run_pipeline(transactions, settings, reporter=reporter)
-    out_dir.mkdir(parents=True, exist_ok=True)
     targets = {"csv": out_dir / "scores.csv", "parquet": out_dir / "scores.parquet",
                "sql": out_dir / "clvmodels.db", **config.targets}
-    with reporter("write CSV, Parquet and SQL"):
-        written = export_scores(result.frame, result.run, field_mapping=mapping,
-                                progress=reporter.rows("sql upsert"), **targets)
-        if result.targets is not None:
-            written["targets"] = write_targets(result.targets, out_dir / "winback_targets.csv")
+    files = {}
+    if result.targets is not None:
+        files["targets"] = (out_dir / "winback_targets.csv", targets_writer(result.targets))
+    created = []
+    try:
+        for directory in to_create:
+            try:
+                directory.mkdir()
+            except FileExistsError:  # made meanwhile by someone else: not ours to remove
+                continue
+            created.append(directory)
+        with reporter("write CSV, Parquet and SQL"):
+            written = export_scores(result.frame, result.run, field_mapping=mapping,
+                                    progress=reporter.rows("sql upsert"), files=files, **targets)
+    except BaseException:
+        _remove_dirs(created)
+        raise
     print_result(result, reporter, written)
 
 

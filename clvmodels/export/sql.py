@@ -17,22 +17,33 @@ duplicates rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from clvmodels.errors import DataError
+from clvmodels.errors import DataError, ExportError
 from clvmodels.export import schema
 from clvmodels.export.runmeta import RunInfo
+from clvmodels.export.sql_checks import (
+    SUPPORTED_DIALECTS,
+    SqlTarget,
+    check_identifiers,
+    check_values,
+    database_error,
+    long_keys,
+    parse_target,
+)
 
 SCORES_TABLE = "clv_customer_scores"
 RUNS_TABLE = "clv_model_runs"
 DEFAULT_CHUNK_ROWS = 2_000
-SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,10 @@ def runs_table(metadata, name: str = RUNS_TABLE, schema_name=None):
 
 
 # ----- engines -----------------------------------------------------------------------------------
+#: execution option of a connection that writes: SQLite begins it with BEGIN IMMEDIATE
+WRITE_OPTION = "clvmodels_write"
+
+
 def _sqlite_transactions(engine) -> None:
     # pysqlite begins transactions lazily and not before DDL; take control so that CREATE TABLE and
     # every upsert share one BEGIN .. COMMIT (SQLAlchemy docs, "Serializable isolation / Savepoints")
@@ -103,40 +118,26 @@ def _sqlite_transactions(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # a writer takes the write lock at BEGIN: two first-time exports cannot both find no table and
+        # then both create it; the second waits (busy timeout) and finds the first one's tables
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _engine_for(target: SqlTarget):
+    engine = target.create_engine()
+    if target.engine is None and target.dialect == "sqlite":
+        _sqlite_transactions(engine)
+    return engine
 
 
 def make_engine(target):
     """An SQLAlchemy engine for a URL, a SQLite file path, or an existing engine (returned as is).
 
-    ``postgresql://`` URLs use psycopg 3 when psycopg2 is not installed.
+    ``postgresql://`` URLs use psycopg 3 when psycopg2 is not installed. A malformed URL, an
+    unsupported dialect or a missing directory raises :class:`~clvmodels.errors.ExportError`.
     """
-    import sqlalchemy as sa
-
-    if isinstance(target, sa.engine.Engine):
-        return target
-    text = str(target)
-    if "://" not in text:
-        path = Path(text)
-        if not path.parent.is_dir():
-            raise DataError(f"cannot create the SQLite database {text!r}: directory {str(path.parent)!r} does not exist")
-        text = f"sqlite:///{path.resolve()}"
-    try:
-        url = sa.engine.make_url(text)
-    except sa.exc.ArgumentError as exc:
-        raise DataError(f"not a database URL: {text!r} ({exc}); e.g. sqlite:///scores.db or "
-                        "postgresql+psycopg://user@host:5432/db") from None
-    if url.drivername == "postgresql":
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError:
-            url = url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() not in SUPPORTED_DIALECTS:
-        raise DataError(f"database {url.get_backend_name()!r} is not supported; use one of {list(SUPPORTED_DIALECTS)}")
-    engine = sa.create_engine(url)
-    if url.get_backend_name() == "sqlite":
-        _sqlite_transactions(engine)
-    return engine
+    return _engine_for(parse_target(target))
 
 
 def _upsert(conn, table, key: str):
@@ -153,16 +154,29 @@ def _upsert(conn, table, key: str):
     )
 
 
-def _check_existing(conn, table) -> None:
+def _check_existing(conn, table, label: str = "the database") -> None:
     import sqlalchemy as sa
 
     existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=table.schema)}
     missing = [c.name for c in table.columns if c.name not in existing]
     if missing:
-        raise DataError(
-            f"table {table.name!r} exists but lacks columns {missing} of this export; write to another "
-            "table (scores_table=...) or migrate the table (add the columns)"
-        )
+        raise ExportError(
+            f"table {table.name!r} exists but lacks columns {missing} of this export (in {label}); write to "
+            "another table (scores_table_name=...) or migrate the table (add the columns)", target=label)
+
+
+def _lock_key(schema_name, table: str) -> int:
+    # a stable signed 64-bit key per table, the same in every process (Python's hash() is salted)
+    digest = hashlib.sha256(f"clvmodels:{schema_name}:{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _is_create_race(exc) -> bool:
+    """A concurrent CREATE TABLE (or lock wait) that a retry of the whole transaction resolves."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    text = str(orig or exc).lower()
+    return sqlstate in ("23505", "42P07", "42710", "40P01") or "already exists" in text or "database is locked" in text
 
 
 # ----- rows --------------------------------------------------------------------------------------
@@ -214,6 +228,152 @@ def _run_record(run: RunInfo, n_scores: int) -> dict:
 
 
 # ----- the writer --------------------------------------------------------------------------------
+class SqlExport:
+    """A SQL write checked before anything is written: :meth:`write` then does it in one transaction.
+
+    Creating one parses the target, checks the table, schema and column names and the values for
+    the target's database (:mod:`clvmodels.export.sql_checks`), connects (except to a SQLite file
+    that does not exist yet) and checks that the schema exists and that existing tables have the
+    export's columns. Every failure is an :class:`~clvmodels.errors.ExportError` naming the target.
+
+    Parameters as :func:`write_sql`; ``conformed`` is a frame from :func:`clvmodels.export.schema.conform`.
+    """
+
+    def __init__(self, conformed: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict | None = None,
+                 scores_table_name: str = SCORES_TABLE, runs_table_name: str = RUNS_TABLE,
+                 schema_name: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS):
+        import sqlalchemy as sa
+
+        self.conformed, self.run = conformed, run
+        self.target = parse_target(target)
+        mapping = schema.check_field_mapping(field_mapping)
+        tables = {"scores table": scores_table_name, "runs table": runs_table_name}
+        check_identifiers(self.target, tables, schema_name,
+                          [mapping.get(c.name, c.name) for c in schema.EXPORT_COLUMNS])
+        check_values(self.target, conformed, schema.KEY)
+        self.metadata = sa.MetaData()
+        self.scores = scores_table(self.metadata, mapping, scores_table_name, schema_name)
+        self.runs = runs_table(self.metadata, runs_table_name, schema_name)
+        self.key = mapping.get(schema.KEY, schema.KEY)
+        self.chunk_rows = max(int(chunk_rows), 1)
+        file = self.target.sqlite_file
+        self._new_sqlite_file = file if file is not None and not file.exists() else None
+        self.engine = _engine_for(self.target)
+        try:
+            self._preflight()
+        except BaseException:
+            self.close()
+            raise
+
+    def _preflight(self) -> None:
+        import sqlalchemy as sa
+
+        if self._new_sqlite_file is not None:
+            return  # nothing to connect to yet, and connecting would create the file
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+                inspector = sa.inspect(conn)
+                if self.scores.schema is not None and not inspector.has_schema(self.scores.schema):
+                    raise ExportError(f"schema {self.scores.schema!r} does not exist in {self.target.label}; create it "
+                                      "first (CREATE SCHEMA) or leave the schema out", target=self.target.label)
+                for table in (self.scores, self.runs):
+                    if inspector.has_table(table.name, schema=table.schema):
+                        _check_existing(conn, table, self.target.label)
+        except sa.exc.SQLAlchemyError as exc:
+            raise database_error(exc, self.target, "connect to") from exc
+
+    def _lock(self, conn) -> None:
+        import sqlalchemy as sa
+
+        if conn.dialect.name == "postgresql":
+            # concurrent first-time exports: CREATE TABLE IF NOT EXISTS still races in the catalog
+            # (a unique violation for the loser); the lock makes the second wait for the first's commit
+            for key in sorted({_lock_key(t.schema, t.name) for t in (self.scores, self.runs)}):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    def _transaction(self, progress) -> tuple[int, bool]:
+        import sqlalchemy as sa
+
+        total, step, key, scores = len(self.conformed), self.chunk_rows, self.key, self.scores
+        names = [c.name for c in scores.columns]
+        inserted, created = 0, False
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                self._lock(conn)
+                self.metadata.create_all(conn, checkfirst=True)
+                _check_existing(conn, scores, self.target.label)
+                _check_existing(conn, self.runs, self.target.label)
+                created = True
+                conn.execute(_upsert(conn, self.runs, "run_id"), [_run_record(self.run, total)])
+                upsert = _upsert(conn, scores, key)
+                for start in range(0, total, step):
+                    chunk = _records(self.conformed.iloc[start:start + step], names)  # Python rows for one chunk
+                    ids = [row[key] for row in chunk]
+                    known = conn.execute(
+                        sa.select(sa.func.count()).select_from(scores).where(scores.c[key].in_(ids))
+                    ).scalar_one()
+                    conn.execute(upsert, chunk)
+                    inserted += len(chunk) - known
+                    if progress is not None:
+                        progress(start + len(chunk), total)
+        return inserted, created
+
+    def write(self, progress: Callable[[int, int], None] | None = None, attempts: int = 3) -> SqlWriteResult:
+        """Upsert the scores and record the run in one transaction; returns what it did.
+
+        A concurrent table creation (another first-time export) is retried up to ``attempts`` times;
+        any other database error is an :class:`ExportError` and the transaction is rolled back. An
+        exception raised by ``progress`` rolls back and propagates as it is.
+        """
+        import sqlalchemy as sa
+
+        for attempt in range(attempts):
+            try:
+                inserted, _ = self._transaction(progress)
+                return SqlWriteResult(self.run.run_id, inserted, len(self.conformed) - inserted)
+            except sa.exc.SQLAlchemyError as exc:
+                if attempt + 1 < attempts and _is_create_race(exc):
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                self._remove_new_sqlite_file()
+                long_ids = long_keys(self.conformed, schema.KEY) if self.target.dialect == "postgresql" else None
+                raise database_error(exc, self.target, f"write the table {self.scores.name!r} to",
+                                     long_ids) from exc
+            except BaseException:
+                self._remove_new_sqlite_file()
+                raise
+        raise AssertionError("unreachable")
+
+    def _remove_new_sqlite_file(self) -> None:
+        """Remove the SQLite file this write created, if the rollback left it without tables."""
+        import sqlite3
+
+        path = self._new_sqlite_file
+        if path is None or not path.exists():
+            return
+        self.engine.dispose()
+        try:
+            con = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                con.execute("BEGIN EXCLUSIVE")  # fails if another writer uses the file: keep it then
+                empty = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+                if empty:
+                    for suffix in ("", "-journal", "-wal", "-shm"):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(f"{path}{suffix}")
+            finally:
+                con.close()
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        """Release the connections (the caller's engine is left open)."""
+        if self.target.engine is None:
+            self.engine.dispose()
+
+
 def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict | None = None,
               scores_table_name: str = SCORES_TABLE, runs_table_name: str = RUNS_TABLE,
               schema_name: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -231,7 +391,7 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
     field_mapping : dict, optional
         Schema column -> column name in the scores table.
     scores_table_name, runs_table_name, schema_name : str
-        Where to write; tables are created if missing.
+        Where to write; tables are created if missing (the schema must exist).
     chunk_rows : int
         Rows sent per batch of bound parameters.
     progress : callable, optional
@@ -240,44 +400,22 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
     Returns
     -------
     SqlWriteResult
-    """
-    import sqlalchemy as sa
 
+    Raises
+    ------
+    ExportError
+        A bad target (URL, names, values the database cannot store) before anything is written, or a
+        database failure (rolled back; the driver's error is the ``__cause__``).
+    """
     if not isinstance(run, RunInfo):
         raise DataError("write_sql needs the run metadata (a RunInfo from clvmodels.export.new_run)")
-    mapping = schema.check_field_mapping(field_mapping)
     conformed = schema.conform(frame, run.column_values())
-    metadata = sa.MetaData()
-    scores = scores_table(metadata, mapping, scores_table_name, schema_name)
-    runs = runs_table(metadata, runs_table_name, schema_name)
-    key = mapping.get(schema.KEY, schema.KEY)
-    names = [c.name for c in scores.columns]
-    total, step = len(conformed), max(int(chunk_rows), 1)
-    engine = make_engine(target)
-    inserted = 0
+    export = SqlExport(conformed, run, target, field_mapping=field_mapping, scores_table_name=scores_table_name,
+                       runs_table_name=runs_table_name, schema_name=schema_name, chunk_rows=chunk_rows)
     try:
-        with engine.begin() as conn:
-            metadata.create_all(conn, checkfirst=True)
-            _check_existing(conn, scores)
-            _check_existing(conn, runs)
-            conn.execute(_upsert(conn, runs, "run_id"), [_run_record(run, total)])
-            upsert = _upsert(conn, scores, key)
-            for start in range(0, total, step):
-                chunk = _records(conformed.iloc[start:start + step], names)  # Python rows for one chunk only
-                ids = [row[key] for row in chunk]
-                known = conn.execute(
-                    sa.select(sa.func.count()).select_from(scores).where(scores.c[key].in_(ids))
-                ).scalar_one()
-                conn.execute(upsert, chunk)
-                inserted += len(chunk) - known
-                if progress is not None:
-                    progress(start + len(chunk), total)
-    except sa.exc.OperationalError as exc:
-        raise DataError(f"cannot write to the database: {str(exc.orig).strip().splitlines()[0]}") from exc
+        return export.write(progress)
     finally:
-        if engine is not target:
-            engine.dispose()
-    return SqlWriteResult(run.run_id, inserted, total - inserted)
+        export.close()
 
 
 def read_table(target, table: str = SCORES_TABLE, schema_name: str | None = None) -> pd.DataFrame:
