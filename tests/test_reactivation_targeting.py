@@ -1,4 +1,4 @@
-"""winback_targets: value if they return, response models, ranking, budgeted selection, hygiene."""
+"""winback_targets: incremental value, uplift sources, ranking, budgeted selection, hygiene."""
 
 from __future__ import annotations
 
@@ -35,47 +35,34 @@ def lapsed(cdnow):
 
 def _targets(lapsed, models, **kw):
     bg, gg = models
-    settings = dict(response=0.05, sequence=CHEAP, margin=0.3, horizon=520, discount_rate=0.1,
+    settings = dict(uplift=0.05, sequence=CHEAP, margin=0.3, horizon=520, discount_rate=0.1,
                     n_draws=40)
     return winback_targets(lapsed, bg, gg, **{**settings, **kw})
 
 
-def test_value_if_returned_is_the_alive_branch_of_the_models_predictions(lapsed, models):
-    """Without discounting, the value if they return is margin x E[purchases in 52 weeks | alive] x
-    E[spend], where E[purchases | alive] = E[purchases] / P(alive) (FHL 2005 eq. 10 divided by eq.
-    11): checked against the models' own predictions, a different code path."""
-    bg, gg = models
-    out = _targets(lapsed, models, sequence=SEQ, horizon=52, discount_rate=0.0, scale_by_p_alive=False,
-                   include_rejected=True)
-    pred = bg.predict(lapsed, 52)
-    spend = gg.expected_spend(lapsed)["expected_spend"]
-    expected = 0.3 * pred["expected_purchases"] / pred["p_alive"] * spend
-    np.testing.assert_allclose(out["value_if_returned"], expected.reindex(out.index), rtol=1e-7)
-    np.testing.assert_allclose(out["p_alive"], pred["p_alive"].reindex(out.index), rtol=1e-12)
-    # value = response x value if returned - cost of the whole sequence
-    np.testing.assert_allclose(out["expected_value"], 0.05 * out["value_if_returned"] - 3.85, rtol=1e-12)
+def test_value_is_the_uplift_times_the_gain_of_a_return_minus_the_cost(lapsed, models):
+    """expected_value = uplift x (value_if_returned - value_if_not_returned) - cost of the whole
+    sequence, with the baseline the model's P(purchase in the window) (1 - P(0 purchases), here from
+    the model's own predict(), a different code path) and P(alive) as the model predicts."""
+    bg, _ = models
+    out = _targets(lapsed, models, sequence=SEQ, horizon=52, discount_rate=0.0, include_rejected=True)
+    window = out.attrs["clvmodels"]["campaign"]["response_window_units"]
+    assert window == pytest.approx(2 * 30.436875 / 7)  # two months by default
+    pred = bg.predict(lapsed, window).reindex(out.index)
+    np.testing.assert_allclose(out["baseline_response"], 1 - pred["prob_no_purchase"], rtol=1e-9)
+    np.testing.assert_allclose(out["p_alive"], pred["p_alive"], rtol=1e-12)
+    gain = out["value_if_returned"] - out["value_if_not_returned"]
+    np.testing.assert_allclose(out["expected_value"], out["uplift"] * gain - 3.85, rtol=1e-12)
+    np.testing.assert_allclose(out["response_with_contact"], out["baseline_response"] + out["uplift"])
     np.testing.assert_allclose(out["return_on_cost"], out["expected_value"] / 3.85)
+    assert out["uplift"].mean() == pytest.approx(0.05, rel=1e-9)  # the stated uplift, on average
+    assert (out["uplift"] <= out["p_alive"]).all()  # only the alive can be converted
     assert (out["expected_value_lower"] <= out["expected_value_upper"]).all()
     assert (out["value_if_returned_lower"] < out["value_if_returned_upper"]).all()
     # every lapsed customer is ranked, highest value first
     assert len(out) == len(lapsed)
     assert out["expected_value"].is_monotonic_decreasing
     assert out["rank"].tolist() == list(range(1, len(out) + 1))
-
-
-def test_value_if_returned_is_finite_when_p_alive_underflows(models):
-    """A customer with 400 purchases in the first 10 weeks and none in 300 since has P(alive) = 0 in
-    floating point; their value if they return must still be finite and positive."""
-    bg, _ = models
-    one = pd.DataFrame({"frequency": [400], "recency": [10.0], "T": [310.0], "monetary_value": [20.0],
-                        "last_purchase": pd.to_datetime(["1992-01-01"])}, index=pd.Index([7], name="customer_id"))
-    one.attrs["clvmodels"] = {"time_unit": "W", "observation_end": "1997-09-30"}
-    assert bg.p_alive(one)["p_alive"].iloc[0] == 0.0
-    out = _targets(lapsed_customers(one, window=365), models, include_rejected=True)
-    assert np.isfinite(out["value_if_returned"]).all() and (out["value_if_returned"] > 0).all()
-    # a customer who is certainly gone cannot respond: the contact is pure cost
-    assert out["response_probability"].iloc[0] == 0.0
-    assert out["expected_value"].iloc[0] == pytest.approx(-0.8)
 
 
 def test_budget_and_minimum_return_select_in_rank_order(lapsed, models):
@@ -101,33 +88,45 @@ def test_budget_and_minimum_return_select_in_rank_order(lapsed, models):
     assert (budgeted["days_since_last_purchase"] >= 182).all()
 
 
-def test_measured_uplift_and_p_alive_scaling(lapsed, models):
+def test_measured_uplift_carries_its_uncertainty(lapsed, models):
+    """A measured uplift (5% treated against 2% control) is the candidates' mean uplift, and its
+    posterior widens the value's interval compared with the same uplift stated as known."""
     treated, control = [f"t{i}" for i in range(2000)], [f"c{i}" for i in range(1000)]
     log = pd.DataFrame({"customer_id": treated[:100] + control[:20], "date": pd.Timestamp("1997-11-01")})
-    ev = evaluate_campaign(log, treated=treated, control=control, start="1997-10-01", seed=4)
+    ev = evaluate_campaign(log, treated=treated, control=control, start="1997-10-01", end="1997-11-30",
+                           seed=4)
     uplift = ev.table.loc["all", "uplift"]
-    measured = _targets(lapsed, models, response=ev, scale_by_p_alive=False, include_rejected=True,
-                        n_draws=100)
-    np.testing.assert_allclose(measured["response_probability"], uplift)
-    np.testing.assert_allclose(measured["expected_value"], uplift * measured["value_if_returned"] - 0.8)
-    base = _targets(lapsed, models, response=float(uplift), scale_by_p_alive=False, include_rejected=True,
+    measured = _targets(lapsed, models, uplift=ev, include_rejected=True, n_draws=100)
+    assert measured["uplift"].mean() == pytest.approx(uplift, rel=1e-9)
+    # the window the uplift was measured on (61 days, both ends included) is used
+    assert measured.attrs["clvmodels"]["campaign"]["response_window_days"] == 61
+    base = _targets(lapsed, models, uplift=float(uplift), response_window=61, include_rejected=True,
                     n_draws=100)
-    # the uplift's uncertainty widens the intervals of the value
+    np.testing.assert_allclose(measured["expected_value"], base["expected_value"].reindex(measured.index))
     width = lambda t: (t["expected_value_upper"] - t["expected_value_lower"]).median()  # noqa: E731
     assert width(measured) > 1.2 * width(base)
-    scaled = _targets(lapsed, models, include_rejected=True)  # scaled by default
-    ratio = scaled["p_alive"] / scaled["p_alive"].mean()
-    np.testing.assert_allclose(scaled["response_probability"], np.minimum(0.05 * ratio, 1.0), rtol=1e-6)
-    assert "scaled by P(alive)" in scaled.attrs["clvmodels"]["campaign"]["response"]
-    # rate x P(alive) / mean P(alive) x E[V | alive] = rate / mean P(alive) x E[V]: scaling ranks by
-    # the unconditional value
-    np.testing.assert_allclose(scaled["expected_value"] + 0.8,
-                               0.05 / scaled["p_alive"].mean() * scaled["p_alive"] * scaled["value_if_returned"],
-                               rtol=1e-6)
     no_control = evaluate_campaign(log[log.customer_id.str.startswith("t")], treated=treated, control=None,
                                    raw_only=True, start="1997-10-01")
     with pytest.raises(DataError, match="no control group, so it measured no uplift"):
-        _targets(lapsed, models, response=no_control)
+        _targets(lapsed, models, uplift=no_control)
+    with pytest.raises(DataError, match="uplift was measured over 61 days"):
+        _targets(lapsed, models, uplift=ev, response_window=30)
+
+
+def test_a_gross_response_rate_is_net_of_the_baseline(lapsed, models):
+    """response_with_contact is the share of contacted customers who buy in the window; the model's
+    baseline is subtracted. On CDNOW's lapsed customers the baseline over two months is 5.1%, so a
+    5% gross response adds nothing and is refused; 8% means an uplift of 8% - 5.1%."""
+    with pytest.raises(DataError, match="not above what the model expects"):
+        _targets(lapsed, models, uplift=None, response_with_contact=0.05)
+    out = _targets(lapsed, models, uplift=None, response_with_contact=0.08, include_rejected=True)
+    assert out["baseline_response"].mean() == pytest.approx(0.0515, abs=5e-4)
+    assert out["response_with_contact"].mean() == pytest.approx(0.08, rel=1e-9)
+    with pytest.warns(FutureWarning, match="response=<rate> is deprecated"):
+        old = _targets(lapsed, models, uplift=None, response=0.08, include_rejected=True)
+    pd.testing.assert_frame_equal(old.drop(columns=[]), out, check_exact=False, rtol=0, atol=0)
+    with pytest.warns(FutureWarning, match="scale_by_p_alive and reference_p_alive are deprecated"):
+        _targets(lapsed, models, scale_by_p_alive=False)
 
 
 def test_same_seed_same_list(lapsed, models):
@@ -158,8 +157,14 @@ def test_returned_customer_is_dropped_from_the_remaining_steps(lapsed, models):
     ({"budget": 0}, "budget must be a positive amount"),
     ({"budget": -10.0}, "budget must be a positive amount"),
     ({"candidates": [1, 2, 999_999]}, r"unknown customer ids.*999999"),
-    ({"response": 1.5}, r"response must be a probability in \(0, 1\]"),
-    ({"response": 0.0}, r"response must be a probability in \(0, 1\]"),
+    ({"uplift": 1.5}, r"uplift must be a probability in \(0, 1\]"),
+    ({"uplift": 0.0}, r"uplift must be a probability in \(0, 1\]"),
+    ({"uplift": None}, "give exactly one of uplift"),
+    ({"response_with_contact": 0.1}, "give exactly one of uplift"),
+    ({"segment_col": "channel"}, "segment_col needs uplift=<evaluate_campaign"),
+    ({"allocate_uplift": "all"}, r"allocate_uplift must be one of \['alive_non_buyers', 'equal'\]"),
+    ({"horizon": 4}, "must be longer than the response window"),
+    ({"response_window": 0}, "response_window must be a positive number"),
     ({"min_return": 1.0, "sequence": [("email", 0.0, 0)]}, "this one is free"),
     ({"margin": 3.0}, "margin must be a gross-margin rate"),
     ({"sequence": []}, "at least one step"),
@@ -172,49 +177,11 @@ def test_bad_settings_are_refused(lapsed, models, kw, message):
 def test_needs_the_lapsed_frame_and_matching_units(cdnow, lapsed, models):
     bg, gg = models
     with pytest.raises(DataError, match="output of lapsed_customers"):
-        winback_targets(cdnow, bg, gg, response=0.05, sequence=SEQ, margin=0.3)
+        winback_targets(cdnow, bg, gg, uplift=0.05, sequence=SEQ, margin=0.3)
     days = lapsed.copy()
     days.attrs = {"clvmodels": {**lapsed.attrs["clvmodels"], "time_unit": "D"}}
     with pytest.raises(DataError, match="fitted in time unit 'W'"):
-        winback_targets(days, bg, gg, response=0.05, sequence=SEQ, margin=0.3)
-
-
-def _simulated(seed):
-    """6,000 customers in weeks from BG/NBD (r=0.8, alpha=6, a=0.9, b=3) + Gamma-Gamma (p=6, q=4,
-    gamma=15), first purchases spread over 64 weeks of a 104-week calibration, with their truth."""
-    from clvmodels.datasets import simulate_summary
-
-    return simulate_summary(6000, r=0.8, alpha=6.0, a=0.9, b=3.0, p=6.0, q=4.0, gamma=15.0, time_unit="W",
-                            calibration_days=728, cohort_days=448, seed=seed, return_truth=True)
-
-
-def test_ranking_puts_truly_alive_high_value_customers_first():
-    """clvmodels.datasets.simulate_summary: the ~3,950 customers with no purchase in the last 26
-    weeks are a known mix of alive (about a third) and dead. "Truly alive and high value" = alive
-    at the end of observation and, if alive, expected revenue over the next 52 weeks
-    ((1 - exp(-lambda p H)) / p purchases x true mean spend p_spend / nu) above the lapsed
-    customers' median: about 5.5% of them, since a formerly frequent buyer who stopped is mostly gone.
-
-    Measured (seed 1): precision in the top decile of the ranking 24.4% against 5.8% for a random
-    pick (4.2x; 3.4x-4.4x over seeds 1-6); the top decile's mean true value is 3.6x the average
-    (3.0x-3.6x). Without P(alive) scaling (scale_by_p_alive=False) the precision is 1.6x random
-    (1.05x-1.6x). The test requires 2.5x and 2x."""
-    summary, truth = _simulated(seed=1)
-    bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
-    lapsed = lapsed_customers(summary, window=26, window_unit="W")
-    ranked = winback_targets(lapsed, bg, gg, response=0.05, sequence=CHEAP, margin=0.3, horizon=52,
-                             discount_rate=0.0, include_rejected=True, n_draws=20)
-    t = truth.loc[ranked.index]
-    # given alive with known (lam, p): (1 - exp(-lam p H)) / p purchases in H, each worth p_spend / nu
-    if_alive = ((1 - np.exp(-t["lam"] * t["p_dropout"] * 52)) / t["p_dropout"] * 6.0 / t["nu"]).to_numpy()
-    alive = t["alive_at_end"].to_numpy()
-    relevant = alive & (if_alive >= np.median(if_alive))
-    top = len(ranked) // 10
-    precision, base = relevant[:top].mean(), relevant.mean()
-    assert 0.2 < alive.mean() < 0.5 and 0.02 < base < 0.1  # the mix is what the docstring says
-    assert precision >= 2.5 * base, (precision, base)
-    true_value = np.where(alive, if_alive, 0.0)
-    assert true_value[:top].mean() >= 2.0 * true_value.mean()
+        winback_targets(days, bg, gg, uplift=0.05, sequence=SEQ, margin=0.3)
 
 
 @pytest.mark.slow

@@ -30,9 +30,9 @@ Who gets the uplift (``allocate_uplift``):
     ``k x P_i(alive and no purchase in the window)``, with ``k`` set so that the segment's mean
     uplift over the candidates is the measured or stated one (at the point estimate of the
     purchase model). So a customer with P(alive) 0.004 gets about 0.4% of the uplift of one
-    certainly alive, and no uplift exceeds the customer's probability of being such a customer
-    when ``k <= 1`` (a larger ``k`` is warned about: the candidates then have fewer alive
-    non-buyers than the uplift needs, so they do not resemble the measured campaign).
+    certainly alive. ``k`` is capped at 1 (nobody's uplift exceeds their probability of being
+    such a customer), with a warning: the candidates then have fewer alive non-buyers than the
+    uplift needs, so they do not resemble the customers it was measured on.
 ``"equal"``
     Every candidate of a segment gets the segment's uplift, capped at
     ``P_i(alive and no purchase in the window)``.
@@ -111,7 +111,7 @@ class UpliftSource:
         ``mean_baseline`` is each segment's mean baseline response (for ``response_with_contact``).
         """
         if self.kind == "measured":
-            seeds = np.random.SeedSequence(seed).spawn(len(labels))
+            seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(len(labels))
             draws = np.column_stack([self.evaluation.uplift_draws(n_draws=n_draws, seed=s, segment=g)
                                      for g, s in zip(labels, seeds)])
             point = np.array([float(self.evaluation.table.loc[g, "uplift"]) for g in labels])
@@ -154,7 +154,8 @@ def check_conversion(source: UpliftSource, segment_point, reachable_mean) -> np.
         warn_user("the uplift exceeds the candidates' mean probability of being alive and not buying in the "
                   f"window (conversion share {np.max(share):.3g} > 1): these candidates hold fewer alive "
                   "non-buyers than the uplift needs, so they do not resemble the customers it was measured "
-                  "on, and some are credited with more than they can give")
+                  "on; each is credited with at most their P(alive and no purchase in the window), so the "
+                  "mean uplift credited is below the one given")
     return share
 
 
@@ -178,7 +179,7 @@ def allocate(source: UpliftSource, segment_mean, codes, reachable, reachable_mea
     ref = reachable_mean[codes]
     share = np.divide(per_customer, ref, out=np.zeros(np.broadcast_shapes(per_customer.shape, ref.shape)),
                       where=ref > 0)
-    return share * reachable
+    return np.minimum(share, 1.0) * reachable  # nobody converts with probability above 1
 
 
 def as_uplift_source(*, uplift=None, response_with_contact=None, segment_col=None,
