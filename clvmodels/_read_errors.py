@@ -29,7 +29,7 @@ PROBLEMS = (
      "it is not a readable CSV file (no consistent delimiter and columns); is it CSV text?"),
     (r"magic bytes|too small to be a parquet file|parquet file size is 0|invalid parquet|"
      r"couldn't deserialize thrift|corrupt",
-     "it is not a complete Parquet file (truncated, empty or not Parquet); write it again"),
+     "it is not a complete Parquet file (truncated, empty or not Parquet)"),
     (r"maximum line size|unterminated quote|quote should be followed",
      "it is not well-formed CSV (an unterminated quote or an over-long line)"),
     (r"expected \d+ values per row|too many columns|not enough columns",

@@ -31,16 +31,25 @@ def write_summary(summary, path) -> Path:
     return atomic_write(path, lambda tmp: summary.to_parquet(tmp))
 
 
-def read_summary(path):
-    """Read a summary written by ``clvmodels summarise`` (a Parquet file with its metadata)."""
+def _read_parquet(path, what: str, remedy: str):
+    """A Parquet file as a DataFrame, or a one-line DataError naming the file and the problem."""
     import pandas as pd
 
-    from clvmodels.data.meta import summary_meta
+    from clvmodels._read_errors import find_read_error, read_problem
 
     try:
-        summary = pd.read_parquet(path)
+        return pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read the summary {str(path)!r}: {exc}") from None
+        cause = find_read_error(exc)
+        problem = read_problem(cause) if cause is not None else (getattr(exc, "strerror", None) or str(exc))
+        raise DataError(f"cannot read {what} {str(path)!r}: {problem}; {remedy}") from exc
+
+
+def read_summary(path):
+    """Read a summary written by ``clvmodels summarise`` (a Parquet file with its metadata)."""
+    from clvmodels.data.meta import summary_meta
+
+    summary = _read_parquet(path, "the summary", "summarise the transaction log again")
     if not summary_meta(summary).get("time_unit"):
         raise DataError(f"{str(path)!r} is not a customer summary written by `clvmodels summarise` "
                         "(it has no time unit); summarise the transaction log first")
@@ -68,14 +77,13 @@ def load_models(directory):
 
 def read_scores(path):
     """The export frame and run metadata of a scores Parquet file written by ``clvmodels score``."""
-    import pandas as pd
-
     from clvmodels.export.files import read_run_info
 
+    frame = _read_parquet(path, "the scores file", "write it again with `clvmodels score`")
     run = read_run_info(path)
     if run is None:
         raise DataError(f"{str(path)!r} has no clvmodels run metadata; write it with `clvmodels score`")
-    return pd.read_parquet(path), run
+    return frame, run
 
 
 def print_result(result, reporter, written: dict | None = None) -> None:
