@@ -117,10 +117,13 @@ def test_expected_purchases_increase_with_horizon(bg, cdnow):
 
 
 def test_churn_probability_grows_with_horizon(bg, cdnow):
-    now = bg.churn_probability(cdnow)["churn_probability"]
+    """Churn now (p_dropped_out) is 1 - P(alive); churn_probability at horizon 0 is the same
+    number, and churn by the end of a longer horizon is never smaller."""
+    now = bg.p_dropped_out(cdnow)["p_dropped_out"]
     later = bg.churn_probability(cdnow, 52)["churn_probability"]
     np.testing.assert_allclose(now, 1 - bg.p_alive(cdnow)["p_alive"], rtol=1e-12)
-    assert (later >= now - 1e-12).all()
+    np.testing.assert_allclose(bg.churn_probability(cdnow, 0)["churn_probability"], now, rtol=1e-12)
+    assert (later >= now - 1e-12).all() and (later > now + 1e-6).mean() > 0.5
 
 
 def test_purchase_probability_columns_sum_below_one(bg, cdnow):

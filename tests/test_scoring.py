@@ -86,15 +86,18 @@ def test_prob_no_purchase_equals_the_general_pmf_at_zero():
 
 
 def test_churn_now_is_the_complement_of_p_alive(models, summary):
-    """churn_probability's interval at horizon 0 is 1 - P(alive)'s, bounds swapped, within rounding."""
+    """p_dropped_out (churn now) and its interval are 1 - P(alive)'s, bounds swapped, within
+    rounding; churn_probability at horizon 0 is the same quantity under the export's name."""
     bg, _ = models
-    churn = bg.churn_probability(summary, uncertainty="expected", seed=2, n_draws=100)
+    churn = bg.p_dropped_out(summary, uncertainty="expected", seed=2, n_draws=100)
     alive = bg.p_alive(summary, uncertainty="expected", seed=2, n_draws=100)
-    assert list(churn.columns) == ["churn_probability", "churn_probability_lower", "churn_probability_upper"]
-    assert churn.attrs["interval_kinds"] == {"churn_probability": "expected"}
-    np.testing.assert_allclose(churn["churn_probability"], 1 - alive["p_alive"], atol=1e-15)
-    np.testing.assert_allclose(churn["churn_probability_lower"], 1 - alive["p_alive_upper"], atol=1e-12)
-    np.testing.assert_allclose(churn["churn_probability_upper"], 1 - alive["p_alive_lower"], atol=1e-12)
+    assert list(churn.columns) == ["p_dropped_out", "p_dropped_out_lower", "p_dropped_out_upper"]
+    assert churn.attrs["interval_kinds"] == {"p_dropped_out": "expected"}
+    np.testing.assert_allclose(churn["p_dropped_out"], 1 - alive["p_alive"], atol=1e-15)
+    np.testing.assert_allclose(churn["p_dropped_out_lower"], 1 - alive["p_alive_upper"], atol=1e-12)
+    np.testing.assert_allclose(churn["p_dropped_out_upper"], 1 - alive["p_alive_lower"], atol=1e-12)
+    at_zero = bg.churn_probability(summary, 0, uncertainty="expected", seed=2, n_draws=100)
+    np.testing.assert_array_equal(at_zero.to_numpy(), churn.to_numpy())
 
 
 # ----- the paired revenue pass -------------------------------------------------------------------

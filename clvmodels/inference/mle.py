@@ -5,6 +5,11 @@ the data size) plus an optional L2 penalty on the log-parameters, ``penalizer * 
 the same per-customer scale as lifetimes' ``penalizer_coef`` but on log-parameters, so it pulls each
 parameter towards 1 and does not depend on the parameters' magnitudes. Convergence is judged on the
 gradient: the largest absolute component of the mean objective's gradient must be below ``gtol``.
+
+A Gaussian prior on the log-parameters, ``N(prior_mean, diag(1 / prior_precision))``, can be added
+to the total objective (a penalised likelihood, the MAP of that prior); fits pooled by segment with
+empirical-Bayes shrinkage use it (:mod:`clvmodels.inference.shrinkage`). The Laplace covariance
+then includes the prior's precision, and the reported log-likelihood excludes the prior.
 """
 
 from __future__ import annotations
@@ -66,6 +71,19 @@ class MleResult:
         return np.exp(self.log_params)
 
 
+def with_prior(objective: Objective, mean: np.ndarray, precision: np.ndarray) -> Objective:
+    """``objective`` plus ``0.5 * sum(precision * (log_params - mean)**2)`` (a diagonal Gaussian
+    prior on the log-parameters, up to its constant), with the matching gradient."""
+    mean, precision = np.asarray(mean, float), np.asarray(precision, float)
+
+    def penalised(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(log_params)
+        gap = log_params - mean
+        return value + 0.5 * float(precision @ (gap * gap)), np.asarray(grad, float) + precision * gap
+
+    return penalised
+
+
 def _penalised_mean(objective: Objective, n: float, penalizer: float) -> Objective:
     def mean_objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         value, grad = objective(log_params)
@@ -112,6 +130,8 @@ def fit_mle(
     penalizer: float = 0.0,
     gtol: float = DEFAULT_GTOL,
     maxiter: int = 2_000,
+    prior_mean: np.ndarray | None = None,
+    prior_precision: np.ndarray | None = None,
 ) -> MleResult:
     """Minimise a negative log-likelihood over log-parameters.
 
@@ -135,7 +155,13 @@ def fit_mle(
         Convergence threshold on the largest absolute gradient of the mean objective.
     maxiter : int
         Iteration limit per optimiser.
+    prior_mean, prior_precision : ndarray, shape (k,), optional
+        A diagonal Gaussian prior on the log-parameters (see module docstring), on the scale of
+        the total (not the mean) objective; precision in 1 / log-units squared.
     """
+    likelihood = objective
+    if prior_precision is not None:
+        objective = with_prior(objective, prior_mean, prior_precision)
     fun = _penalised_mean(objective, n_customers, penalizer)
     attempts: list[str] = []
     best = np.asarray(x0, float)
@@ -182,7 +208,7 @@ def fit_mle(
             stacklevel=2,
         )
     hess_total = _hessian(fun, best) * n_customers
-    neg_ll = objective(best)[0]
+    neg_ll = likelihood(best)[0]
     return MleResult(
         names=tuple(names),
         log_params=best,

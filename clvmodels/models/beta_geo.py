@@ -89,7 +89,7 @@ class BetaGeoModel(FittedParametricModel):
 
     param_names = bgnbd.PARAM_NAMES
 
-    def _check_summary(self, summary):
+    def _check_summary(self, summary, fitting):
         check_rfm_summary(summary)
 
     def _customer_data(self, summary):
@@ -99,7 +99,7 @@ class BetaGeoModel(FittedParametricModel):
             "T": summary["T"].to_numpy(float),
         })
 
-    def _mle(self, columns, counts):
+    def _mle(self, columns, counts, start=None, **prior):
         from clvmodels.inference.mle import fit_mle
 
         x, t_x, T = columns
@@ -107,10 +107,11 @@ class BetaGeoModel(FittedParametricModel):
         alpha0 = max(float(np.sum(counts * T) / max(np.sum(counts * x), 1.0)), 1e-3)
         return fit_mle(
             lambda lp: bgnbd.neg_log_likelihood_and_grad(lp, x, t_x, T, counts),
-            np.log([1.0, alpha0, 1.0, 1.0]),
+            np.log([1.0, alpha0, 1.0, 1.0]) if start is None else start,
             names=self.param_names,
             n_customers=float(counts.sum()),
             penalizer=self.penalizer,
+            **prior,
         )
 
     def _bayes(self, columns, counts, segments, n_segments):
@@ -139,13 +140,11 @@ class BetaGeoModel(FittedParametricModel):
             product), or the name of an earlier column whose complement (1 - it) this column is.
             ``uses`` is "purchase" (default) or "spend": which model's parameters and data it reads.
         """
-        self._check_fitted()
-        check_rfm_summary(summary)
-        self._check_unit(summary)
+        self._check_scoring(summary)
         # one CustomerData per model, so each compresses its rows once for all quantities
         inputs = {"purchase": ([self], self._scoring_data(summary))}
         if spend_model is not None:
-            spend_model._check_fitted()
+            spend_model._check_scoring(summary)
             inputs["spend"] = ([spend_model], spend_model._scoring_data(summary))
         out = pd.DataFrame(index=summary.index)
         results = {}
@@ -185,25 +184,52 @@ class BetaGeoModel(FittedParametricModel):
         return self._frame(summary, [("p_alive", _p_alive, None)], uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
 
-    def churn_probability(self, summary, horizon=0.0, *, uncertainty=None, level=0.9,
+    def _only(self, out: pd.DataFrame, column: str) -> pd.DataFrame:
+        """Keep ``column`` (and its bounds) of a frame that computed helper columns too."""
+        keep = [c for c in out.columns if c in (column, f"{column}_lower", f"{column}_upper")]
+        kinds = {k: v for k, v in out.attrs.get("interval_kinds", {}).items() if k == column}
+        result = out[keep]
+        result.attrs = {**out.attrs, **({"interval_kinds": kinds} if kinds else {})}
+        if not kinds:
+            result.attrs.pop("interval_kinds", None)
+        return result
+
+    def p_dropped_out(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
+        """Probability that each customer has already dropped out at the end of observation,
+        ``1 - P(alive)`` (churn *now*; FHL 2005 eq. 13). Column ``p_dropped_out``.
+
+        Defaults: no interval (``uncertainty=None``); with ``uncertainty="expected"`` a 90%
+        (``level=0.9``) parameter-uncertainty interval from ``n_draws=300`` draws.
+        """
+        self._no_predictive(uncertainty, "p_dropped_out")
+        quantities = [("p_alive", _p_alive, None), ("p_dropped_out", "p_alive", None)]
+        out = self._frame(summary, quantities, uncertainty=uncertainty, level=level, n_draws=n_draws,
+                          seed=seed)
+        return self._only(out, "p_dropped_out")
+
+    def churn_probability(self, summary, horizon, *, uncertainty=None, level=0.9,
                           n_draws=DEFAULT_N_DRAWS, seed=None):
-        """Probability that a customer has dropped out now (``horizon=0``: 1 - P(alive)) or by the
-        end of the next ``horizon`` periods."""
+        """Probability that each customer has dropped out by the END of the next ``horizon``
+        periods (summary time units), ``1 - P(alive at T + horizon)``: the quantity the export
+        and :meth:`predict` call ``churn_probability``. Churn now (``horizon=0``) is
+        :meth:`p_dropped_out`; this method gives the same number at ``horizon=0``.
+
+        ``horizon`` has no default, since churn depends on it. Interval defaults as in
+        :meth:`p_dropped_out`.
+        """
         self._no_predictive(uncertainty, "churn_probability")
-        h = float(horizon)
+        h = horizon if isinstance(horizon, (int, float, np.number)) and not isinstance(horizon, bool) else np.nan
         if not (np.isfinite(h) and h >= 0):
-            raise DataError(f"horizon must be >= 0 periods; got {horizon!r}")
+            raise DataError(f"horizon must be a number of periods >= 0 in the summary's time unit; "
+                            f"got {horizon!r}")
+        h = float(h)
         if h == 0:  # dropped out by now: the complement of P(alive), no survival function needed
-            quantities = [("p_alive", _p_alive, None),
-                          ("churn_probability", "p_alive", None)]
+            quantities = [("p_alive", _p_alive, None), ("churn_probability", "p_alive", None)]
         else:
             quantities = [("churn_probability", _churn_by(h), None)]
         out = self._frame(summary, quantities, uncertainty=uncertainty, level=level, n_draws=n_draws,
                           seed=seed)
-        if h == 0:
-            out = out.drop(columns=[c for c in out.columns if c.startswith("p_alive")])
-            out.attrs.get("interval_kinds", {}).pop("p_alive", None)
-        return out
+        return self._only(out, "churn_probability")
 
     def expected_purchases(self, summary, horizon, *, uncertainty=None, level=0.9,
                            n_draws=DEFAULT_N_DRAWS, seed=None):
@@ -252,17 +278,21 @@ class BetaGeoModel(FittedParametricModel):
                 n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
         """Every per-customer prediction in one frame.
 
-        Columns: ``p_alive``, ``churn_probability`` (now), ``churn_probability_horizon`` (dropped out
-        by the end of the horizon), ``prob_no_purchase``, ``expected_purchases``, and with a fitted
+        Columns, in this order: ``p_alive`` (alive at the end of observation), ``p_dropped_out``
+        (already dropped out then: ``1 - p_alive``, churn *now*), ``churn_probability`` (dropped
+        out by the END of the horizon, as in the export), ``prob_no_purchase`` (no purchase within
+        the horizon), ``expected_purchases`` (within the horizon), and with a fitted
         :class:`GammaGammaModel` as ``spend_model`` also ``expected_spend`` (per purchase) and
-        ``expected_revenue`` (over the horizon, undiscounted). Intervals as described in the class
-        docstring; paired draws of both models are used for quantities that need both.
+        ``expected_revenue`` (over the horizon, undiscounted). ``horizon`` is in the summary's time
+        unit. Defaults: no interval (``uncertainty=None``), else at ``level=0.9`` from
+        ``n_draws=300`` parameter draws. Intervals as described in the class docstring; paired
+        draws of both models are used for quantities that need both.
         """
         h = _check_horizon(horizon)
         quantities = [
             ("p_alive", _p_alive, None),
-            ("churn_probability", "p_alive", None),
-            ("churn_probability_horizon", _churn_by(h), None),
+            ("p_dropped_out", "p_alive", None),
+            ("churn_probability", _churn_by(h), None),
             ("prob_no_purchase", cheap(lambda P, D: bgnbd.prob_no_purchase(*_bg(P), *_hist(D), h)), None),
         ]
         if spend_model is None:

@@ -64,6 +64,34 @@ def laplace_draws(names, log_params: np.ndarray, cov_log: np.ndarray, n_draws: i
     return ParameterDraws(tuple(names), np.exp(log_draws), "laplace")
 
 
+def segment_laplace_draws(names, log_params: np.ndarray, cov_log: np.ndarray, n_draws: int,
+                          seed) -> ParameterDraws:
+    """Laplace draws of each segment of a fit pooled by segment, independently per segment.
+
+    Each segment draws from its own child of ``SeedSequence(seed)`` (in segment order), so a
+    segment's draws do not depend on how many segments there are after it.
+
+    Parameters
+    ----------
+    log_params : ndarray, shape (G, k)
+    cov_log : ndarray, shape (G, k, k)
+    n_draws : int
+    seed : int, SeedSequence or None
+
+    Returns
+    -------
+    ParameterDraws
+        ``values`` of shape (S, G, k).
+    """
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    streams = root.spawn(log_params.shape[0])
+    log_draws = np.stack([
+        np.random.default_rng(stream).multivariate_normal(mean, cov, size=n_draws, method="eigh")
+        for stream, mean, cov in zip(streams, log_params, cov_log)
+    ], axis=1)
+    return ParameterDraws(tuple(names), np.exp(log_draws), "laplace")
+
+
 def thin_posterior(names, posterior: np.ndarray, n_draws: int) -> ParameterDraws:
     """Evenly thin flattened posterior draws (chain x draw first axis) to at most ``n_draws``."""
     total = posterior.shape[0]

@@ -12,12 +12,16 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.data.meta import summary_meta
-from clvmodels.errors import DataError, NotFittedError, check_choice
+from clvmodels.errors import DataError, NotFittedError, check_choice, describe_rows
 from clvmodels.inference.compress import compress_rows
-from clvmodels.models.draws import ParameterDraws, laplace_draws, thin_posterior
+from clvmodels.models.draws import ParameterDraws, laplace_draws, segment_laplace_draws, thin_posterior
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData
+from clvmodels.models.segments import SHRINKAGE, fit_by_segment
 
 METHODS = ("mle", "bayes")
+#: how to state a summary's time unit, for messages
+STATE_UNIT = ("clvmodels.as_summary(frame, time_unit='W', observation_end='2024-06-30') (or rebuild it "
+              "with clvmodels.rfm_summary(..., time_unit=...))")
 
 
 class FittedParametricModel:
@@ -37,8 +41,20 @@ class FittedParametricModel:
     chains, draws, tune : int
         Bayes only: number of chains, kept draws and tuning steps per chain.
     pool_by : str, optional
-        Bayes only: a segment column of the summary (e.g. "channel"); parameters are then pooled
-        partially across segments, each segment getting its own.
+        A segment column of the summary (e.g. "channel"); each segment gets its own parameters.
+        Bayes: partial pooling through a hierarchical prior. MLE: one fit per segment (on its
+        distinct rows with counts), shrunk toward the pooled fit as ``shrinkage`` says; each
+        segment has its own Laplace covariance, so standard errors, draws and every prediction
+        and value are per segment. Scoring a customer of a segment the fit did not see raises a
+        DataError.
+    shrinkage : {"empirical_bayes", None}
+        MLE with ``pool_by`` only. ``"empirical_bayes"`` (default): each segment's likelihood gets
+        a Gaussian prior on its log-parameters centred on the pooled fit, ``N(log theta_pooled,
+        diag(tau**2))``, whose scale ``tau`` (one per parameter) is estimated from the spread of the
+        segments' own estimates around the pooled fit, net of their sampling variances (maximum
+        marginal likelihood; :mod:`clvmodels.inference.shrinkage`); a small segment is pulled
+        toward the pooled fit, a large one keeps essentially its own estimate. ``None``: each
+        segment's own maximum likelihood fit, unchanged. ``shrinkage_`` reports the result.
     seed : int, optional
         Seed of the sampler (Bayes). Prediction seeds are passed to the prediction methods.
     progressbar : bool
@@ -47,10 +63,13 @@ class FittedParametricModel:
 
     #: parameter names in the order the formulas take them (set by subclasses)
     param_names: tuple[str, ...] = ()
+    #: whether the model reads times (recency, T), so that a summary must state its time unit
+    reads_time: bool = True
 
     def __init__(self, *, method: str = "mle", penalizer: float = 0.0, priors: dict | None = None,
                  sampler: str = "nutpie", chains: int = 4, draws: int = 1000, tune: int = 1000,
-                 pool_by: str | None = None, seed: int | None = None, progressbar: bool = False):
+                 pool_by: str | None = None, shrinkage: str | None = "empirical_bayes",
+                 seed: int | None = None, progressbar: bool = False):
         self.method = method
         self.penalizer = penalizer
         self.priors = priors
@@ -59,22 +78,26 @@ class FittedParametricModel:
         self.draws = draws
         self.tune = tune
         self.pool_by = pool_by
+        self.shrinkage = shrinkage
         self.seed = seed
         self.progressbar = progressbar
 
     # ----- hooks a model class implements ---------------------------------------------------------
-    def _check_summary(self, summary: pd.DataFrame) -> None:
+    def _check_summary(self, summary: pd.DataFrame, fitting: bool) -> None:
+        """The family's checks of the columns it reads (at fit, or at scoring)."""
         raise NotImplementedError
 
     def _customer_data(self, summary: pd.DataFrame) -> CustomerData:
         """Arrays the quantities read (without segments)."""
         raise NotImplementedError
 
-    def _fit_rows(self, summary: pd.DataFrame) -> pd.DataFrame:
-        """The customers the likelihood uses (all, or only repeat buyers for spend)."""
-        return summary
+    def _fit_mask(self, summary: pd.DataFrame) -> np.ndarray:
+        """Which customers the likelihood uses, shape (n,) bool (all, or only repeat buyers for spend)."""
+        return np.ones(len(summary), dtype=bool)
 
-    def _mle(self, columns, counts):
+    def _mle(self, columns, counts, start=None, **prior):
+        """MleResult of the fit on distinct rows with counts; ``start`` log-parameters and a
+        ``prior_mean``/``prior_precision`` as :func:`clvmodels.inference.mle.fit_mle` takes them."""
         raise NotImplementedError
 
     def _bayes(self, columns, counts, segments, n_segments):
@@ -86,72 +109,154 @@ class FittedParametricModel:
     # ----- fitting -------------------------------------------------------------------------------
     def _validate_settings(self) -> None:
         check_choice("method", self.method, METHODS)
-        if self.pool_by is not None and self.method != "bayes":
-            raise DataError(
-                f"pool_by={self.pool_by!r} needs method='bayes' (partial pooling is a hierarchical "
-                "prior); with method='mle', fit one model per segment instead"
-            )
+        check_choice("shrinkage", self.shrinkage, SHRINKAGE)
         if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
             raise DataError(f"penalizer must be a finite number >= 0; got {self.penalizer!r}")
 
-    def _segment_codes_for_fit(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, int]:
+    def _segment_codes_for_fit(self, summary: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Segment code of each customer of the fit (``rows``, a mask of ``summary``) and the
+        number of segments. Bayes numbers the segments of the fitted rows; MLE those of the whole
+        summary, so a segment none of whose customers enters the likelihood (no repeat buyer, for
+        the spend model) still gets parameters (the pooled fit's, under shrinkage)."""
         if self.pool_by is None:
             return None, 0
-        if self.pool_by not in rows.columns:
+        if self.pool_by not in summary.columns:
             raise DataError(
                 f"pool_by={self.pool_by!r} is not a column of the summary; columns are "
-                f"{list(rows.columns)}. Carry it with rfm_summary(..., attribute_cols=[{self.pool_by!r}])"
+                f"{list(summary.columns)}. Carry it with rfm_summary(..., attribute_cols=[{self.pool_by!r}])"
             )
-        seg = rows[self.pool_by]
+        seg = summary[self.pool_by] if self.method == "mle" else summary[self.pool_by][rows]
         if seg.isna().any():
             raise DataError(
-                f"segment column {self.pool_by!r} is missing for {seg.isna().sum()} customers "
-                f"(e.g. {list(seg.index[seg.isna()][:5])}); fill it (e.g. 'unknown') before fitting"
+                f"segment column {self.pool_by!r} is missing for {describe_rows(seg.index[seg.isna()])}; "
+                "fill it (e.g. 'unknown') before fitting"
             )
         codes, labels = pd.factorize(seg, sort=True)
-        self.segments_ = [str(s) if not isinstance(s, (int, np.integer)) else s for s in labels]
-        return codes, len(labels)
+        self.segments_ = [int(s) if isinstance(s, (int, np.integer)) else str(s) for s in labels]
+        return (codes[rows] if self.method == "mle" else codes), len(labels)
 
-    def fit(self, summary: pd.DataFrame):
+    def _check_entry(self, summary: pd.DataFrame, fitting: bool) -> None:
+        """Checks of a summary entering the model (fit or scoring): the family's column checks,
+        unique customer ids, a stated time unit (for a model that reads times) and, at scoring,
+        the fit's time unit.
+
+        A summary in another time unit than the fit's is refused rather than converted: its
+        recency and T would have to be rescaled, and the horizon the caller passes is in the
+        summary's unit too, so a silent conversion would change what the caller asked for.
+        """
+        self._check_summary(summary, fitting)
+        if summary.index.has_duplicates:
+            repeated = summary.index[summary.index.duplicated()].unique()
+            raise DataError(
+                f"customer ids must be unique in the summary, but {describe_rows(repeated)} appear more "
+                "than once (a summary concatenated with itself, or rows per transaction?); keep one row "
+                "per customer (e.g. summary[~summary.index.duplicated()]), or pass fit(..., "
+                "weights=...) to count identical customers"
+            )
+        unit = summary_meta(summary).get("time_unit")
+        fitted = None if fitting else getattr(self, "time_unit_", None)
+        if unit is None and self.reads_time:
+            raise DataError(
+                "the summary does not say which time unit its recency and T are in (a summary re-read "
+                "from CSV or built in SQL loses it)"
+                + (f"; this model was fitted in {fitted!r}" if fitted else "")
+                + f". State it with {STATE_UNIT}"
+            )
+
+    def _weights(self, summary: pd.DataFrame, weights) -> np.ndarray | None:
+        """Counts of identical customers per summary row, shape (n,), or None."""
+        if weights is None:
+            return None
+        if isinstance(weights, str):
+            if weights not in summary.columns:
+                raise DataError(f"weights={weights!r} is not a column of the summary; columns are "
+                                f"{list(summary.columns)[:10]}")
+            weights = summary[weights]
+        if isinstance(weights, pd.Series) and not weights.index.equals(summary.index):
+            raise DataError("weights is a Series whose index differs from the summary's; pass it "
+                            "aligned (weights.reindex(summary.index)) or as an array in row order")
+        w = pd.to_numeric(pd.Series(np.asarray(weights).ravel()), errors="coerce").to_numpy(float)
+        if w.size != len(summary):
+            raise DataError(f"weights has {w.size} values but the summary has {len(summary)} rows; "
+                            "give one count per row")
+        bad = ~(np.isfinite(w) & (w >= 0) & (w == np.round(w)))
+        if bad.any():
+            raise DataError("weights must be whole numbers >= 0 (how many identical customers each row "
+                            f"stands for); not so in {describe_rows(summary.index[bad])}")
+        if not (w > 0).any():
+            raise DataError("every weight is 0, so there is no customer to fit")
+        return w
+
+    def fit(self, summary: pd.DataFrame, weights=None):
         """Fit the model to a customer summary; returns ``self``.
 
         Customers with identical rows are compressed to distinct rows with counts first, so the
         cost follows the number of distinct rows, not of customers; the likelihood is unchanged.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            One row per customer (unique index), with its time unit in its metadata (as
+            :func:`clvmodels.rfm_summary` and ``clvmodels.as_summary`` set it).
+        weights : array-like of shape (n,), Series aligned with ``summary``, or str, optional
+            How many identical customers each row stands for (whole numbers >= 0), or the name of
+            a summary column holding that; the fit then equals the fit on the summary with each
+            row repeated that many times (e.g. distinct rows with counts grouped elsewhere, such as
+            in Spark). Rows with weight 0 are left out.
         """
         self._validate_settings()
-        self._check_summary(summary)
-        rows = self._fit_rows(summary)
+        self._check_entry(summary, fitting=True)
+        w = self._weights(summary, weights)
+        keep = self._fit_mask(summary)
+        if w is not None:
+            keep &= w > 0
         started = time.perf_counter()
-        data = self._customer_data(rows)
-        segments, n_segments = self._segment_codes_for_fit(rows)
+        data = self._customer_data(summary[keep])
+        segments, n_segments = self._segment_codes_for_fit(summary, keep)
         columns = list(data.arrays.values()) + ([segments] if segments is not None else [])
         compressed = compress_rows(*columns)
+        counts = (compressed.counts if w is None
+                  else np.bincount(compressed.inverse, weights=w[keep], minlength=compressed.n_unique))
         arrays = compressed.columns[: len(data.arrays)]
-        seg_rows = compressed.columns[-1] if segments is not None else None
-        for attr in ("mle_", "cov_log_", "idata_", "diagnostics_"):
+        seg_rows = compressed.columns[-1].astype(np.int64) if segments is not None else None
+        for attr in ("mle_", "cov_log_", "idata_", "diagnostics_", "segment_fits_", "shrinkage_"):
             self.__dict__.pop(attr, None)
-        if self.method == "mle":
-            result = self._mle(arrays, compressed.counts)
+        if self.method == "mle" and self.pool_by is not None:
+            self._set_segment_fits(fit_by_segment(self._mle, list(arrays), counts, seg_rows,
+                                                  self.segments_, self.shrinkage, self.pool_by))
+        elif self.method == "mle":
+            result = self._mle(arrays, counts)
             self.mle_ = result
             self.cov_log_ = result.cov_log
             self.params_ = pd.Series(result.params, index=list(self.param_names), name="estimate")
             self.log_likelihood_ = result.log_likelihood
             self.converged_ = result.converged
         else:
-            idata = self._bayes(arrays, compressed.counts, seg_rows, n_segments)
+            idata = self._bayes(arrays, counts, seg_rows, n_segments)
             self.idata_ = idata
             self._posterior_means_from_idata()
             self.converged_ = self._check_bayes_diagnostics()
             if self.pool_by is None:
                 self.log_likelihood_ = self._total_log_likelihood(
-                    {k: float(v) for k, v in self.params_.items()}, arrays, compressed.counts)
+                    {k: float(v) for k, v in self.params_.items()}, arrays, counts)
             else:
                 self.log_likelihood_ = float("nan")  # per-segment fits: see summary()
-        self.n_customers_ = len(rows)
+        total = float(counts.sum())
+        self.n_customers_ = int(total) if total == round(total) else total
         self.n_distinct_rows_ = compressed.n_unique
         self.time_unit_ = summary_meta(summary).get("time_unit")
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def _set_segment_fits(self, fits) -> None:
+        """State of an MLE fit pooled by segment (also used when loading a saved model)."""
+        self.segment_fits_ = fits
+        self.cov_log_ = fits.cov_log
+        self.params_ = pd.DataFrame(np.exp(fits.log_params), index=pd.Index(fits.labels, name=self.pool_by),
+                                    columns=list(self.param_names))
+        self.log_likelihood_ = float(sum(f.log_likelihood for f in fits.fits))
+        self.converged_ = bool(all(f.converged for f in fits.fits))
+        self.shrinkage_ = fits.table(self.pool_by)
 
     def _posterior_stack(self) -> np.ndarray:
         """Posterior draws, shape (chains*draws, k) or (chains*draws, G, k)."""
@@ -198,6 +303,9 @@ class FittedParametricModel:
             Seed of the Laplace draws (posterior thinning is deterministic).
         """
         self._check_fitted()
+        if self.method == "mle" and self.pool_by is not None:
+            fits = self.segment_fits_
+            return segment_laplace_draws(self.param_names, fits.log_params, fits.cov_log, n_draws, seed)
         if self.method == "mle":
             return laplace_draws(self.param_names, self.mle_.log_params, self.cov_log_, n_draws, seed)
         return thin_posterior(self.param_names, self._posterior_stack(), n_draws)
@@ -269,11 +377,15 @@ class FittedParametricModel:
         save_model(self, path)
 
     # ----- helpers for prediction methods --------------------------------------------------------
-    def _check_unit(self, summary: pd.DataFrame) -> None:
+    def _check_scoring(self, summary: pd.DataFrame) -> None:
+        """Entry checks of a summary to score (see :meth:`_check_entry`)."""
+        self._check_fitted()
+        self._check_entry(summary, fitting=False)
         unit = summary_meta(summary).get("time_unit")
         if self.time_unit_ and unit and unit != self.time_unit_:
             raise DataError(
                 f"the model was fitted on a summary in time unit {self.time_unit_!r} but this summary "
                 f"is in {unit!r}, so its recency and T mean something else; rebuild the summary with "
-                f"time_unit={self.time_unit_!r}"
+                f"clvmodels.rfm_summary(..., time_unit={self.time_unit_!r}), or refit the model on "
+                f"this summary. A summary built elsewhere states its unit with {STATE_UNIT}"
             )

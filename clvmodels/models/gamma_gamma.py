@@ -81,11 +81,18 @@ class GammaGammaModel(FittedParametricModel):
 
     param_names = gammagamma.PARAM_NAMES
 
-    def _check_summary(self, summary):
-        check_monetary_summary(summary)
+    #: spend per purchase does not depend on the time unit, so a summary need not state one
+    reads_time = False
 
-    def _fit_rows(self, summary):
-        return summary[summary["frequency"].to_numpy() > 0]
+    def _check_summary(self, summary, fitting):
+        if fitting:
+            check_monetary_summary(summary)
+        elif not isinstance(summary, pd.DataFrame) or "frequency" not in summary.columns:
+            raise DataError("the summary to score needs a frequency column (repeat purchases); build "
+                            "it with clvmodels.rfm_summary(..., monetary_value_col=...)")
+
+    def _fit_mask(self, summary):
+        return summary["frequency"].to_numpy() > 0
 
     def _customer_data(self, summary):
         return CustomerData({
@@ -106,17 +113,18 @@ class GammaGammaModel(FittedParametricModel):
         data.arrays["mbar"] = np.where(x > 0, m, 0.0)
         return CustomerData(data.arrays, (self._segment_codes(summary),))
 
-    def _mle(self, columns, counts):
+    def _mle(self, columns, counts, start=None, **prior):
         from clvmodels.inference.mle import fit_mle
 
         x, mbar = columns
         mean_spend = float(np.sum(counts * mbar) / counts.sum())
         return fit_mle(
             gammagamma.negative_log_likelihood(x, mbar, counts),
-            np.log([1.0, 2.0, mean_spend]),
+            np.log([1.0, 2.0, mean_spend]) if start is None else start,
             names=self.param_names,
             n_customers=float(counts.sum()),
             penalizer=self.penalizer,
+            **prior,
         )
 
     def _bayes(self, columns, counts, segments, n_segments):
@@ -142,8 +150,7 @@ class GammaGammaModel(FittedParametricModel):
         With ``uncertainty="predictive"`` the interval is that of the value of the customer's next
         purchase.
         """
-        self._check_fitted()
-        self._check_unit(summary)
+        self._check_scoring(summary)
         data = self._scoring_data(summary)
         result = evaluate(_expected_spend, [self], data, uncertainty=uncertainty, level=level,
                           n_draws=n_draws, seed=seed, sim=_simulate_one_spend)

@@ -13,8 +13,10 @@ from clvmodels.errors import DataError
 
 FORMAT = "clvmodels.model"
 FORMAT_VERSION = 1
-SETTINGS = ("method", "penalizer", "priors", "sampler", "chains", "draws", "tune", "pool_by", "seed",
-            "progressbar")
+SETTINGS = ("method", "penalizer", "priors", "sampler", "chains", "draws", "tune", "pool_by", "shrinkage",
+            "seed", "progressbar")
+#: settings added after FORMAT_VERSION 1 files were first written, with the value they had then
+LATER_SETTINGS = {"shrinkage": "empirical_bayes"}
 
 
 def _model_classes() -> dict:
@@ -65,7 +67,10 @@ def save_model(model, path) -> None:
         "settings": {k: _jsonable(getattr(model, k)) for k in SETTINGS},
         "state": state,
     }
-    if model.method == "mle":
+    if model.method == "mle" and model.pool_by is not None:
+        state["segments"] = list(model.segments_)
+        state["segment_fits"] = model.segment_fits_.to_state()
+    elif model.method == "mle":
         state.update({
             "log_params": model.mle_.log_params.tolist(),
             "cov_log": model.cov_log_.tolist(),
@@ -96,7 +101,7 @@ def load_model(path):
     classes = _model_classes()
     if doc["class"] not in classes:
         raise DataError(f"unknown model class {doc['class']!r}; known: {sorted(classes)}")
-    model = classes[doc["class"]](**doc["settings"])
+    model = classes[doc["class"]](**{**LATER_SETTINGS, **doc["settings"]})
     state = doc["state"]
     model.n_customers_ = state["n_customers"]
     model.n_distinct_rows_ = state["n_distinct_rows"]
@@ -105,7 +110,12 @@ def load_model(path):
     model.converged_ = state["converged"]
     model.fit_seconds_ = state["fit_seconds"]
     names = tuple(doc["param_names"])
-    if model.method == "mle":
+    if model.method == "mle" and model.pool_by is not None:
+        from clvmodels.models.segments import SegmentFits
+
+        model.segments_ = list(state["segments"])
+        model._set_segment_fits(SegmentFits.from_state(state["segment_fits"], names))
+    elif model.method == "mle":
         log_params = np.asarray(state["log_params"], float)
         model.mle_ = MleResult(
             names=names, log_params=log_params, cov_log=np.asarray(state["cov_log"], float),

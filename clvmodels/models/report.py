@@ -14,24 +14,17 @@ def parameter_table(model, level: float = 0.95) -> pd.DataFrame:
 
     MLE: ``se`` by the delta method from the log-parameter covariance, interval
     ``exp(log estimate +- z se_log)``; columns ``log_likelihood``, ``converged``, ``max_abs_grad``.
+    An MLE fit pooled by segment gives one such block per segment, indexed by (segment,
+    parameter), each with its segment's log-likelihood (shrinkage prior excluded); the shrinkage
+    itself is in the model's ``shrinkage_`` table.
     Bayes: ArviZ's summary (mean, sd, HDI at ``level``, ESS, R-hat) with ``estimate`` = posterior mean.
     """
-    if model.method == "mle":
-        log_se = np.sqrt(np.clip(np.diag(model.cov_log_), 0, None))
-        est = model.params_.to_numpy()
-        z = stats.norm.ppf(0.5 + level / 2)
-        table = pd.DataFrame(
-            {
-                "estimate": est,
-                "se": est * log_se,
-                "lower": est * np.exp(-z * log_se),
-                "upper": est * np.exp(z * log_se),
-            },
-            index=pd.Index(model.param_names, name="parameter"),
-        )
-        table["log_likelihood"] = model.log_likelihood_
-        table["converged"] = model.converged_
-        table["max_abs_grad"] = model.mle_.max_abs_grad
+    if model.method == "mle" and model.pool_by is not None:
+        fits = model.segment_fits_
+        blocks = [_mle_block(model.param_names, fit, level) for fit in fits.fits]
+        table = pd.concat(blocks, keys=fits.labels, names=[model.pool_by])
+    elif model.method == "mle":
+        table = _mle_block(model.param_names, model.mle_, level)
     else:
         import arviz as az
 
@@ -40,6 +33,26 @@ def parameter_table(model, level: float = 0.95) -> pd.DataFrame:
         table["log_likelihood"] = model.log_likelihood_
         table["converged"] = model.converged_
     table.attrs["clvmodels"] = fit_facts(model)
+    return table
+
+
+def _mle_block(names, result, level: float) -> pd.DataFrame:
+    """The MLE table of one fit (one block per segment for a fit pooled by segment)."""
+    log_se = np.sqrt(np.clip(np.diag(result.cov_log), 0, None))
+    est = np.exp(result.log_params)
+    z = stats.norm.ppf(0.5 + level / 2)
+    table = pd.DataFrame(
+        {
+            "estimate": est,
+            "se": est * log_se,
+            "lower": est * np.exp(-z * log_se),
+            "upper": est * np.exp(z * log_se),
+        },
+        index=pd.Index(names, name="parameter"),
+    )
+    table["log_likelihood"] = result.log_likelihood
+    table["converged"] = result.converged
+    table["max_abs_grad"] = result.max_abs_grad
     return table
 
 
@@ -55,6 +68,9 @@ def fit_facts(model) -> dict:
         "converged": getattr(model, "converged_", None),
         "fit_seconds": round(getattr(model, "fit_seconds_", float("nan")), 3),
     }
+    if model.method == "mle" and model.pool_by is not None:
+        facts.update({"pool_by": model.pool_by, "segments": len(model.segments_),
+                      "shrinkage": model.shrinkage})
     if model.method == "bayes":
         facts.update({"sampler": model.sampler, "chains": model.chains, "draws": model.draws,
                       "pool_by": model.pool_by})
