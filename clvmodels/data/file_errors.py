@@ -19,8 +19,11 @@ PARQUET_MAGIC = b"PAR1"
 #: Bytes looked at for the signs of a binary file; the rest is left to DuckDB.
 HEAD_BYTES = 65536
 _COMPRESSED = (".gz", ".zst")
-_SAVE_UTF8 = ("re-save it as UTF-8 (e.g. pandas.read_csv(path, encoding='latin-1')"
-              ".to_csv(new_path, index=False))")
+
+
+def _save_utf8(encoding: str = "latin-1") -> str:
+    return (f"re-save it as UTF-8 (e.g. pandas.read_csv(path, encoding={encoding!r})"
+            ".to_csv(new_path, index=False))")
 
 
 def _name(path: str) -> str:
@@ -60,7 +63,7 @@ def _check_text(path: str, head: bytes) -> None:
         raise DataError(f"transaction file {_name(path)} is a Parquet file with a CSV name; "
                         "rename it to .parquet")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"transaction file {_name(path)} is UTF-16 text; {_SAVE_UTF8}")
+        raise DataError(f"transaction file {_name(path)} is UTF-16 text; {_save_utf8('utf-16')}")
     if b"\0" in head:
         raise DataError(f"transaction file {_name(path)} is binary data, not CSV text; pass the "
                         "CSV export itself (or a Parquet file named .parquet)")
@@ -90,7 +93,7 @@ def _explain(text: str, paths: list[str], kind: str) -> str:
     line = re.search(r"Line: (\d+)", text)
     at = f" (line {int(line.group(1)):,})" if line else ""
     if "Invalid unicode" in text or "not utf-8" in text.lower():
-        return f"{where} is not UTF-8 text{at}; {_SAVE_UTF8}"
+        return f"{where} is not UTF-8 text{at}; {_save_utf8()}"
     if "sniffing" in text or "parsing dialect" in text:
         return (f"{where} cannot be read as CSV (no consistent delimiter and quoting); check that "
                 "it is comma-, semicolon-, tab- or pipe-separated text with a header row")

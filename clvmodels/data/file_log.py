@@ -156,9 +156,12 @@ def _register(con, paths: list[str], kind: str, spec: LogSpec, dates: dict) -> W
         f"count_if(({e}) IS NOT NULL), MIN({sql.day_number_sql(e)}), MAX({sql.day_number_sql(e)})"
         for e in readings.values())
     counts_sql = ", ".join(f"count_if({test})" for test in counted.values())
-    row = con.execute(f"SELECT COUNT(*), {per_reading}, {counts_sql} FROM clv_text").fetchone()
+    # the attributes are counted only so that this scan, not the aggregation, meets bad bytes in them
+    attr_counts = "".join(f", COUNT(attr_{i})" for i in range(len(spec.attribute_cols)))
+    row = con.execute(
+        f"SELECT COUNT(*), {per_reading}, {counts_sql}{attr_counts} FROM clv_text").fetchone()
     n_rows, stats = row[0], row[1:1 + 3 * len(labels)]
-    counts = dict(zip(counted, row[1 + 3 * len(labels):]))
+    counts = dict(zip(counted, row[1 + 3 * len(labels):]))  # zip stops before the attributes
     if n_rows == 0:
         raise DataError(no_rows_message(paths, kind))
     n_values = n_rows - counts["null_time"]

@@ -98,12 +98,31 @@ def candidate_formats(sample: Sequence[str]) -> list[str]:
             if is_iso(value):
                 continue
             guesses = {guess_datetime_format(value, dayfirst=first) for first in (False, True)}
+            guesses.add(_numeric_date_format(value))  # forms pandas does not guess (97, 3 PM)
             for fmt in sorted(g for g in guesses if g):
                 for reading in (fmt, _swap_day_month(fmt)):
                     if reading and not _YEAR_DAY_MONTH.search(reading):
                         votes[reading] = votes.get(reading, 0) + 1
     ranked = sorted(votes, key=lambda f: -votes[f])  # stable: ties keep first appearance
     return [ISO, *ranked[: MAX_CANDIDATES - 1]]
+
+
+_NUMERIC_DATE = re.compile(
+    r"\d{1,2}([/.-])\d{1,2}\1(\d{4}|\d{2})"
+    r"(?:([ T])\d{1,2}:\d{2}(:\d{2})?(\s*)([AaPp][Mm])?)?")
+
+
+def _numeric_date_format(value: str) -> str | None:
+    """The month-first format of a numeric date such as ``2/8/97 3:09 PM``, or None."""
+    match = _NUMERIC_DATE.fullmatch(value)
+    if match is None:
+        return None
+    sep, year, t_sep, seconds, space, meridiem = match.groups()
+    fmt = f"%m{sep}%d{sep}" + ("%Y" if len(year) == 4 else "%y")
+    if t_sep:
+        fmt += t_sep + ("%I" if meridiem else "%H") + ":%M" + (":%S" if seconds else "")
+        fmt += (space + "%p") if meridiem else ""
+    return fmt
 
 
 def _swap_day_month(fmt: str) -> str | None:
