@@ -192,3 +192,27 @@ def test_bad_log_raises_one_data_error_with_examples(spark):
     assert "returns='net'" in message
     with pytest.raises(DataError, match=r"lacks column\(s\) \['customer_id'\]"):
         spark_rfm_summary(frame, monetary_value_col="amount")
+
+
+def test_revenue_to_date_and_first_purchase_on_spark(spark):
+    """Hand log (tests/test_summary_revenue.py): a's days are 15 (10 + 5) and 12 (20 - 8 netted),
+    the 01-20 purchase of 30 is holdout; b's first item is free (kept). Spark gives the hand
+    values and equals both local engines, holdout split included."""
+    from clvmodels import calibration_holdout_summary
+    from clvmodels.spark import spark_rfm_summary
+
+    log = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "a", "b", "b", "c"],
+        "date": pd.to_datetime(["2020-01-01 09:00", "2020-01-01 18:00", "2020-01-04",
+                                "2020-01-04 12:00", "2020-01-20", "2020-01-03", "2020-01-06",
+                                "2020-01-05"], format="ISO8601"),
+        "amount": [10.0, 5.0, 20.0, -8.0, 30.0, 0.0, 4.5, 7.25],
+    })
+    options = dict(monetary_value_col="amount", calibration_period_end="2020-01-10",
+                   observation_period_end="2020-01-31", returns="net", zero_amounts="keep")
+    got = spark_rfm_summary(spark.createDataFrame(log), **options).to_pandas()
+    assert got["revenue_to_date"].tolist() == [27.0, 4.5, 7.25]
+    assert got["first_purchase_value"].tolist() == [15.0, 0.0, 7.25]
+    for engine in ("pandas", "duckdb"):
+        pd.testing.assert_frame_equal(got, calibration_holdout_summary(log, engine=engine, **options),
+                                      check_exact=True)

@@ -27,8 +27,9 @@ def _hand_log() -> pd.DataFrame:
     """
     return pd.DataFrame({
         "customer_id": ["a", "a", "a", "a", "a", "b", "b", "c"],
-        "date": ["2020-01-01 09:00", "2020-01-01 18:00", "2020-01-04", "2020-01-04 12:00",
-                 "2020-01-20", "2020-01-03", "2020-01-06", "2020-01-05"],
+        "date": pd.to_datetime(["2020-01-01 09:00", "2020-01-01 18:00", "2020-01-04",
+                                "2020-01-04 12:00", "2020-01-20", "2020-01-03", "2020-01-06",
+                                "2020-01-05"], format="ISO8601"),
         "amount": [10.0, 5.0, 20.0, -8.0, 30.0, 0.0, 4.5, 7.25],
     })
 
@@ -68,7 +69,8 @@ def test_hand_log_drop_returns_drop_zeros():
 def test_return_on_a_day_without_purchases_is_no_purchase_day():
     """Policy pinned: under returns="net" a day netting below zero is not a purchase day, so a
     return on its own day neither counts as a purchase nor lowers revenue_to_date (15 here)."""
-    log = pd.DataFrame({"customer_id": ["a", "a"], "date": ["2020-01-01", "2020-01-03"],
+    log = pd.DataFrame({"customer_id": ["a", "a"],
+                        "date": pd.to_datetime(["2020-01-01", "2020-01-03"]),
                         "amount": [15.0, -5.0]})
     summary = rfm_summary(log, monetary_value_col="amount", returns="net")
     assert summary.loc["a", ["frequency", "revenue_to_date", "first_purchase_value"]].tolist() == \
