@@ -124,6 +124,16 @@ def test_engines_and_files_give_identical_revenue(tmp_path):
         pd.testing.assert_frame_equal(got[REVENUE], expected[REVENUE], check_exact=True)
 
 
+def test_revenue_does_not_depend_on_duckdb_threads(tmp_path):
+    """Integer sums: 1 and 2 DuckDB threads give bit-identical revenue on a Parquet file."""
+    path = tmp_path / "log.parquet"
+    _random_log(4).to_parquet(path)
+    options = {"monetary_value_col": "amount", "returns": "net", "zero_amounts": "keep"}
+    one, two = (rfm_summary(path, duckdb_config={"threads": k}, **options)[REVENUE] for k in (1, 2))
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    assert one["revenue_to_date"].sum() > 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_revenue_identity_on_random_logs(seed):
     """revenue_to_date == first_purchase_value + frequency * monetary_value, to 1e-9 relative."""

@@ -32,8 +32,8 @@ TOTALS_COLUMNS = (
     "first_day",  # first purchase day (always in the calibration period)
     "last_day",  # last purchase day in the calibration period
     "n_days",  # purchase days in the calibration period (frequency + 1)
-    "total_micro",  # sum of the calibration purchase days' amounts
-    "first_micro",  # amount of the first purchase day
+    "total_micro",  # sum of the calibration purchase days' amounts (revenue_to_date)
+    "first_micro",  # amount of the first purchase day (first_purchase_value)
     "n_holdout_days",  # purchase days after the calibration day
     "holdout_micro",  # sum of the holdout purchase days' amounts
 )
