@@ -66,19 +66,19 @@ def execute(transactions, config, out_dir: Path, reporter) -> None:
     """Run the pipeline and write every output, all or nothing.
 
     The targets are checked before the pipeline runs (output directory creatable, database URL
-    usable); :func:`clvmodels.export.export_scores` then checks them again, connects, writes the
+    usable, server reachable); :func:`clvmodels.export.export_scores` then checks them again, connects, writes the
     database first and renames scores.csv, scores.parquet and winback_targets.csv into place only
     after it succeeded. On any failure no file is left, and a directory this run created is removed.
     """
     from clvmodels.export import export_scores
-    from clvmodels.export.sql_checks import parse_target
+    from clvmodels.export.sql import check_database
     from clvmodels.pipeline import run_pipeline
 
     settings = config.pipeline_settings()
     mapping = field_mapping(config)
     to_create = _missing_dirs(out_dir)
     if config.targets.get("sql") is not None:
-        parse_target(config.targets["sql"])  # a malformed or unsupported URL stops before the pipeline
+        check_database(config.targets["sql"])  # a bad URL or an unreachable server stops before the pipeline
     result = run_pipeline(transactions, settings, reporter=reporter)
     targets = {"csv": out_dir / "scores.csv", "parquet": out_dir / "scores.parquet",
                "sql": out_dir / "clvmodels.db", **config.targets}

@@ -30,6 +30,7 @@ from clvmodels.export.schema import (
     load_field_mapping,
     schema_markdown,
 )
+from clvmodels.export.sql_checks import parse_target
 from clvmodels.export.sql import RUNS_TABLE, SCORES_TABLE, SqlExport, SqlWriteResult, read_table, write_sql
 from clvmodels.export.staging import FileStage, check_file_target
 
@@ -112,12 +113,12 @@ def export_scores(frame, run: RunInfo, *, csv=None, parquet=None, sql=None, fiel
     for name, (path, write) in extra.items():
         writers[name] = (path, lambda write=write: write, f"{name} file")
     paths = {name: check_file_target(path, what) for name, (path, _, what) in writers.items()}
+    _check_distinct(paths, parse_target(sql).sqlite_file if sql is not None else None)
     sql_export = None
-    if sql is not None:
+    if sql is not None:  # checks the names and values, and connects
         sql_export = SqlExport(conformed, run, sql, field_mapping=mapping, scores_table_name=scores_table_name,
                                runs_table_name=runs_table_name, schema_name=schema_name)
     try:
-        _check_distinct(paths, sql_export.target.sqlite_file if sql_export is not None else None)
         written: dict = {}
         with FileStage() as stage:
             for name, (path, make_writer, what) in writers.items():

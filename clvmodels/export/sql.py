@@ -140,6 +140,29 @@ def make_engine(target):
     return _engine_for(parse_target(target))
 
 
+def check_database(target) -> None:
+    """Parse ``target`` and connect to it once (not to a SQLite file that does not exist yet, which
+    connecting would create); raises :class:`~clvmodels.errors.ExportError`. Writes nothing.
+
+    For callers that want to fail fast before a long computation; :func:`write_sql` checks again.
+    """
+    import sqlalchemy as sa
+
+    parsed = parse_target(target)
+    if parsed.sqlite_file is not None and not parsed.sqlite_file.exists():
+        return
+    engine = _engine_for(parsed)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            sa.inspect(conn).has_table(SCORES_TABLE)  # a file that is not a database fails here
+    except sa.exc.SQLAlchemyError as exc:
+        raise database_error(exc, parsed, "connect to") from exc
+    finally:
+        if parsed.engine is None:
+            engine.dispose()
+
+
 def _upsert(conn, table, key: str):
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

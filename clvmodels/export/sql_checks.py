@@ -172,10 +172,10 @@ def check_identifiers(target: SqlTarget, tables: dict[str, str], schema_name, co
         if long_cols:
             cut = pd.Series([_pg_truncate(c) for c in columns], index=list(columns))
             clashes = sorted({c for c in columns if (cut == cut[c]).sum() > 1})
-            clash = f"; {clashes} would even become the same column" if clashes else ""
-            raise ExportError(f"PostgreSQL column names are at most {PG_MAX_IDENTIFIER_BYTES} bytes and it would "
-                              f"truncate these field names: {long_cols}{clash}; map them to shorter names",
-                              target=label)
+            what = (f"{clashes} would become the same column" if clashes
+                    else f"{long_cols} would be renamed")
+            raise ExportError(f"PostgreSQL truncates column names to {PG_MAX_IDENTIFIER_BYTES} bytes, so the field "
+                              f"mapping's {what}; map them to shorter names", target=label)
         fold = str  # quoted PostgreSQL names are case-sensitive
     else:
         reserved = [n for n in tables.values() if n.lower().startswith("sqlite_")]
@@ -230,8 +230,10 @@ def database_error(exc, target: SqlTarget, doing: str, long_ids=None) -> ExportE
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     hint = ""
     if sqlstate == "54000" and long_ids is not None and len(long_ids):
-        hint = (f"; PostgreSQL indexes a customer id in at most {PG_MAX_KEY_BYTES:,} bytes (after compression) and "
-                f"{describe_rows(list(long_ids))} are longer: shorten or hash those ids")
+        examples = ", ".join(f"{i[:16]!r}... ({len(i.encode('utf-8')):,} bytes)" for i in list(long_ids)[:3])
+        hint = (f"; PostgreSQL indexes a customer id in at most {PG_MAX_KEY_BYTES:,} bytes (after its compression) "
+                f"and {len(long_ids):,} {'id is' if len(long_ids) == 1 else 'ids are'} longer (e.g. {examples}): "
+                "shorten or hash those ids")
     elif "database is locked" in cause:
         hint = "; another process is writing to this SQLite database: retry when it has finished"
     elif (sqlstate or "").startswith("08") or "connect" in cause.lower():
