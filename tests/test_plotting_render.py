@@ -167,6 +167,7 @@ def test_bayesian_plot_is_readable(name, bayes, data):
     check_figure(BAYES_CASES[name](bayes, data))
 
 
+@pytest.mark.slow
 def test_bayesian_period_transactions_says_posterior_predictive_check(bayes, data):
     ax = P.plot_period_transactions(bayes, data["cal"], n_draws=50)
     assert ax.get_title().startswith("Posterior predictive check")

@@ -42,18 +42,43 @@ def _var_names(model, var_names):
 def plot_trace(model, *, var_names=None, ax=None):
     """Trace and marginal density of each parameter, one colour per chain.
 
+    Parameters
+    ----------
+    model : fitted model
+        Fitted with ``method="bayes"`` (NUTS: the approximate samplers have no chains).
+    var_names : list of str, optional
+        Parameters to show (default: all).
+    ax : ndarray of Axes, shape (n_parameters, 2), optional
+        Where to draw; default a new figure.
+
     Returns
     -------
     ndarray of matplotlib Axes, shape (n_parameters, 2)
     """
     import arviz as az
 
-    return az.plot_trace(_idata(model), var_names=_var_names(model, var_names), axes=ax,
-                         compact=True, backend_kwargs={"layout": "constrained"} if ax is None else None)
+    names = _var_names(model, var_names)
+    axes = az.plot_trace(_idata(model), var_names=names, axes=ax, compact=True,
+                         backend_kwargs={"layout": "constrained"} if ax is None else None)
+    for (density, trace), name in zip(np.atleast_2d(axes), names):
+        density.set_xlabel(f"{name}")
+        density.set_ylabel("Posterior density")
+        trace.set_xlabel("Draw (after tuning)")
+        trace.set_ylabel(f"{name}")
+    return axes
 
 
 def plot_rank(model, *, var_names=None, ax=None):
     """Rank plots: the ranks of each chain's draws among all draws, as histograms.
+
+    Parameters
+    ----------
+    model : fitted model
+        Fitted with ``method="bayes"`` (NUTS).
+    var_names : list of str, optional
+        Parameters to show (default: all).
+    ax : ndarray of Axes, optional
+        One per parameter; default a new figure, two panels per row.
 
     Returns
     -------
@@ -97,7 +122,7 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
     import arviz as az
 
     names = _var_names(model, var_names)
-    ref_val = None
+    ref = None
     if reference is not None:
         values = reference.params_ if hasattr(reference, "params_") else pd.Series(reference)
         if not isinstance(values, pd.Series):
@@ -106,24 +131,42 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
         missing = [n for n in names if n not in values.index]
         if missing:
             raise DataError(f"reference has no values for {missing}; it has {list(values.index)}")
-        # 4 significant digits: ArviZ prints the value in full on the panel
-        ref_val = {n: [{"ref_val": float(f"{values[n]:.4g}")}] for n in names}
+        ref = {n: float(values[n]) for n in names}
     rows = int(np.ceil(len(names) / 2))
     layout = {} if ax is not None else {"grid": (rows, min(len(names), 2)),
-                                        "figsize": (9.0, 3.2 * rows),
+                                        "figsize": (9.0, 3.4 * rows),
                                         "backend_kwargs": {"layout": "constrained"}}
-    axes = np.asarray(az.plot_posterior(_idata(model, need_chains=False), var_names=names,
-                                        hdi_prob=hdi_prob, ref_val=ref_val, ax=ax, textsize=9,
+    idata = _idata(model, need_chains=False)
+    axes = np.asarray(az.plot_posterior(idata, var_names=names, hdi_prob=hdi_prob, ax=ax, textsize=9,
                                         **layout))
+    for panel, name in zip(axes.ravel(), names):
+        panel.set_xlabel("Parameter value")
+        panel.set_ylabel("Posterior density")
+        if ref is None:
+            continue
+        # the reference line and its text are ours, not ArviZ's ref_val: ArviZ centres that text
+        # on the line, over the curve and the "mean=" label; a corner of the panel stays clear
+        draws = idata.posterior[name].to_numpy().ravel()
+        below = float((draws < ref[name]).mean())
+        panel.axvline(ref[name], color="C1", linewidth=1.2)
+        panel.text(0.99, 0.97, f"{ref[name]:.4g}\n{below:.0%} below, {1 - below:.0%} above",
+                   transform=panel.transAxes, ha="right", va="top", fontsize=8, color="C1")
     if reference is not None:
         what = f"{type(reference).__name__} ({reference.method})" if hasattr(reference, "method") else "reference"
-        axes.ravel()[0].figure.suptitle(f"Posterior with {hdi_prob:.0%} HDI; vertical line: {what} "
+        axes.ravel()[0].figure.suptitle(f"Posterior with {hdi_prob:.0%} HDI; orange line: {what} "
                                         "estimate, with the posterior mass on either side", fontsize=10)
     return axes
 
 
 def plot_energy(model, *, ax=None):
     """Energy plot of the NUTS sampler (marginal energy vs energy transition).
+
+    Parameters
+    ----------
+    model : fitted model
+        Fitted with ``method="bayes"`` by a NUTS sampler ("nutpie" or "pymc").
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
@@ -136,5 +179,7 @@ def plot_energy(model, *, ax=None):
         raise DataError("this posterior has no sampler energy (sample_stats.energy); it comes from "
                         "NUTS samplers ('nutpie', 'pymc')")
     ax = az.plot_energy(idata, ax=ax)
-    ax.set_title("NUTS energy: marginal vs transition (BFMI below 0.3 signals poor exploration)")
+    ax.set_title("NUTS energy: marginal vs transition\n(BFMI below 0.3: the sampler explores the tails poorly)")
+    ax.set_xlabel("Energy (centred)")
+    ax.set_ylabel("Density")
     return ax

@@ -162,12 +162,13 @@ def heterogeneity_table(model, *, segment=None, level: float | None = 0.9, n_dra
         ``mixing`` (the :class:`Mixing`), ``x`` (grid, shape (m,)), ``density`` (at the point
         estimate, shape (m,)), ``mean`` and, with ``level``, ``lower`` and ``upper`` (shape (m,)).
     """
+    mixings = mixing_distributions(model)
     point = {k: v.T for k, v in params_for_one(model, segment).items()}  # (1, 1)
     draws = None
     if level is not None:
         draws = {k: v.T for k, v in params_for_one(model, segment, model.parameter_draws(n_draws, seed)).items()}
     rows = []
-    for mix in mixing_distributions(model):
+    for mix in mixings:
         x = _grid(mix, point)
         row = {"mixing": mix, "x": x, "density": mix.density(x[:, None], point)[:, 0], "mean": mix.mean(point)}
         if draws is not None:
