@@ -73,14 +73,18 @@ def _check_text(path: str, head: bytes) -> None:
 def translating_read_errors(paths: list[str], kind: str):
     """Turn DuckDB's complaint about the content of ``paths`` into a one-line :class:`DataError`.
 
-    Only input and I/O errors are about the files; any other DuckDB error is a fault of the
-    package's SQL and is left as it is.
+    Errors of the SQL itself (binding, parsing: faults of the package) and running out of memory
+    are not about the files and are left as they are.
     """
     import duckdb
 
+    not_the_files = (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException,
+                     duckdb.SyntaxException, duckdb.OutOfMemoryException)
     try:
         yield
-    except (duckdb.InvalidInputException, duckdb.IOException) as err:
+    except not_the_files:
+        raise
+    except duckdb.Error as err:
         raise DataError(_explain(str(err), paths, kind)) from err
 
 
@@ -100,6 +104,12 @@ def _explain(text: str, paths: list[str], kind: str) -> str:
     if "Expected Number of Columns" in text or "too many columns" in text.lower():
         return (f"{where} has rows with a different number of fields than its header{at}; check "
                 "the delimiter and the quoting of values holding it")
+    convert = re.search(r'converting column "([^"]*)"\. Could not convert string "([^"]*)" to '
+                        r"'([^']*)'", text)
+    if convert:
+        column, value, type_name = convert.groups()
+        return (f"{where}: column {column!r} holds {value!r}{at}, but its first rows make it "
+                f"{type_name}; make the column's values consistent (e.g. all numbers or all text)")
     if kind == "parquet":
         return (f"{where} is a corrupt Parquet file ({_first_line(text)}); re-export or re-copy it")
     return f"{where} cannot be read ({_first_line(text)}); check that it is a complete {kind} file"
