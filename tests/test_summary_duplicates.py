@@ -85,6 +85,6 @@ def test_winback_targets_refuse_duplicates(models, doubled):
     bg, gg = models
     lapsed = lapsed_customers(doubled, window=182, only_lapsed=False)
     with pytest.raises(DataError, match="duplicate customer ids"):
-        winback_targets(lapsed, bg, gg, response=0.05,
+        winback_targets(lapsed, bg, gg, uplift=0.02,
                         sequence=ContactSequence([("letter", 0.75, 0)], name="letter"),
                         margin=0.3, horizon=52, discount_rate=0.1, n_draws=20)
