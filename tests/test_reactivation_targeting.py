@@ -129,6 +129,35 @@ def test_a_gross_response_rate_is_net_of_the_baseline(lapsed, models):
         _targets(lapsed, models, scale_by_p_alive=False)
 
 
+def test_uplift_by_segment_and_equal_allocation(lapsed, models):
+    """Each candidate takes its segment's measured uplift (named by segment_col); a segment the
+    evaluation did not measure is refused with the ids; allocate_uplift="equal" gives every
+    candidate the segment's uplift, capped at their P(alive and no purchase in the window)."""
+    treated, control = [f"t{i}" for i in range(2000)], [f"c{i}" for i in range(1000)]
+    log = pd.DataFrame({"customer_id": treated[:60] + treated[1000:1100] + control[:10] + control[500:520],
+                        "date": pd.Timestamp("1997-11-01")})
+    bands = pd.Series(["recent"] * 1000 + ["long"] * 1000 + ["recent"] * 500 + ["long"] * 500,
+                      index=treated + control)
+    ev = evaluate_campaign(log, treated=treated, control=control, start="1997-10-01", end="1997-11-30",
+                           segments=bands, seed=1)
+    frame = lapsed.copy()
+    frame["band"] = np.where(frame["days_since_last_purchase"] < 240, "recent", "long")
+    out = _targets(frame, models, uplift=ev, segment_col="band", include_rejected=True)
+    for band in ("recent", "long"):
+        mine = frame.loc[out.index, "band"].to_numpy() == band
+        assert out.loc[mine, "uplift"].mean() == pytest.approx(ev.table.loc[band, "uplift"], rel=1e-9)
+    equal = _targets(frame, models, uplift=ev, segment_col="band", allocate_uplift="equal",
+                     include_rejected=True)
+    reachable = equal["p_alive"] - equal["baseline_response"]  # P(alive and no purchase in the window)
+    target = frame.loc[equal.index, "band"].map(ev.table["uplift"])
+    np.testing.assert_allclose(equal["uplift"], np.minimum(target, reachable), rtol=1e-9)
+    frame.loc[frame.index[:3], "band"] = "unheard of"
+    with pytest.raises(DataError, match=r"3 rows \(e\.g\. .*segment .*did not measure"):
+        _targets(frame, models, uplift=ev, segment_col="band")
+    with pytest.raises(DataError, match="segment_col 'nope' is not a column"):
+        _targets(frame, models, uplift=ev, segment_col="nope")
+
+
 def test_same_seed_same_list(lapsed, models):
     a = _targets(lapsed, models, budget=200.0, seed=5)
     b = _targets(lapsed, models, budget=200.0, seed=5)

@@ -3,8 +3,9 @@
 The steps, in the order a campaign runs:
 
 1. :func:`lapsed_customers` flags customers with no purchase in a window and/or a low P(alive).
-2. :func:`winback_targets` values winning each one back (value if they return x response
-   probability - contact cost), ranks them and selects a campaign list under a budget.
+2. :func:`winback_targets` values winning each one back, crediting only the increment:
+   uplift over the model's baseline x (value if they buy in the response window - value if
+   not) - contact cost; it ranks them and selects a campaign list under a budget.
 3. :class:`ContactSequence` describes the multi-step contact programme (letter, e-mail, call).
 4. :func:`sequence_status` reports who has returned (and must get no further steps) and who is
    still in the sequence.

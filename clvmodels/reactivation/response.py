@@ -105,13 +105,15 @@ class UpliftSource:
         codes = pd.Index(known).get_indexer(labels)
         return codes.astype(np.int64), known
 
-    def segment_uplift(self, labels: list, mean_baseline: np.ndarray, n_draws: int, seed) -> tuple[np.ndarray, np.ndarray]:
+    def segment_uplift(self, labels: list, mean_baseline: np.ndarray, n_draws: int,
+                       seed) -> tuple[np.ndarray, np.ndarray]:
         """Mean uplift of each segment over its candidates: point (shape (G,)) and draws (S, G).
 
         ``mean_baseline`` is each segment's mean baseline response (for ``response_with_contact``).
         """
         if self.kind == "measured":
-            seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(len(labels))
+            root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+            seeds = root.spawn(len(labels))
             draws = np.column_stack([self.evaluation.uplift_draws(n_draws=n_draws, seed=s, segment=g)
                                      for g, s in zip(labels, seeds)])
             point = np.array([float(self.evaluation.table.loc[g, "uplift"]) for g in labels])
