@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from clvmodels.data.checks import check_unique_ids
 from clvmodels.data.meta import summary_meta
 from clvmodels.errors import DataError, NotFittedError, check_choice, describe_rows
 from clvmodels.inference.compress import compress_rows
@@ -145,14 +146,7 @@ class FittedParametricModel:
         summary's unit too, so a silent conversion would change what the caller asked for.
         """
         self._check_summary(summary, fitting)
-        if summary.index.has_duplicates:
-            repeated = summary.index[summary.index.duplicated()].unique()
-            raise DataError(
-                f"customer ids must be unique in the summary, but {describe_rows(repeated)} appear more "
-                "than once (a summary concatenated with itself, or rows per transaction?); keep one row "
-                "per customer (e.g. summary[~summary.index.duplicated()]), or pass fit(..., "
-                "weights=...) to count identical customers"
-            )
+        check_unique_ids(summary)  # also in the family's checks; explicit here for every entry
         unit = summary_meta(summary).get("time_unit")
         fitted = None if fitting else getattr(self, "time_unit_", None)
         if unit is None and self.reads_time:
