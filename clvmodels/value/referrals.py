@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
+from clvmodels._warn import warn_user
 from clvmodels.data.meta import summary_meta
 from clvmodels.errors import ConvergenceWarning, DataError, describe_rows
 
@@ -244,10 +245,8 @@ def fit_referral_rates(counts: np.ndarray, exposure: np.ndarray) -> ReferralRate
     result = minimize(_nbd_neg_loglik, start, args=(c, e, w), jac=True, method="L-BFGS-B",
                       bounds=[(-10.0, 15.0), (-30.0, 30.0)])
     if not result.success:
-        import warnings
-
-        warnings.warn(f"the referral-rate fit did not converge ({result.message}); future referral "
-                      "values may be off", ConvergenceWarning, stacklevel=2)
+        warn_user(f"the referral-rate fit did not converge ({result.message}); future referral "
+                  "values may be off", ConvergenceWarning)
     k, beta = np.exp(result.x)
     return ReferralRates(shape=float(k), rate=float(beta))
 
