@@ -163,7 +163,7 @@ def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=
         frame["last_purchase_date"] = summary["last_purchase"]
     if predictions is not None:
         frame["p_alive"] = predictions["p_alive"]
-        frame["churn_probability"] = predictions["churn_probability_horizon"]
+        frame["churn_probability"] = predictions["churn_probability"]  # churn by the horizon end, as in the export
         for column in ("expected_purchases", "expected_purchases_lower", "expected_purchases_upper",
                        "expected_spend"):
             if column in predictions.columns:
