@@ -24,10 +24,10 @@ in the window; the purchase process is BG/NBD and spend Gamma-Gamma (independent
 as in the customer-value step. Intervals are over parameter draws (Laplace for MLE, posterior for
 Bayes) of both models and, with a measured uplift, its posterior draws, paired draw by draw.
 
-Deprecated: ``response=`` (read as ``response_with_contact=`` for a number and ``uplift=`` for a
-campaign evaluation) and ``scale_by_p_alive=``/``reference_p_alive=`` (ignored): the old value,
-a response rate times the value if alive, credited the campaign with purchases the model expects
-without any contact.
+Deprecated: ``response=`` (read as ``uplift=``, which it meant: "the probability that a
+contacted customer comes back because of the campaign") and ``scale_by_p_alive=`` and
+``reference_p_alive=`` (ignored): the old value, a response rate times the value if alive,
+credited the campaign with purchases the model expects without any contact.
 """
 
 from __future__ import annotations
@@ -117,10 +117,11 @@ def _deprecated(response, scale_by_p_alive, reference_p_alive, uplift, response_
     if isinstance(response, CampaignEvaluation):
         warn_user("response=<evaluation> is deprecated; pass uplift=<evaluation>", FutureWarning)
         return response, None
-    warn_user("response=<rate> is deprecated; pass response_with_contact=<rate> (the share of contacted "
-              "customers who buy in the window; the model's baseline is subtracted) or uplift=<rate> "
-              "(the rise itself)", FutureWarning)
-    return None, response
+    # the old rate was documented as the probability of coming back *because of* the campaign
+    warn_user("response=<rate> is deprecated and read as uplift=<rate> (the rise in P(purchase in the "
+              "window) the contact causes); for a gross response rate pass response_with_contact=<rate>, "
+              "from which the model's baseline is subtracted", FutureWarning)
+    return response, None
 
 
 def _window_days(window, unit, source) -> float:
