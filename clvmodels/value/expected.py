@@ -14,6 +14,13 @@ conditional mean spend per purchase (the population mean for x = 0); the product
 is exact because the Gamma-Gamma model takes spend independent of the purchase process. ``A``
 is the discounted time alive, ``integral_0^H 1{alive at T+s} (1+d)^-s ds``, on which the cost to
 serve is charged.
+
+Assumptions: BG/NBD is non-contractual (dropout is latent, never observed; subscriptions need a
+contractual model) and lets a customer drop out only right after a purchase, so a customer
+without repeat purchases is alive with probability 1; their expected purchases stay small because
+the rate posterior reads their silence as a low rate. Spend is independent of frequency
+(Gamma-Gamma; check with :func:`clvmodels.value.spend_frequency_check`). Discounting is
+continuous in time at ``ln(1 + d)`` per time unit.
 """
 
 from __future__ import annotations
