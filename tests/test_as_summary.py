@@ -224,3 +224,23 @@ def test_not_a_frame():
 def test_public_names():
     assert clvmodels.as_summary is as_summary
     assert "as_summary" in clvmodels.__all__ and "summary_meta" in clvmodels.__all__
+
+
+def test_parquet_round_trip_with_an_attribute(tmp_path):
+    """A random log with a channel attribute: rfm_summary -> Parquet -> as_summary is the original
+    frame (Parquet may keep attrs; when it does they must agree with what is stated)."""
+    from clvmodels import rfm_summary
+
+    rng = np.random.default_rng(5)
+    n = 2_000
+    log = pd.DataFrame({"customer_id": rng.integers(0, 300, n),
+                        "date": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 500, n), "D"),
+                        "amount": np.round(rng.lognormal(3, 1, n), 2) + 0.01})
+    log["channel"] = np.where(log["customer_id"] % 2 == 0, "search", "social")
+    original = rfm_summary(log, monetary_value_col="amount", attribute_cols="channel", time_unit="M",
+                           observation_period_end="2023-06-30")
+    path = tmp_path / "summary.parquet"
+    original.to_parquet(path)
+    restored = as_summary(pd.read_parquet(path), time_unit="M", observation_end="2023-06-30")
+    pd.testing.assert_frame_equal(restored, original, check_exact=True)
+    assert restored.attrs == original.attrs
