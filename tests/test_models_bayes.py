@@ -59,6 +59,9 @@ def test_pooled_by_segment(cdnow):
         gg.expected_spend(unknown)
 
 
-def test_pool_by_needs_bayes(cdnow):
-    with pytest.raises(DataError, match="needs method='bayes'"):
-        BetaGeoModel(pool_by="channel").fit(cdnow)
+def test_pool_by_names_a_column_of_the_summary(cdnow):
+    """pool_by works with both methods (MLE per segment: tests/test_segment_mle.py); a segment
+    column the summary lacks is refused with the columns it has and how to carry one."""
+    for method in ("mle", "bayes"):
+        with pytest.raises(DataError, match=r"pool_by='channel' is not a column.*attribute_cols=\['channel'\]"):
+            BetaGeoModel(method=method, pool_by="channel").fit(cdnow)
