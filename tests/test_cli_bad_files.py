@@ -189,3 +189,13 @@ def test_read_errors_are_recognised_by_type_and_shortened():
     assert find_read_error(binder.value) is None
     assert read_problem(ValueError("x" * 500)) == "x" * 157 + "..."
     assert file_named_in(ValueError("No magic bytes found at end of file 'a/b.parquet'")) == "a/b.parquet"
+
+
+@pytest.mark.parametrize("command", ["fit", "score", "targets"])
+def test_a_missing_summary_or_a_directory_is_bad_input_not_wrong_usage(tmp_path, command):
+    """Exit 1 (bad input) naming the file, like every other unreadable file; not click's exit 2."""
+    extra = {"fit": ["-o", tmp_path / "m"], "score": ["-m", tmp_path / "m", "-o", tmp_path / "s.parquet"],
+             "targets": ["-m", tmp_path / "m", "-o", tmp_path / "t.csv"]}[command]
+    assert_one_line(clv(command, tmp_path / "nope.parquet", *extra), "nope.parquet", "no such file")
+    (tmp_path / "folder").mkdir()
+    assert_one_line(clv(command, tmp_path / "folder", *extra), "folder", "directory")

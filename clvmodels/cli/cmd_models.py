@@ -7,7 +7,9 @@ import click
 from clvmodels.cli import options as opt
 from clvmodels.cli.io import load_models, print_result, read_summary, resolve_config, save_models
 
-SUMMARY = click.argument("summary", type=click.Path(exists=True, dir_okay=False))
+# existence is checked when the summary is read: a missing file is bad input (exit 1, one line
+# naming it), like any other unreadable file, not a usage error
+SUMMARY = click.argument("summary", type=click.Path())
 MODELS = click.option("-m", "--models", "models_dir", required=True, type=click.Path(file_okay=False),
                       help="Directory of the fitted models (written by `clvmodels fit`).")
 

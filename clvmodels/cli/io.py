@@ -37,6 +37,9 @@ def _read_parquet(path, what: str, remedy: str):
 
     from clvmodels._read_errors import find_read_error, read_problem
 
+    if not Path(path).is_file():
+        problem = "it is a directory" if Path(path).is_dir() else "there is no such file"
+        raise DataError(f"cannot read {what} {str(path)!r}: {problem}; check the path")
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError) as exc:
