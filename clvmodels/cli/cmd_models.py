@@ -6,6 +6,7 @@ import click
 
 from clvmodels.cli import options as opt
 from clvmodels.cli.io import load_models, print_result, read_summary, resolve_config, save_models
+from clvmodels.errors import DataError
 
 # existence is checked when the summary is read: a missing file is bad input (exit 1, one line
 # naming it), like any other unreadable file, not a usage error
@@ -57,7 +58,7 @@ def score(summary, models_dir, out, config_path, **options):
 
     reporter = opt.make_reporter()
     if not out.lower().endswith(".parquet"):
-        raise click.BadParameter("the scores file must end in .parquet", param_hint="--out")
+        raise DataError(f"--out must be a .parquet file (the scores keep their run metadata there); got {out!r}")
     settings = resolve_config(config_path, **options).pipeline_settings()
     data = read_summary(summary)
     result = run_pipeline(None, settings, summary=data, models=load_models(models_dir), reporter=reporter)
