@@ -114,21 +114,16 @@ def export_scores(frame, run: RunInfo, *, csv=None, parquet=None, sql=None, fiel
         writers[name] = (path, lambda write=write: write, f"{name} file")
     paths = {name: check_file_target(path, what) for name, (path, _, what) in writers.items()}
     _check_distinct(paths, parse_target(sql).sqlite_file if sql is not None else None)
-    sql_export = None
-    if sql is not None:  # checks the names and values, and connects
-        sql_export = SqlExport(conformed, run, sql, field_mapping=mapping, scores_table_name=scores_table_name,
-                               runs_table_name=runs_table_name, schema_name=schema_name)
-    try:
-        written: dict = {}
-        with FileStage() as stage:
-            for name, (path, make_writer, what) in writers.items():
-                written[name] = stage.add(path, make_writer(), what)
-            if sql_export is not None:
-                written["sql"] = sql_export.write(progress)
-            stage.commit()
-    finally:
-        if sql_export is not None:
-            sql_export.close()
+    tables = {"scores_table_name": scores_table_name, "runs_table_name": runs_table_name, "schema_name": schema_name}
+    if sql is not None:  # checks the names and values for that database, and connects, writing nothing
+        SqlExport(conformed, run, sql, field_mapping=mapping, **tables).close()
+    written: dict = {}
+    with FileStage() as stage:
+        for name, (path, make_writer, what) in writers.items():
+            written[name] = stage.add(path, make_writer(), what)
+        if sql is not None:
+            written["sql"] = write_sql(conformed, run, sql, field_mapping=mapping, progress=progress, **tables)
+        stage.commit()
     order = ["csv", "parquet", "sql", *extra]
     return {name: written[name] for name in order if name in written}
 

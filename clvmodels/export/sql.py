@@ -280,7 +280,9 @@ class SqlExport:
         self.key = mapping.get(schema.KEY, schema.KEY)
         self.chunk_rows = max(int(chunk_rows), 1)
         file = self.target.sqlite_file
-        self._new_sqlite_file = file if file is not None and not file.exists() else None
+        # a SQLite file this write would create: removed again if the write fails (our engine only)
+        new = file is not None and not file.exists() and self.target.engine is None
+        self._new_sqlite_file = file if new else None
         self.engine = _engine_for(self.target)
         try:
             self._preflight()
@@ -445,7 +447,10 @@ def read_table(target, table: str = SCORES_TABLE, schema_name: str | None = None
     """Read a whole table (e.g. the scores or the runs) into a DataFrame."""
     import sqlalchemy as sa
 
-    engine = make_engine(target)
+    parsed = parse_target(target)
+    if parsed.sqlite_file is not None and not parsed.sqlite_file.exists():  # connecting would create it
+        raise ExportError(f"there is no database {parsed.label}", target=parsed.label)
+    engine = _engine_for(parsed)
     try:
         with engine.connect() as conn:
             reflected = sa.Table(table, sa.MetaData(), autoload_with=conn, schema=schema_name)
@@ -453,6 +458,8 @@ def read_table(target, table: str = SCORES_TABLE, schema_name: str | None = None
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     except sa.exc.NoSuchTableError:
         raise DataError(f"the database has no table {table!r}") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise database_error(exc, parsed, f"read the table {table!r} from", writing=False) from exc
     finally:
         if engine is not target:
             engine.dispose()

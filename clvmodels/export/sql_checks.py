@@ -223,7 +223,7 @@ def _cause(exc) -> str:
     return lines[0] if lines else type(orig).__name__
 
 
-def database_error(exc, target: SqlTarget, doing: str, long_ids=None) -> ExportError:
+def database_error(exc, target: SqlTarget, doing: str, long_ids=None, writing: bool = True) -> ExportError:
     """An :class:`ExportError` for a driver error while ``doing`` something (raise it ``from exc``)."""
     cause = _cause(exc)
     orig = getattr(exc, "orig", None)
@@ -238,4 +238,5 @@ def database_error(exc, target: SqlTarget, doing: str, long_ids=None) -> ExportE
         hint = "; another process is writing to this SQLite database: retry when it has finished"
     elif (sqlstate or "").startswith("08") or "connect" in cause.lower():
         hint = "; check that the server runs, and the host, port, user and password of the URL"
-    return ExportError(f"cannot {doing} {target.label}: {cause}{hint}; nothing was written", target=target.label)
+    tail = "; nothing was written" if writing else ""
+    return ExportError(f"cannot {doing} {target.label}: {cause}{hint}{tail}", target=target.label)
