@@ -56,13 +56,14 @@ def expand_paths(source) -> tuple[list[str], str]:
 
 
 def _timestamp_readings(con, reader: str, column: str, type_name: str, spec: LogSpec
-                        ) -> tuple[dict[str, str], str, str]:
+                        ) -> tuple[dict[str, str], set[str], str, str]:
     """The candidate readings of a timestamp column (label -> DuckDB expression, best first; see
-    :mod:`clvmodels.data.timestamps`), the text they read and the is-aware flag."""
+    :mod:`clvmodels.data.timestamps`), those that read every value of the leading sample (only
+    they can read every value), the text they read and the is-aware flag."""
     q, fmt = sql.quote(column), spec.datetime_format
     t = type_name.upper()
-    if t == "DATE" or t.startswith("TIMESTAMP"):
-        return {"typed": "ts_raw"}, "NULL", "FALSE"  # aware columns are TIMESTAMPTZ, the session is UTC
+    if t == "DATE" or t.startswith("TIMESTAMP"):  # aware columns are TIMESTAMPTZ, the session UTC
+        return {"typed": "ts_raw"}, {"typed"}, "NULL", "FALSE"
     if t == "VARCHAR":
         text, aware = f"trim({q})", f"regexp_matches({q}, {sql.literal(UTC_OFFSET_PATTERN)})"
     elif fmt and _is_integer(t):
@@ -73,18 +74,35 @@ def _timestamp_readings(con, reader: str, column: str, type_name: str, spec: Log
             "timestamps or text, or pass datetime_format= (e.g. '%Y%m%d') for numbers like 19970101"
         )
     if fmt:
-        candidates = [fmt]
-    else:  # the sample is the first values in row order, as the DataFrame path takes them
-        (order,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-        con.execute("SET preserve_insertion_order = true")
-        try:
-            sample = [r[0] for r in con.execute(
-                f"SELECT {text} FROM {reader} WHERE {q} IS NOT NULL "
-                f"LIMIT {timestamps.SAMPLE_SIZE}").fetchall()]
-        finally:
-            con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
-        candidates = timestamps.candidate_formats(sample)
-    return {c: _reading_sql("ts_text", c) for c in candidates}, text, aware
+        readings = {fmt: _reading_sql("ts_text", fmt)}
+        return readings, set(readings), text, aware
+    # the sample is the first values in row order, as the DataFrame path takes them
+    (order,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        sample = [r[0] for r in con.execute(
+            f"SELECT {text} FROM {reader} WHERE {q} IS NOT NULL "
+            f"LIMIT {timestamps.SAMPLE_SIZE}").fetchall()]
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
+    readings = {c: _reading_sql("ts_text", c) for c in timestamps.candidate_formats(sample)}
+    if not sample:
+        return readings, set(readings), text, aware
+    fits = con.execute(
+        "SELECT " + ", ".join(f"bool_and(({e}) IS NOT NULL)" for e in readings.values())
+        + " FROM (SELECT unnest($1::VARCHAR[]) AS ts_text)", [sample]).fetchone()
+    return readings, {c for c, ok in zip(readings, fits) if ok}, text, aware
+
+
+def _reading_stats(con, readings: dict[str, str], labels: list[str], extra: str = "") -> tuple:
+    """One scan of ``clv_text``: per reading in ``labels`` the values it reads and its first and
+    last day (a dict of triples), then the ``extra`` aggregates."""
+    parts = [f"count_if(({readings[c]}) IS NOT NULL), MIN({sql.day_number_sql(readings[c])}), "
+             f"MAX({sql.day_number_sql(readings[c])})" for c in labels]
+    row = con.execute(f"SELECT {', '.join(parts + [extra] if extra else parts)} "
+                      "FROM clv_text").fetchone()
+    stats = {c: tuple(row[3 * i:3 * i + 3]) for i, c in enumerate(labels)}
+    return stats, row[3 * len(labels):]
 
 
 def _is_integer(type_name: str) -> bool:
@@ -136,8 +154,8 @@ def _register(con, paths: list[str], kind: str, spec: LogSpec, dates: dict) -> W
         overrides = ", ".join(f"{sql.literal(c)}: 'VARCHAR'" for c in text_cols)
         reader = reader[:-1] + f", types = {{{overrides}}})"
         types |= {c: "VARCHAR" for c in text_cols}
-    readings, text, aware = _timestamp_readings(con, reader, spec.datetime_col,
-                                                types[spec.datetime_col], spec)
+    readings, fits_sample, text, aware = _timestamp_readings(con, reader, spec.datetime_col,
+                                                             types[spec.datetime_col], spec)
     amount_col = spec.monetary_value_col
     amount = _amount_sql(amount_col, types[amount_col]) if amount_col else "CAST(NULL AS DOUBLE)"
     attrs = "".join(f", {sql.quote(c)} AS attr_{i}" for i, c in enumerate(spec.attribute_cols))
@@ -151,24 +169,24 @@ def _register(con, paths: list[str], kind: str, spec: LogSpec, dates: dict) -> W
     )
     tests = problem_tests_sql()
     counted = {k: v for k, v in tests.items() if k != "bad_time"}  # bad_time: from the readings
+    # candidates that fail on the sample cannot read every value; they are counted (a second
+    # scan) only when no other does, to name the closest
     labels = list(readings)
-    per_reading = ", ".join(
-        f"count_if(({e}) IS NOT NULL), MIN({sql.day_number_sql(e)}), MAX({sql.day_number_sql(e)})"
-        for e in readings.values())
+    first = [c for c in labels if c in fits_sample] or labels
     counts_sql = ", ".join(f"count_if({test})" for test in counted.values())
     # the attributes are counted only so that this scan, not the aggregation, meets bad bytes in them
     attr_counts = "".join(f", COUNT(attr_{i})" for i in range(len(spec.attribute_cols)))
-    row = con.execute(
-        f"SELECT COUNT(*), {per_reading}, {counts_sql}{attr_counts} FROM clv_text").fetchone()
-    n_rows, stats = row[0], row[1:1 + 3 * len(labels)]
-    counts = dict(zip(counted, row[1 + 3 * len(labels):]))  # zip stops before the attributes
+    stats, row = _reading_stats(con, readings, first, f"COUNT(*), {counts_sql}{attr_counts}")
+    n_rows, counts = row[0], dict(zip(counted, row[1:]))  # zip stops before the attributes
     if n_rows == 0:
         raise DataError(no_rows_message(paths, kind))
     n_values = n_rows - counts["null_time"]
-    n_read = {label: stats[3 * i] for i, label in enumerate(labels)}
+    rest = [c for c in labels if c not in stats]
+    if rest and all(stats[c][0] < n_values for c in first):
+        stats |= _reading_stats(con, readings, rest)[0]
+    n_read = {c: stats[c][0] if c in stats else -1 for c in labels}
     choice = timestamps.choose(labels, n_values, n_read)
-    at = labels.index(choice.fmt)
-    first_day, last_day = stats[3 * at + 1], stats[3 * at + 2]
+    first_day, last_day = stats[choice.fmt][1:]
     con.execute(f"CREATE OR REPLACE TEMP VIEW clv_raw AS SELECT *, {readings[choice.fmt]} AS ts "
                 "FROM clv_text")
     n_aware, n_naive = counts["aware"], counts["naive"]

@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvmodels.data import sql, timestamps
 from clvmodels.data.transactions import (
@@ -39,10 +41,18 @@ def _examples(ids: pd.Series, mask: np.ndarray) -> list:
     return list(pd.unique(ids[mask].dropna())[:N_EXAMPLES])
 
 
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """Non-null strings as one Arrow array: regexes run in RE2 (as in DuckDB), not per value in
+    Python, and Arrow-backed pandas strings convert without a copy."""
+    arrow = pa.array(values, type=pa.large_string(), from_pandas=True)
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
 def _offset_flags(values: pd.Series) -> np.ndarray:
     """True where a (non-null) timestamp value carries a time zone or UTC offset."""
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        return values.astype(str).str.contains(UTC_OFFSET_PATTERN, regex=True).to_numpy(bool)
+        found = pc.match_substring_regex(_arrow_strings(values), UTC_OFFSET_PATTERN)
+        return found.to_numpy(zero_copy_only=False).astype(bool)
     regex = re.compile(UTC_OFFSET_PATTERN)
     return np.fromiter(
         (bool(regex.search(v)) if isinstance(v, str) else getattr(v, "tzinfo", None) is not None
@@ -51,12 +61,13 @@ def _offset_flags(values: pd.Series) -> np.ndarray:
     )
 
 
-def _read_as(text: pd.Series, fmt: str, utc: bool) -> pd.Series:
-    """``text`` (stripped strings) read with one format; unreadable values become NaT."""
+def _read_as(text: pd.Series, iso: np.ndarray, fmt: str, utc: bool) -> pd.Series:
+    """``text`` (stripped strings) read with one format; unreadable values become NaT. ``iso``
+    marks the values matching :data:`timestamps.ISO_PATTERN`, the only ones read as ISO 8601
+    (both engines read exactly these)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if fmt == timestamps.ISO:  # only what both engines read as ISO 8601 (see ISO_PATTERN)
-            iso = text.str.fullmatch(timestamps.ISO_PATTERN).to_numpy(bool)
+        if fmt == timestamps.ISO:
             parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]" if utc
                                else "datetime64[us]")
             if iso.any():
@@ -76,27 +87,31 @@ class _TextReading:
     column, the problem ``ambiguous_time`` (what, hint) whose rows ``masks`` marks.
     """
 
-    def __init__(self, text: pd.Series, column: str, fmt: str | None, utc: bool):
-        codes, uniques = pd.factorize(text)
-        distinct = pd.Series(uniques, dtype=object)
-        weight = np.bincount(codes, minlength=len(uniques))
-        sample = list(text.iloc[:timestamps.SAMPLE_SIZE])
-        candidates = [fmt] if fmt else timestamps.candidate_formats(sample)
+    def __init__(self, values: pd.Series, column: str, fmt: str | None, utc: bool):
+        encoded = pc.dictionary_encode(pc.utf8_trim(_arrow_strings(values), " "))
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+        iso = pc.match_substring_regex(encoded.dictionary, f"^(?:{timestamps.ISO_PATTERN})$")
+        iso = iso.to_numpy(zero_copy_only=False).astype(bool)
+        weight = np.bincount(codes, minlength=len(distinct))
+        sample = pd.Series(distinct.to_numpy()[codes[:timestamps.SAMPLE_SIZE]], dtype=object)
+        sample_iso = iso[codes[:timestamps.SAMPLE_SIZE]]
+        candidates = [fmt] if fmt else timestamps.candidate_formats(list(sample))
         readings: dict[str, pd.Series] = {}
 
         def rows_read(f: str) -> int:
-            readings[f] = _read_as(distinct, f, utc)
+            readings[f] = _read_as(distinct, iso, f, utc)
             return int(weight[readings[f].notna().to_numpy()].sum())
 
         fits_sample = {f: len(candidates) == 1
-                       or bool(_read_as(pd.Series(sample, dtype=object), f, utc).notna().all())
+                       or bool(_read_as(sample, sample_iso, f, utc).notna().all())
                        for f in candidates}
         n_read = {f: rows_read(f) if fits_sample[f] else -1 for f in candidates}
-        if len(text) not in n_read.values():
+        if len(values) not in n_read.values():
             n_read |= {f: rows_read(f) for f in candidates if not fits_sample[f]}
-        choice = timestamps.choose(candidates, len(text), n_read)
+        choice = timestamps.choose(candidates, len(values), n_read)
         chosen = readings[choice.fmt]
-        self.parsed = pd.Series(chosen.to_numpy()[codes], index=text.index)
+        self.parsed = pd.Series(chosen.to_numpy()[codes], index=values.index)
         self.checks = {"bad_time_hint": timestamps.unreadable_hint(fmt, choice)}
         self.masks: dict[str, np.ndarray] = {}
         for other in choice.also_full:
@@ -153,7 +168,7 @@ def _parse_values(values: pd.Series, column, fmt, utc: bool, masks: dict, checks
     rule, date and datetime objects as they are; anything else (e.g. numbers among text) is
     unreadable."""
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        text = values.astype(object)
+        text = values
     else:
         is_text = np.fromiter((isinstance(v, str) for v in values), bool, count=len(values))
         dated = np.fromiter((isinstance(v, (datetime.date, np.datetime64)) for v in values), bool,
@@ -166,7 +181,7 @@ def _parse_values(values: pd.Series, column, fmt, utc: bool, masks: dict, checks
             out[is_text] = _parse_values(values[is_text], column, fmt, utc, masks, checks,
                                          _subset(present, is_text))
         return out
-    reading = _TextReading(text.str.strip(" "), column, fmt, utc)
+    reading = _TextReading(text, column, fmt, utc)
     checks |= reading.checks
     for key, mask in reading.masks.items():
         masks[key][np.flatnonzero(present)[mask]] = True
