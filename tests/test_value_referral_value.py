@@ -115,3 +115,27 @@ def test_referral_intervals_and_group_totals(setting, uncertainty):
     assert attributed["referral_attribution"].sum() == pytest.approx(0.0, abs=1e-8)
     assert attributed["net_value"].sum() == pytest.approx(own["net_value"].sum(), rel=1e-12)
     assert attributed.attrs["clvmodels"]["referral_view"] == "attributed"
+
+
+def test_simulated_future_referrals_average_to_their_expectation():
+    """Predictive draws: Poisson(rate per purchase x simulated purchases) referrals at the
+    simulated purchases' mean discount. Over 200,000 simulated futures at known parameters and a
+    known rate per purchase, the mean discounted referrals equal rate x E[discounted purchases]
+    (bgnbd.expected_discounted_purchases) within 4% (the Monte Carlo sd is 1.0% for the
+    one-time buyer, 0.4% for the repeat buyer)."""
+    from clvmodels.value.referrals import ReferralRates
+    from clvmodels.value.simulate import simulate_chunk
+
+    econ = Economics(**SETTINGS).resolve("W")
+    x, t_x, T = np.array([0.0, 4.0]), np.array([0.0, 30.0]), np.array([35.0, 35.0])
+    mbar = np.array([0.0, 30.0])
+    S = 200_000
+    bg = {k: np.full((S, 1), v) for k, v in BG.items()}
+    gg = {k: np.full((S, 1), v) for k, v in GG.items()}
+    rates = ReferralRates(shape=2.0, rate=20.0)  # 0.1 referrals per purchase a priori
+    counts = np.array([1.0, 1.0])
+    _, referrals = simulate_chunk(np.random.default_rng(5), econ, bg, gg, x, t_x, T, mbar,
+                                  rates=rates, referral_counts=counts, vnew=np.ones((S, 1)))
+    expected = rates.posterior_mean(counts, x + 1) * bgnbd.expected_discounted_purchases(
+        *BG.values(), x, t_x, T, econ.horizon, econ.discount_rate)
+    np.testing.assert_allclose(referrals.mean(axis=0), expected, rtol=0.04)

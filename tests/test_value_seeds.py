@@ -121,3 +121,22 @@ def test_a_first_year_loss_that_turns_positive(hosting_models):
     assert 1.0 < payback < 5.0
     at_payback = customer_value(bg, gg, summary, horizon=payback, **settings)
     assert at_payback["net_value"].iloc[0] == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_commission_paid_out_of_the_first_payment_breaks_even_on_the_renewals(hosting_models):
+    """Digest text 2 with the first payment netted out of the acquisition cost
+    (Economics(first_purchase="excluded")): margin to date and a new customer's value both leave
+    the first payment out, so the break-even commission is the 4 expected renewals alone,
+    4 x 95.4 = 381.6 (undiscounted, tolerance 1e-4), one payment less than with the first
+    payment counted."""
+    bg, gg = hosting_models
+    summary = _new_hosting_customers()
+    settings = dict(margin=1.0, horizon=100, discount_rate=0.0, n_draws=20)
+    excluded = value_rollup((bg, gg, summary), None, per_customer=True, first_purchase="excluded",
+                            **settings).loc["all"]
+    included = value_rollup((bg, gg, summary), None, per_customer=True, **settings).loc["all"]
+    assert excluded["breakeven_acquisition_cost"] == pytest.approx(4 * PLAN, rel=1e-4)
+    assert excluded["realised_margin"] == 0.0  # the signup payment is netted out
+    assert included["breakeven_acquisition_cost"] - excluded["breakeven_acquisition_cost"] \
+        == pytest.approx(PLAN, rel=1e-9)
+    assert excluded["net_value"] == pytest.approx(4 * PLAN - COMMISSION, rel=1e-4)

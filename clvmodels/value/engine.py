@@ -320,8 +320,9 @@ def run_value(purchase_model, spend_model, inputs: ValueInputs, *, uncertainty, 
     uncertainty : {None, "expected", "predictive"}
         No interval, the interval of the expected value (parameter uncertainty of both models),
         or the predictive interval (simulated futures, one per parameter draw).
-    rollup_by : sequence of (str or None)
-        Columns to accumulate per-draw group totals for (None: all customers as one group).
+    rollup_by : sequence of (None, str or tuple of str)
+        Groupings to accumulate per-draw group totals for (None: all customers as one group; a
+        tuple: one group per combination of the columns' values).
     chunk_size : int, optional
         Customers per chunk; by default so that a dozen (S, chunk) arrays take ~400 MB.
 
