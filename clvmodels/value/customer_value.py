@@ -207,8 +207,9 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
         ``horizon`` (time units, or ``"lifetime"`` = 100 years; default "lifetime"),
         ``discount_rate`` (annual; default 0.10, i.e. 10% a year), ``cost_per_transaction``
         (default 0), ``cost_to_serve`` (per time unit alive; default 0), ``first_purchase``
-        (``"included"``, the default, or ``"excluded"``). See
-        :class:`clvmodels.value.economics.Economics`.
+        (``"included"``, the default, or ``"excluded"``). Discounting is continuous: a cash flow
+        ``s`` time units after the observation end counts ``(1 + d) ** -s``, ``d`` the annual
+        rate converted once to the time unit. See :class:`clvmodels.value.economics.Economics`.
     acquisition : str, DataFrame or AcquisitionCosts, optional
         Acquisition costs: a summary column, a cost table per channel, or
         :class:`clvmodels.value.acquisition.AcquisitionCosts` (per period, missing-cost policy).
