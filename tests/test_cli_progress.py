@@ -112,3 +112,31 @@ def test_warnings_are_one_line_in_flag_words_and_off_under_quiet(monkeypatch, ca
         assert progress.mode() is False  # --quiet also turns the library's bars off
         warn_user("not shown")
         assert capsys.readouterr().err == ""
+
+
+def test_in_a_notebook_bars_are_one_output_updated_in_place(monkeypatch):
+    """Jupyter: a text output created once (a display id) and updated; no ipywidgets needed."""
+    import IPython.display
+
+    shown = []
+
+    class Handle:
+        def update(self, obj, raw=False):
+            shown.append(obj["text/plain"])
+
+    def display(obj, raw=False, display_id=False):
+        assert raw and display_id
+        shown.append(obj["text/plain"])
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(progress, "_in_notebook", lambda: True)
+    with progress.progress_mode(True):
+        with progress.progress_bar(None, "clvmodels pipeline", unit="steps"):
+            with progress.progress_bar(200, "customer value", unit="customers") as advance:
+                advance(50)
+                advance(150)
+    final = shown[-1].splitlines()
+    assert final[0].startswith("clvmodels pipeline ...")
+    assert any("customer value [" in text and "200/200 customers" in text for text in shown)
+    assert progress._display is None
