@@ -121,10 +121,12 @@ def test_without_shrinkage_each_segment_is_its_own_fit(cdnow):
         total = 0.0
         for channel in ("search", "tv"):
             alone = cls().fit(cdnow[cdnow["channel"] == channel])
-            np.testing.assert_allclose(by.params_.loc[channel].to_numpy(), alone.params_.to_numpy(), rtol=1e-6)
-            np.testing.assert_allclose(table.loc[channel, "se"].to_numpy(), alone.summary()["se"].to_numpy(),
-                                       rtol=1e-4)
-            assert table.loc[channel, "log_likelihood"].iloc[0] == pytest.approx(alone.log_likelihood_, rel=1e-9)
+            np.testing.assert_allclose(by.params_.loc[channel].to_numpy(), alone.params_.to_numpy(),
+                                       rtol=1e-6)
+            np.testing.assert_allclose(table.loc[channel, "se"].to_numpy(),
+                                       alone.summary()["se"].to_numpy(), rtol=1e-4)
+            assert table.loc[channel, "log_likelihood"].iloc[0] == pytest.approx(alone.log_likelihood_,
+                                                                                  rel=1e-9)
             total += alone.log_likelihood_
         assert by.log_likelihood_ == pytest.approx(total, rel=1e-9)
         assert (by.shrinkage_["shrinkage_factor"] == 0).all()
@@ -176,7 +178,8 @@ def test_predictions_of_a_segment_are_those_of_its_parameters(cdnow):
         alone_bg = BetaGeoModel().fit(cdnow[rows])
         alone_gg = GammaGammaModel().fit(cdnow[rows])
         single = alone_bg.predict(cdnow[rows], 39, spend_model=alone_gg)
-        np.testing.assert_allclose(out.loc[rows, single.columns].to_numpy(), single.to_numpy(), rtol=1e-5)
+        np.testing.assert_allclose(out.loc[rows, single.columns].to_numpy(), single.to_numpy(),
+                                   rtol=1e-5)
     for kind in ("expected", "predictive"):
         first = bg.predict(cdnow, 39, spend_model=gg, uncertainty=kind, n_draws=60, seed=3)
         again = bg.predict(cdnow, 39, spend_model=gg, uncertainty=kind, n_draws=60, seed=3)

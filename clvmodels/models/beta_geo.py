@@ -69,7 +69,17 @@ class BetaGeoModel(FittedParametricModel):
     (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
 
     Settings are those of :class:`clvmodels.models.fitted.FittedParametricModel` (``method``,
-    ``penalizer``, ``priors``, ``sampler``, ``chains``, ``draws``, ``tune``, ``pool_by``, ``seed``).
+    ``penalizer``, ``priors``, ``sampler``, ``chains``, ``draws``, ``tune``, ``pool_by``,
+    ``shrinkage``, ``seed``). With ``pool_by="channel"`` each channel gets its own parameters under
+    either method, so a channel's new customer, break-even acquisition cost and payback are its own.
+
+    "Alive" means not yet dropped out. In BG/NBD a customer can drop out only right after a
+    repeat purchase, so a customer who never bought again (frequency 0) is alive with
+    probability 1 however long ago they bought; their expected purchases are still low, because
+    a long silence points to a low purchase rate. The model is non-contractual: dropout is never
+    observed; subscriptions need a contractual model. ``p_alive`` is P(alive) at the end of
+    observation, ``p_dropped_out`` its complement (churn now) and ``churn_probability`` the
+    probability of having dropped out by the END of a horizon.
 
     Every prediction method takes a customer summary and returns a DataFrame indexed by customer
     id. With ``uncertainty="expected"`` it adds ``<q>_lower``/``<q>_upper``: the interval of the
@@ -218,7 +228,8 @@ class BetaGeoModel(FittedParametricModel):
         :meth:`p_dropped_out`.
         """
         self._no_predictive(uncertainty, "churn_probability")
-        h = horizon if isinstance(horizon, (int, float, np.number)) and not isinstance(horizon, bool) else np.nan
+        number = isinstance(horizon, (int, float, np.number)) and not isinstance(horizon, bool)
+        h = horizon if number else np.nan
         if not (np.isfinite(h) and h >= 0):
             raise DataError(f"horizon must be a number of periods >= 0 in the summary's time unit; "
                             f"got {horizon!r}")

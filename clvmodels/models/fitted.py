@@ -11,18 +11,15 @@ import time
 import numpy as np
 import pandas as pd
 
-from clvmodels.data.checks import check_unique_ids
 from clvmodels.data.meta import summary_meta
 from clvmodels.errors import DataError, NotFittedError, check_choice, describe_rows
 from clvmodels.inference.compress import compress_rows
 from clvmodels.models.draws import ParameterDraws, laplace_draws, segment_laplace_draws, thin_posterior
+from clvmodels.models.entry import check_entry, fit_weights
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData
 from clvmodels.models.segments import SHRINKAGE, fit_by_segment
 
 METHODS = ("mle", "bayes")
-#: how to state a summary's time unit, for messages
-STATE_UNIT = ("clvmodels.as_summary(frame, time_unit='W', observation_end='2024-06-30') (or rebuild it "
-              "with clvmodels.rfm_summary(..., time_unit=...))")
 
 
 class FittedParametricModel:
@@ -60,6 +57,23 @@ class FittedParametricModel:
         Seed of the sampler (Bayes). Prediction seeds are passed to the prediction methods.
     progressbar : bool
         Show the sampler's progress.
+
+    Attributes
+    ----------
+    params_ : Series (k,) or DataFrame (G, k)
+        Estimates (MLE, or posterior means); one row per segment with ``pool_by``.
+    cov_log_ : ndarray, shape (k, k) or (G, k, k)
+        MLE: Laplace covariance of the log-parameters (per segment with ``pool_by``).
+    segments_ : list
+        With ``pool_by``: the segment labels, in the order of ``params_`` rows and draw axis 1.
+    segment_fits_ : clvmodels.models.segments.SegmentFits
+        MLE with ``pool_by``: the pooled fit, each segment's own and final fit, the prior scale.
+    shrinkage_ : DataFrame
+        MLE with ``pool_by``: per segment and parameter, the pooled, unshrunk and final estimates
+        and how far shrinkage moved them (see :meth:`SegmentFits.table`).
+    log_likelihood_, converged_, n_customers_, n_distinct_rows_, time_unit_, fit_seconds_
+        Fit facts; with ``pool_by`` (MLE) the log-likelihood is the sum over segments, prior
+        excluded, and ``n_customers_`` the total weight when ``fit`` had ``weights``.
     """
 
     #: parameter names in the order the formulas take them (set by subclasses)
@@ -114,7 +128,8 @@ class FittedParametricModel:
         if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
             raise DataError(f"penalizer must be a finite number >= 0; got {self.penalizer!r}")
 
-    def _segment_codes_for_fit(self, summary: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray | None, int]:
+    def _segment_codes_for_fit(self, summary: pd.DataFrame,
+                               rows: np.ndarray) -> tuple[np.ndarray | None, int]:
         """Segment code of each customer of the fit (``rows``, a mask of ``summary``) and the
         number of segments. Bayes numbers the segments of the fitted rows; MLE those of the whole
         summary, so a segment none of whose customers enters the likelihood (no repeat buyer, for
@@ -136,51 +151,6 @@ class FittedParametricModel:
         self.segments_ = [int(s) if isinstance(s, (int, np.integer)) else str(s) for s in labels]
         return (codes[rows] if self.method == "mle" else codes), len(labels)
 
-    def _check_entry(self, summary: pd.DataFrame, fitting: bool) -> None:
-        """Checks of a summary entering the model (fit or scoring): the family's column checks,
-        unique customer ids, a stated time unit (for a model that reads times) and, at scoring,
-        the fit's time unit.
-
-        A summary in another time unit than the fit's is refused rather than converted: its
-        recency and T would have to be rescaled, and the horizon the caller passes is in the
-        summary's unit too, so a silent conversion would change what the caller asked for.
-        """
-        self._check_summary(summary, fitting)
-        check_unique_ids(summary)  # also in the family's checks; explicit here for every entry
-        unit = summary_meta(summary).get("time_unit")
-        fitted = None if fitting else getattr(self, "time_unit_", None)
-        if unit is None and self.reads_time:
-            raise DataError(
-                "the summary does not say which time unit its recency and T are in (a summary re-read "
-                "from CSV or built in SQL loses it)"
-                + (f"; this model was fitted in {fitted!r}" if fitted else "")
-                + f". State it with {STATE_UNIT}"
-            )
-
-    def _weights(self, summary: pd.DataFrame, weights) -> np.ndarray | None:
-        """Counts of identical customers per summary row, shape (n,), or None."""
-        if weights is None:
-            return None
-        if isinstance(weights, str):
-            if weights not in summary.columns:
-                raise DataError(f"weights={weights!r} is not a column of the summary; columns are "
-                                f"{list(summary.columns)[:10]}")
-            weights = summary[weights]
-        if isinstance(weights, pd.Series) and not weights.index.equals(summary.index):
-            raise DataError("weights is a Series whose index differs from the summary's; pass it "
-                            "aligned (weights.reindex(summary.index)) or as an array in row order")
-        w = pd.to_numeric(pd.Series(np.asarray(weights).ravel()), errors="coerce").to_numpy(float)
-        if w.size != len(summary):
-            raise DataError(f"weights has {w.size} values but the summary has {len(summary)} rows; "
-                            "give one count per row")
-        bad = ~(np.isfinite(w) & (w >= 0) & (w == np.round(w)))
-        if bad.any():
-            raise DataError("weights must be whole numbers >= 0 (how many identical customers each row "
-                            f"stands for); not so in {describe_rows(summary.index[bad])}")
-        if not (w > 0).any():
-            raise DataError("every weight is 0, so there is no customer to fit")
-        return w
-
     def fit(self, summary: pd.DataFrame, weights=None):
         """Fit the model to a customer summary; returns ``self``.
 
@@ -199,8 +169,8 @@ class FittedParametricModel:
             in Spark). Rows with weight 0 are left out.
         """
         self._validate_settings()
-        self._check_entry(summary, fitting=True)
-        w = self._weights(summary, weights)
+        check_entry(self, summary, fitting=True)
+        w = fit_weights(summary, weights)
         keep = self._fit_mask(summary)
         if w is not None:
             keep &= w > 0
@@ -372,14 +342,6 @@ class FittedParametricModel:
 
     # ----- helpers for prediction methods --------------------------------------------------------
     def _check_scoring(self, summary: pd.DataFrame) -> None:
-        """Entry checks of a summary to score (see :meth:`_check_entry`)."""
+        """Entry checks of a summary to score (see :mod:`clvmodels.models.entry`)."""
         self._check_fitted()
-        self._check_entry(summary, fitting=False)
-        unit = summary_meta(summary).get("time_unit")
-        if self.time_unit_ and unit and unit != self.time_unit_:
-            raise DataError(
-                f"the model was fitted on a summary in time unit {self.time_unit_!r} but this summary "
-                f"is in {unit!r}, so its recency and T mean something else; rebuild the summary with "
-                f"clvmodels.rfm_summary(..., time_unit={self.time_unit_!r}), or refit the model on "
-                f"this summary. A summary built elsewhere states its unit with {STATE_UNIT}"
-            )
+        check_entry(self, summary, fitting=False)
