@@ -108,7 +108,7 @@ def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: b
     options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed,
                "progressbar": progressbar}
     # the sampler draws its own live bars; two live displays on one terminal garble each other
-    with progress.paused() if progressbar else contextlib.nullcontext():
+    with progress.paused() if progressbar and settings.method == "bayes" else contextlib.nullcontext():
         return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
 
 

@@ -140,3 +140,24 @@ def test_in_a_notebook_bars_are_one_output_updated_in_place(monkeypatch):
     assert final[0].startswith("clvmodels pipeline ...")
     assert any("customer value [" in text and "200/200 customers" in text for text in shown)
     assert progress._display is None
+
+
+@pytest.mark.parametrize("method, hidden", [("bayes", True), ("mle", False)])
+def test_open_bars_pause_while_the_sampler_draws_its_own(monkeypatch, method, hidden):
+    """PyMC's sampler shows its own live bars; two live displays on one terminal garble each other."""
+    from clvmodels.models.beta_geo import BetaGeoModel
+    from clvmodels.models.gamma_gamma import GammaGammaModel
+    from clvmodels.pipeline import PipelineSettings, fit_models
+
+    seen = []
+
+    def fake_fit(self, summary):
+        seen.append(progress._display.live.is_started)
+        return self
+
+    monkeypatch.setattr(BetaGeoModel, "fit", fake_fit)
+    monkeypatch.setattr(GammaGammaModel, "fit", fake_fit)
+    with progress.progress_mode(True), progress.progress_bar(None, "fit", unit=""):
+        fit_models(None, PipelineSettings(method=method), progressbar=True)
+        assert progress._display.live.is_started  # shown again after the fit
+    assert seen == [not hidden, not hidden]
