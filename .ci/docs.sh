@@ -5,7 +5,6 @@
 # Usage: bash .ci/docs.sh   (output in docs/_build/html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MPLBACKEND=Agg
 started=$(date +%s)
 python -m sphinx -W --keep-going -b html docs docs/_build/html
 echo "docs built in $(( $(date +%s) - started )) s: docs/_build/html/index.html"

@@ -19,9 +19,9 @@ import sys
 import types
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless builds; the notebooks' own figures are captured by the kernel
+# The notebooks' kernels inherit this process' environment: a headless MPLBACKEND=Agg (as CI may
+# set) would stop them from returning their figures, so the kernels get Jupyter's inline backend.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the checkout's clvmodels, even when it is not installed

@@ -89,7 +89,11 @@ def _heatmap(grid: pd.DataFrame, ax, title: str, colorbar_label: str, unit: str,
     extent = (recency[0] - step / 2, recency[-1] + step / 2, grid.index[0] - 0.5, grid.index[-1] + 0.5)
     image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", extent=extent,
                       interpolation="nearest", **imshow)
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label, extend=colorbar_extend)
+    bar = ax.figure.colorbar(image, ax=ax, label=colorbar_label, extend=colorbar_extend)
+    if "norm" in imshow:  # logarithmic: plain numbers (0.1, 1, 10) rather than powers of ten
+        from matplotlib.ticker import FuncFormatter
+
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
     ax.set_xlabel(f"Recency: time from first to last purchase ({unit})")
     ax.set_ylabel("Frequency: repeat purchases")
     ax.set_facecolor("0.92")  # impossible histories (NaN) show as light grey, not as a colour
