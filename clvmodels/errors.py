@@ -31,6 +31,13 @@ class ExportError(DataError):
         self.target = target
 
 
+class ExportFileError(ExportError, OSError):
+    """A file of an export could not be written (disk full, permissions); also an ``OSError``.
+
+    The previous file is untouched and the temporary file removed; the system's error is the ``__cause__``.
+    """
+
+
 class NotFittedError(ClvError, AttributeError):
     """A model was used before ``fit`` was called."""
 

@@ -189,3 +189,30 @@ def test_winback_style_csv_writer_quotes_the_same_way(tmp_path):
     assert list(back["customer_id"]) == ["x\ry", "z"] and list(back["segment"]) == ["a\rb", "c"]
     with open(path, encoding="utf-8", newline="") as fh:
         assert list(csv.reader(fh)) == [["customer_id", "segment", "rank"], ["x\ry", "a\rb", "1"], ["z", "c", "2"]]
+
+
+def test_a_write_error_names_the_file_and_is_an_export_error_and_an_oserror(tmp_path, monkeypatch):
+    from clvmodels.errors import ExportError, ExportFileError
+
+    frame = frame_for(range(3))
+    write_csv(frame, tmp_path / "scores.csv", run_for(frame))
+    before = (tmp_path / "scores.csv").read_bytes()
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    with pytest.raises(ExportFileError, match="CSV export .*scores.csv.*No space left") as info:
+        export_scores(frame, run_for(frame), csv=tmp_path / "scores.csv", parquet=tmp_path / "scores.parquet")
+    assert isinstance(info.value, ExportError) and isinstance(info.value, OSError)
+    assert isinstance(info.value.__cause__, OSError) and info.value.target == str(tmp_path / "scores.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv"]  # no parquet, no temporary file
+    assert (tmp_path / "scores.csv").read_bytes() == before
+
+
+def test_reading_a_missing_sqlite_database_does_not_create_it(tmp_path):
+    from clvmodels.errors import ExportError
+
+    with pytest.raises(ExportError, match="no database"):
+        read_table(tmp_path / "missing.db")
+    assert list(tmp_path.iterdir()) == []

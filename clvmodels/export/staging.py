@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from clvmodels.errors import ExportError
+from clvmodels.errors import ExportError, ExportFileError
 
 #: temporary files older than this are stale even if their pid is alive (pid reuse, other hosts)
 STALE_AFTER_SECONDS = 6 * 3600
@@ -153,12 +153,18 @@ class FileStage:
         sweep_stale(target)
         tmp = temp_name(target)
         self._staged.append((tmp, target))  # registered first: removed even if write fails half way
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-        write(str(tmp))
-        with open(tmp, "rb+") as fh:  # the data must be on disk before the rename makes it visible
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _default_file_mode())
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            write(str(tmp))
+            with open(tmp, "rb+") as fh:  # the data must be on disk before the rename makes it visible
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _default_file_mode())
+        except OSError as exc:
+            if isinstance(exc, ExportFileError):
+                raise
+            raise ExportFileError(f"cannot write the {what} {str(target)!r}: {exc}; the previous file is "
+                                  "untouched", target=str(target)) from exc
         return target
 
     @property
@@ -172,8 +178,8 @@ class FileStage:
                 os.replace(tmp, target)
             except OSError as exc:
                 done = [str(t) for _, t in self._staged[:i]]
-                raise ExportError(f"cannot move the new {str(target)!r} into place ({exc}); already replaced: "
-                                  f"{done or 'none'}", target=str(target)) from exc
+                raise ExportFileError(f"cannot move the new {str(target)!r} into place ({exc}); already replaced: "
+                                      f"{done or 'none'}", target=str(target)) from exc
         for directory in {target.parent for _, target in self._staged}:
             _fsync_dir(directory)
         self._committed = True
