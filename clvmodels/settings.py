@@ -121,11 +121,17 @@ def text(describe: str = "a non-empty text", *, optional=False) -> Rule:
 
 
 def _date_check(value):
-    """An ISO date (text, date or datetime, pandas Timestamp included) as 'YYYY-MM-DD[...]' text."""
+    """An ISO date (text, date or datetime, pandas Timestamp included) as 'YYYY-MM-DD[...]' text.
+
+    numpy.datetime64 and a daily pandas.Period are taken by their ISO text (recognised by type
+    name: this module does not import numpy or pandas); a coarser Period is refused, since which
+    of its days is meant would be a guess."""
     if value is None:
         return None
     if isinstance(value, (dt.date, dt.datetime)):  # a TOML date, or pandas.Timestamp
         return value.isoformat()
+    if type(value).__name__ in ("datetime64", "Period"):
+        value = str(value)
     if isinstance(value, str):
         for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
             try:

@@ -169,6 +169,13 @@ def test_settings_are_stored_in_one_canonical_form():
     assert settings.attribute_cols == ("channel",)
     assert settings.sequence == (("letter", 1.0, 0), ("call", 4.0, 14))
     assert settings.uncertainty is None
+    import numpy as np
+    import pandas as pd
+
+    for day in (np.datetime64("1997-09-30"), pd.Period("1997-09-30", "D"), pd.Timestamp("1997-09-30")):
+        assert PipelineSettings(observation_end=day).observation_end.startswith("1997-09-30")
+    with pytest.raises(DataError, match="observation_end must be a date YYYY-MM-DD"):
+        PipelineSettings(observation_end=pd.Period("1997-09", "M"))  # which day of September?
 
 
 def test_flag_text_is_quoted_as_typed():

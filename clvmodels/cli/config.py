@@ -12,6 +12,7 @@ columns to CRM field names::
     monetary_value_col = "total"
     observation_end = "2024-06-30"
     time_unit = "W"
+    returns = "net"          # refuse (default), net or drop negative amounts
 
     [model]
     method = "mle"
