@@ -240,3 +240,54 @@ def test_setting_dates_that_are_not_dates_are_refused(cdnow, value, message):
     with pytest.raises(DataError) as caught:
         rfm_summary(cdnow, observation_period_end=value, datetime_format=DAY_FIRST)
     assert message in str(caught.value) and "'1997-09-30'" in str(caught.value)
+
+
+# -- one rule, every entry point ----------------------------------------------------------------
+
+FORMS = {  # four purchases of customers a, a, b, c; each list is one column's text
+    "ISO with offsets": ["2020-01-01T10:00:00+02:00", "2020-01-05T23:30:00-05:00",
+                         "2020-01-02T00:00:00Z", "2020-01-03 01:00+0100"],
+    "zone names": ["2020-01-01 10:00:00 UTC", "2020-01-05 23:30:00 UTC", "2020-01-02 00:00:00 UTC",
+                   "2020-01-03 01:00:00 UTC"],
+    "ISO, nanoseconds": ["2020-01-01 10:00:00.123456789", "2020-01-02", "2020-01-03", "2020-01-04"],
+    "ISO, unpadded": ["2020-1-1", "2020-1-15", "2020-2-1", "2020-12-3"],
+    "surrounding spaces": [" 01/02/2020", "18/02/2020 ", " 03/02/2020 ", "04/02/2020"],
+    "day first with offsets": ["01/02/2020 10:00+0200", "18/02/2020 10:00+0200",
+                               "03/02/2020 10:00-0500", "04/02/2020 22:00-0500"],
+    "two-digit years": ["01/02/97", "18/02/97", "03/02/97", "04/02/97"],
+    "AM/PM": ["01/18/1997 03:09 PM", "01/19/1997 11:09 PM", "02/01/1997 12:00 AM",
+              "02/03/1997 1:00 am"],
+    "month names": ["Jan 5, 2020", "Feb 18, 2020", "Mar 1, 2020", "Dec 31, 2020"],
+    "ambiguous dots": ["01.02.2020", "03.04.2020", "05.06.2020", "07.08.2020"],
+    "ISO and day first mixed": [" 2020-01-01", "2020-01-05 ", " 18/01/2020 ", "2020-01-03"],
+    "a blank": ["2020-01-01", "  ", "2020-01-02", "2020-01-03"],
+    "aware and naive": ["2020-01-01T10:00:00+02:00", "2020-01-05", "2020-01-02", "2020-01-03"],
+}
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+def test_every_entry_point_reads_or_refuses_alike(tmp_path, name):
+    """A DataFrame (str, categorical and object columns), a CSV and a Parquet file of the same
+    text give the same summary or the same refusal."""
+    log = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "date": FORMS[name]})
+    log.to_csv(tmp_path / "log.csv", index=False)
+    log.to_parquet(tmp_path / "log.parquet")
+    results = []
+    for source in (log, log.astype({"date": "category"}), log.astype({"date": object}),
+                   tmp_path / "log.csv", tmp_path / "log.parquet"):
+        try:
+            results.append(rfm_summary(source))
+        except DataError as err:
+            results.append(str(err))
+    for other in results[1:]:
+        assert type(other) is type(results[0])
+        if isinstance(other, str):
+            assert other == results[0]
+        else:
+            pd.testing.assert_frame_equal(other, results[0], check_exact=True)
+    refused = {"ambiguous dots": "reads two ways", "ISO and day first mixed": "cannot be read",
+               "a blank": "missing timestamp", "aware and naive": "naive timestamps mixed"}
+    if name in refused:
+        assert refused[name] in results[0]
+    else:
+        assert results[0]["frequency"].tolist() == [1, 0, 0]

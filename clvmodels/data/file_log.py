@@ -64,8 +64,9 @@ def _timestamp_readings(con, reader: str, column: str, type_name: str, spec: Log
     t = type_name.upper()
     if t == "DATE" or t.startswith("TIMESTAMP"):  # aware columns are TIMESTAMPTZ, the session UTC
         return {"typed": "ts_raw"}, {"typed"}, "NULL", "FALSE"
-    if t == "VARCHAR":
-        text, aware = f"trim({q})", f"regexp_matches({q}, {sql.literal(UTC_OFFSET_PATTERN)})"
+    if t == "VARCHAR":  # blank text is a missing timestamp, as a CSV's empty field is
+        text = f"NULLIF(trim({q}), '')"
+        aware = f"regexp_matches({text}, {sql.literal(UTC_OFFSET_PATTERN)})"
     elif fmt and _is_integer(t):
         text, aware = f"CAST({q} AS VARCHAR)", "FALSE"
     else:
@@ -81,7 +82,7 @@ def _timestamp_readings(con, reader: str, column: str, type_name: str, spec: Log
     con.execute("SET preserve_insertion_order = true")
     try:
         sample = [r[0] for r in con.execute(
-            f"SELECT {text} FROM {reader} WHERE {q} IS NOT NULL "
+            f"SELECT {text} AS ts_text FROM {reader} WHERE ts_text IS NOT NULL "
             f"LIMIT {timestamps.SAMPLE_SIZE}").fetchall()]
     finally:
         con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
@@ -156,13 +157,14 @@ def _register(con, paths: list[str], kind: str, spec: LogSpec, dates: dict) -> W
         types |= {c: "VARCHAR" for c in text_cols}
     readings, fits_sample, text, aware = _timestamp_readings(con, reader, spec.datetime_col,
                                                              types[spec.datetime_col], spec)
+    raw = text if types[spec.datetime_col].upper() == "VARCHAR" else sql.quote(spec.datetime_col)
     amount_col = spec.monetary_value_col
     amount = _amount_sql(amount_col, types[amount_col]) if amount_col else "CAST(NULL AS DOUBLE)"
     attrs = "".join(f", {sql.quote(c)} AS attr_{i}" for i, c in enumerate(spec.attribute_cols))
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW clv_text AS
         SELECT {sql.quote(spec.customer_id_col)} AS customer_id,
-               {sql.quote(spec.datetime_col)} AS ts_raw, {text} AS ts_text, {aware} AS ts_aware,
+               {raw} AS ts_raw, {text} AS ts_text, {aware} AS ts_aware,
                {sql.quote(amount_col) if amount_col else 'NULL'} AS amount_raw, {amount} AS amount
                {attrs}
         FROM {reader}"""

@@ -51,7 +51,8 @@ def _arrow_strings(values: pd.Series) -> pa.Array:
 def _offset_flags(values: pd.Series) -> np.ndarray:
     """True where a (non-null) timestamp value carries a time zone or UTC offset."""
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        found = pc.match_substring_regex(_arrow_strings(values), UTC_OFFSET_PATTERN)
+        found = pc.match_substring_regex(pc.utf8_trim(_arrow_strings(values), " "),
+                                         UTC_OFFSET_PATTERN)
         return found.to_numpy(zero_copy_only=False).astype(bool)
     regex = re.compile(UTC_OFFSET_PATTERN)
     return np.fromiter(
@@ -65,16 +66,18 @@ def _read_as(text: pd.Series, iso: np.ndarray, fmt: str, utc: bool) -> pd.Series
     """``text`` (stripped strings) read with one format; unreadable values become NaT. ``iso``
     marks the values matching :data:`timestamps.ISO_PATTERN`, the only ones read as ISO 8601
     (both engines read exactly these)."""
+    def naive_us(stamps: pd.Series) -> pd.Series:  # one resolution whatever pandas infers
+        return (stamps.dt.tz_localize(None) if utc else stamps).astype("datetime64[us]")
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if fmt == timestamps.ISO:
-            parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]" if utc
-                               else "datetime64[us]")
-            if iso.any():
-                parsed[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce", utc=utc)
-        else:
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
-    return parsed.dt.tz_localize(None) if utc else parsed
+        if fmt != timestamps.ISO:
+            return naive_us(pd.to_datetime(text, format=fmt, errors="coerce", utc=utc))
+        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        if iso.any():
+            parsed[iso] = naive_us(pd.to_datetime(text[iso], format="ISO8601", errors="coerce",
+                                                  utc=utc))
+    return parsed
 
 
 class _TextReading:
@@ -129,7 +132,7 @@ def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dic
     ambiguous rows, and the notes of :class:`_TextReading` (messages that depend on the reading,
     see :mod:`clvmodels.data.timestamps`)."""
     n = len(column)
-    null = column.isna().to_numpy()
+    null = column.isna().to_numpy().copy()  # blank text is marked below
     masks = {"null_time": null, "bad_time": np.zeros(n, bool), "mixed_tz": np.zeros(n, bool),
              "ambiguous_time": np.zeros(n, bool)}
     checks: dict = {}
@@ -146,6 +149,13 @@ def _timestamp_days(column: pd.Series, fmt: str | None) -> tuple[np.ndarray, dic
         values = column[~null]
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            # blank text is a missing timestamp, as a CSV's empty field is
+            blank = pc.equal(pc.utf8_trim(_arrow_strings(values), " "), "")
+            blank = blank.to_numpy(zero_copy_only=False).astype(bool)
+            if blank.any():
+                null[np.flatnonzero(~null)[blank]] = True
+                values = values[~blank]
         aware = _offset_flags(values)
         n_aware = int(aware.sum())
         if 0 < n_aware < len(values):
@@ -176,7 +186,7 @@ def _parse_values(values: pd.Series, column, fmt, utc: bool, masks: dict, checks
         out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
         if dated.any():
             stamps = pd.to_datetime(values[dated], errors="coerce", utc=utc)
-            out[dated] = stamps.dt.tz_localize(None) if utc else stamps
+            out[dated] = (stamps.dt.tz_localize(None) if utc else stamps).astype("datetime64[us]")
         if is_text.any():
             out[is_text] = _parse_values(values[is_text], column, fmt, utc, masks, checks,
                                          _subset(present, is_text))

@@ -39,7 +39,7 @@ from clvmodels.errors import DataError
 ISO = "ISO8601"
 #: Text that is ISO 8601 for this package; both engines parse it only where this matches fully
 #: (DuckDB's cast and pandas' ISO parser each accept extra forms the other does not).
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
 #: How many leading non-null values formats are guessed from, and the most candidates tried.
 SAMPLE_SIZE = 50
 MAX_CANDIDATES = 6
