@@ -260,3 +260,20 @@ def test_settings_are_checked(cdnow):
     missing.loc[missing.index[:3], "channel"] = None
     with pytest.raises(DataError, match="missing for 3 rows"):
         BetaGeoModel(pool_by="channel").fit(missing)
+
+
+def test_alive_branch_grouping_by_segment_equals_per_customer_evaluation(cdnow):
+    """Scoring a model pooled by segment evaluates the costly alive-branch factor once per
+    (x, T, segment): the result equals the closed form (FHL 2005 eq. 10) evaluated customer by
+    customer, for the point estimate and for Laplace draws."""
+    from clvmodels.formulas import bgnbd
+    from clvmodels.models import histories
+
+    bg = BetaGeoModel(pool_by="channel").fit(cdnow)
+    D = {"x": cdnow["frequency"].to_numpy(float), "t_x": cdnow["recency"].to_numpy(float),
+         "T": cdnow["T"].to_numpy(float)}
+    for draws in (None, bg.parameter_draws(n_draws=25, seed=5)):
+        P = bg.customer_params(cdnow, draws)
+        grouped = histories.expected_purchases(P, D, 39.0)
+        direct = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], 39.0)
+        np.testing.assert_allclose(grouped, direct, rtol=1e-10)

@@ -40,12 +40,21 @@ def per_history(alive_factor, P: dict, D: dict, *args) -> np.ndarray:
     ndarray, shape (S, n)
     """
     params = bg_params(P)
-    if any(np.ndim(v) and np.shape(v)[-1] != 1 for v in params):
-        # parameters differ per customer (pooled by segment): no sharing across customers
-        return alive_factor(*params, D["x"], D["T"], *args)
-    pairs = compress_rows(D["x"], D["T"])
-    x, T = pairs.columns
-    return alive_factor(*params, x, T, *args)[..., pairs.inverse]
+    per_customer = [i for i, v in enumerate(params) if np.ndim(v) and np.shape(v)[-1] != 1]
+    if not per_customer:
+        pairs = compress_rows(D["x"], D["T"])
+        x, T = pairs.columns
+        return alive_factor(*params, x, T, *args)[..., pairs.inverse]
+    # parameters differ per customer (a model pooled by segment): customers share a segment's
+    # draws, so group by (x, T) and the parameters of the first and last draw, which tell the
+    # segments apart (draws of different segments come from independent streams)
+    keys = [params[i][j] for i in per_customer for j in {0, np.shape(params[i])[0] - 1}]
+    rows = compress_rows(D["x"], D["T"], *keys)
+    first = np.zeros(rows.n_unique, dtype=np.int64)
+    first[rows.inverse] = np.arange(rows.inverse.size)  # any customer of each group will do
+    picked = [v[..., first] if i in per_customer else v for i, v in enumerate(params)]
+    x, T = rows.columns[:2]
+    return alive_factor(*picked, x, T, *args)[..., rows.inverse]
 
 
 def expected_purchases(P: dict, D: dict, horizon: float) -> np.ndarray:
