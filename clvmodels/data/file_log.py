@@ -2,7 +2,10 @@
 
 :func:`register_files` creates the view ``clv_transactions`` (the relation of
 :mod:`clvmodels.data.transactions`) over the files, after one scan that counts every problem, so a
-log larger than memory is never loaded into pandas.
+log larger than memory is never loaded into pandas. Text timestamps are read by the one-format
+rule of :mod:`clvmodels.data.timestamps` (the same sample and candidates as a DataFrame, counted
+in SQL), so a CSV and the same data as a DataFrame give identical summaries or refusals; a file
+that cannot be read is refused in one line (:mod:`clvmodels.data.file_errors`).
 """
 
 from __future__ import annotations

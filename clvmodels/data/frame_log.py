@@ -2,7 +2,8 @@
 
 :func:`normalise_frame` turns the frame into the arrays of the relation the aggregation reads
 (see :mod:`clvmodels.data.transactions` for the relation, the checks and why days and integer
-micro-units), reporting every problem in one :class:`~clvmodels.errors.DataError`.
+micro-units), reporting every problem in one :class:`~clvmodels.errors.DataError`. Text
+timestamps are read by the one-format rule of :mod:`clvmodels.data.timestamps`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,10 @@ files. This module checks it and turns it into the relation the aggregation
 DataFrames are checked and normalised in pandas (:func:`clvmodels.data.frame_log.normalise_frame`);
 files are read, checked and normalised inside DuckDB
 (:func:`clvmodels.data.file_log.register_files`), so they are never loaded whole into memory. This
-module holds what both share: the settings, the checks and their messages, and the date window.
+module holds what both share: the settings, the checks and their messages, and the date window
+(setting dates such as ``observation_period_end``: :func:`day_of`). Text timestamps in the log
+are read by the one-format rule of :mod:`clvmodels.data.timestamps`; files that cannot be read
+at all are refused by :mod:`clvmodels.data.file_errors`.
 
 Why whole days and integer micro-units: equal histories then give bit-identical summary rows, and
 every sum is exact and independent of row order (float sums are not), so the pandas and DuckDB
