@@ -105,7 +105,8 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
 
     Parameters
     ----------
-    model : fitted with ``method="bayes"``
+    model : fitted model
+        Fitted with ``method="bayes"`` (any sampler, approximate ones included).
     reference : fitted model, Series or dict, optional
         Values to mark on each panel, e.g. the MLE of the same model (``BetaGeoModel().fit(...)``):
         the panel then says how much posterior mass lies below and above it.
@@ -114,6 +115,7 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
     hdi_prob : float
         Probability mass of the HDI.
     ax : ndarray of Axes, optional
+        One per parameter; default a new figure, two panels per row.
 
     Returns
     -------

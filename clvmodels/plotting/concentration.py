@@ -85,7 +85,7 @@ def plot_lorenz_curve(values: pd.DataFrame, column: str = "clv", *, ax=None):
 
     See Also
     --------
-    lorenz_curve : the numbers behind the plot.
+    lorenz_curve : The numbers behind the plot.
     """
     curve = lorenz_curve(values, column)
     n = len(curve) - 1

@@ -41,8 +41,8 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
         Fitted.
     transactions : DataFrame
         Transaction log (other customers' rows are ignored).
-    customer_id
-        The customer.
+    customer_id : scalar
+        The customer's id, as in the log's ``customer_id_col``.
     end : date-like, optional
         Last day; default the last purchase in the log.
     customer_id_col, datetime_col : str
@@ -51,8 +51,10 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
         The customer's segment, for a model pooled by segment.
     level : float or None
         Coverage of the band over parameter draws (parameter uncertainty); None for no band.
-    n_draws, seed
-        Parameter draws for the band.
+    n_draws : int, default 200
+        Parameter draws for the band (Laplace draws for MLE, thinned posterior for Bayes).
+    seed : int, optional
+        Seed of the Laplace draws.
 
     Returns
     -------
@@ -110,12 +112,28 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
 
     Parameters
     ----------
-    model, transactions, customer_id, end, customer_id_col, datetime_col, segment, level, n_draws, seed
-        As in :func:`alive_history`.
+    model : BetaGeoModel
+        Fitted.
+    transactions : DataFrame
+        Transaction log (other customers' rows are ignored).
+    customer_id : scalar
+        The customer's id, as in the log's ``customer_id_col``.
+    end : date-like, optional
+        Last day shown; default the customer's last purchase in the log.
     calibration_end : date-like or DataFrame, optional
         Marks the end of the calibration period with a dashed line: a date, or the calibration
         summary (its ``observation_end``). P(alive) after it is what the model would have said on
         each later day, had it seen the purchases up to that day.
+    customer_id_col, datetime_col : str, default "customer_id", "date"
+        Columns of the log.
+    segment : optional
+        The customer's segment, for a model pooled by segment.
+    level : float or None, default 0.9
+        Coverage of the band over parameter draws (parameter uncertainty); None for no band.
+    n_draws : int, default 200
+        Parameter draws for the band.
+    seed : int, optional
+        Seed of the Laplace draws.
     ax : matplotlib Axes, optional
         Where to draw; default a new figure.
 

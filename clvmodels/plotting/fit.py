@@ -88,7 +88,9 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
         Parameter draws (Laplace draws for MLE, thinned posterior for Bayes); each simulates one
         replicated data set.
     seed : int, optional
+        Seed of the Laplace draws and of the simulated data sets.
     ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
@@ -151,6 +153,7 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
     max_frequency : int
         Customers with ``max_frequency`` or more calibration purchases share the last group.
     ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------

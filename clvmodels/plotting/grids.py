@@ -124,8 +124,12 @@ def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *,
         Supplies the default ``T`` (longest observation) and ``max_frequency``.
     horizon : float, default 1.0
         Periods ahead, in the model's time unit.
-    T, max_frequency, segment
-        As in :func:`history_grid`.
+    T : float, optional
+        Observation length of the grid's customers, in the model's time unit.
+    max_frequency : int, optional
+        Largest frequency on the grid.
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
     ax : matplotlib Axes, optional
         Where to draw; default a new figure.
 
@@ -151,7 +155,20 @@ def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *,
     """Heatmap of P(alive) by frequency and recency: recent frequent buyers are alive, frequent
     buyers who stopped long ago almost surely are not.
 
-    Parameters as in :func:`history_grid`; ``ax`` a matplotlib Axes (optional).
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted.
+    summary : DataFrame, optional
+        Supplies the default ``T`` (longest observation) and ``max_frequency``.
+    T : float, optional
+        Observation length of the grid's customers, in the model's time unit.
+    max_frequency : int, optional
+        Largest frequency on the grid.
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------

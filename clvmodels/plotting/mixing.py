@@ -190,8 +190,14 @@ def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draw
     ----------
     model : fitted model
         See :func:`mixing_distributions`.
-    segment, level, n_draws, seed
-        As in :func:`heterogeneity_table`.
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
+    level : float or None, default 0.9
+        Coverage of the pointwise band over parameter draws; None for no band.
+    n_draws : int, default 200
+        Parameter draws for the band.
+    seed : int, optional
+        Seed of the Laplace draws.
     currency : str, optional
         Currency code for a money axis (Gamma-Gamma).
     ax : Axes or array of Axes, optional

@@ -117,8 +117,14 @@ def plot_spend_fit(model, summary: pd.DataFrame, *, bins: int = 40, segment=None
         Customer summary (``frequency``, ``monetary_value``); repeat buyers are shown.
     bins : int, default 40
         Histogram bins between 0 and the observed ``UPPER_QUANTILE`` of average spend.
-    segment, level, n_draws, seed
-        As in :func:`spend_fit_table`.
+    segment : optional
+        For a model pooled by segment, the segment whose parameters to use.
+    level : float or None, default 0.9
+        Coverage of the pointwise band over parameter draws; None for no band.
+    n_draws : int, default 200
+        Parameter draws for the band.
+    seed : int, optional
+        Seed of the Laplace draws.
     currency : str, optional
         Currency code for the spend axis; default the summary's ``attrs["clvmodels"]["currency"]``.
     ax : matplotlib Axes, optional

@@ -79,6 +79,17 @@ def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame
     Purchases on one day count once; a customer's first purchase day (the summary's
     ``first_purchase``) is not a repeat transaction. Customers not in the summary are ignored.
 
+    Parameters
+    ----------
+    transactions : DataFrame
+        The transaction log the summary was built from (one row per purchase).
+    summary : DataFrame
+        The cohort: ``first_purchase`` per customer, indexed by customer id.
+    dates : array_like of dates, shape (m,)
+        Calendar days; purchases on a day count by the end of that day.
+    customer_id_col, datetime_col : str, default "customer_id", "date"
+        Columns of the log.
+
     Returns
     -------
     Series, shape (m,)
@@ -144,11 +155,12 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
         The cohort (``first_purchase``); a calibration/holdout summary marks the calibration end.
     transactions : DataFrame
         The transaction log the summary was built from.
-    customer_id_col, datetime_col : str
+    customer_id_col, datetime_col : str, default "customer_id", "date"
         Columns of the log.
     end : date-like, optional
         Last day shown; default the holdout end, else the last purchase in the log.
     ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
@@ -174,8 +186,22 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     """Repeat transactions per period (the model's time unit) over calendar time, actual vs expected.
 
     Periods start on the cohort's first purchase day and last one time unit (rounded to whole
-    days); a last partial period is dropped. Parameters as in
-    :func:`plot_cumulative_transactions`.
+    days); a last partial period is dropped.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted on ``summary``.
+    summary : DataFrame
+        The cohort (``first_purchase``); a calibration/holdout summary marks the calibration end.
+    transactions : DataFrame
+        The transaction log the summary was built from.
+    customer_id_col, datetime_col : str, default "customer_id", "date"
+        Columns of the log.
+    end : date-like, optional
+        Last day shown; default the holdout end, else the last purchase in the log.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
 
     Returns
     -------
