@@ -65,22 +65,29 @@ def bayes(data):
 
 
 CASES = {
-    "plot_period_transactions": lambda d: P.plot_period_transactions(d["bg"], d["cal"], n_draws=50),
-    "plot_calibration_vs_holdout": lambda d: P.plot_calibration_vs_holdout(d["bg"], d["cal"]),
-    "plot_cumulative_transactions": lambda d: P.plot_cumulative_transactions(d["bg"], d["cal"], d["tx"]),
-    "plot_incremental_transactions": lambda d: P.plot_incremental_transactions(d["bg"], d["cal"], d["tx"]),
-    "plot_frequency_recency_matrix": lambda d: P.plot_frequency_recency_matrix(d["bg"], d["cal"], horizon=52),
-    "plot_probability_alive_matrix": lambda d: P.plot_probability_alive_matrix(d["bg"], d["cal"]),
-    "plot_history_alive": lambda d: P.plot_history_alive(d["bg"], d["tx"], 1, end="1998-06-30",
-                                                         calibration_end=d["cal"], n_draws=50),
-    "plot_heterogeneity": lambda d: P.plot_heterogeneity(d["bg"], n_draws=50),
-    "plot_spend_fit": lambda d: P.plot_spend_fit(d["gg"], d["cal"], n_draws=50, currency="USD"),
-    "plot_value_distribution": lambda d: P.plot_value_distribution(d["values"], "net_value", currency="USD"),
-    "plot_lorenz_curve": lambda d: P.plot_lorenz_curve(d["values"], "clv"),
-    "plot_value_by_group": lambda d: P.plot_value_by_group(d["rollup"], "breakeven_acquisition_cost",
-                                                           reference_column="acquisition_cost"),
-    "plot_winback_gains": lambda d: P.plot_winback_gains(d["campaign"], budget=20.0, currency="USD"),
+    "plot_period_transactions": lambda d, **kw: P.plot_period_transactions(d["bg"], d["cal"], n_draws=50, **kw),
+    "plot_calibration_vs_holdout": lambda d, **kw: P.plot_calibration_vs_holdout(d["bg"], d["cal"], **kw),
+    "plot_cumulative_transactions": lambda d, **kw: P.plot_cumulative_transactions(d["bg"], d["cal"], d["tx"],
+                                                                                   **kw),
+    "plot_incremental_transactions": lambda d, **kw: P.plot_incremental_transactions(d["bg"], d["cal"], d["tx"],
+                                                                                     **kw),
+    "plot_frequency_recency_matrix": lambda d, **kw: P.plot_frequency_recency_matrix(d["bg"], d["cal"],
+                                                                                     horizon=52, **kw),
+    "plot_probability_alive_matrix": lambda d, **kw: P.plot_probability_alive_matrix(d["bg"], d["cal"], **kw),
+    "plot_history_alive": lambda d, **kw: P.plot_history_alive(d["bg"], d["tx"], 1, end="1998-06-30",
+                                                               calibration_end=d["cal"], n_draws=50, **kw),
+    "plot_heterogeneity": lambda d, **kw: P.plot_heterogeneity(d["bg"], n_draws=50, **kw),
+    "plot_spend_fit": lambda d, **kw: P.plot_spend_fit(d["gg"], d["cal"], n_draws=50, currency="USD", **kw),
+    "plot_value_distribution": lambda d, **kw: P.plot_value_distribution(d["values"], "net_value",
+                                                                         currency="USD", **kw),
+    "plot_lorenz_curve": lambda d, **kw: P.plot_lorenz_curve(d["values"], "clv", **kw),
+    "plot_value_by_group": lambda d, **kw: P.plot_value_by_group(d["rollup"], "breakeven_acquisition_cost",
+                                                                 reference_column="acquisition_cost", **kw),
+    "plot_winback_gains": lambda d, **kw: P.plot_winback_gains(d["campaign"], budget=20.0, currency="USD",
+                                                               **kw),
 }
+#: Plots that draw one panel per parameter or mixing distribution: how many Axes they take.
+PANELS = {"plot_heterogeneity": 2}
 BAYES_CASES = {
     "plot_trace": lambda m, d: P.plot_trace(m),
     "plot_rank": lambda m, d: P.plot_rank(m),
@@ -159,6 +166,18 @@ def test_every_public_plot_has_a_render_case():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_plot_is_readable(name, data):
     check_figure(CASES[name](data))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_plot_draws_into_the_given_axes(name, data):
+    """Every plot takes ax= and returns what it drew on, so it composes into a user's figure."""
+    fig, axes = plt.subplots(1, PANELS.get(name, 1), figsize=(6.0 * PANELS.get(name, 1), 4.5),
+                             layout="constrained", squeeze=False)
+    given = axes[0] if name in PANELS else axes[0, 0]
+    result = CASES[name](data, ax=given)
+    assert result is given or np.array_equal(np.ravel(result), np.ravel(given))
+    assert all(ax.figure is fig for ax in np.ravel(result))
+    check_figure(result)
 
 
 @pytest.mark.slow
