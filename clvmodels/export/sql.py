@@ -9,8 +9,13 @@ Two tables (SQLAlchemy Core; SQLite as the embedded default, PostgreSQL for real
 - ``clv_model_runs``: one row per run id (time written, package version, model types and methods,
   parameters, diagnostics, seed, data window, configuration).
 
-Everything happens in one transaction: a failure or a kill mid-write leaves both tables exactly as
-they were. Upserts use the dialect's ``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound
+Before anything is written, :class:`SqlExport` checks the target (URL, dialect, names, values for that
+database; :mod:`clvmodels.export.sql_checks`) and connects. Everything then happens in one
+transaction: a failure or a kill mid-write leaves both tables exactly as they were, and every
+driver error reaches the caller as an :class:`~clvmodels.errors.ExportError` naming the target.
+Concurrent first-time exports create the tables once: SQLite writers begin with ``BEGIN IMMEDIATE``
+(the second waits for the first), PostgreSQL writers take a transaction-scoped advisory lock per
+table; a remaining creation race is retried. Upserts use the dialect's ``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound
 parameters only (no value is ever formatted into SQL text), so re-running a run id never
 duplicates rows.
 """
@@ -18,14 +23,12 @@ duplicates rows.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from clvmodels.errors import DataError, ExportError
@@ -40,9 +43,15 @@ from clvmodels.export.sql_checks import (
     long_keys,
     parse_target,
 )
+from clvmodels.export.sql_tables import (  # noqa: F401 - the tables stay importable from here
+    RUNS_TABLE,
+    SCORES_TABLE,
+    records,
+    run_record,
+    runs_table,
+    scores_table,
+)
 
-SCORES_TABLE = "clv_customer_scores"
-RUNS_TABLE = "clv_model_runs"
 DEFAULT_CHUNK_ROWS = 2_000
 
 
@@ -57,49 +66,6 @@ class SqlWriteResult:
     @property
     def rows(self) -> int:
         return self.inserted + self.updated
-
-
-# ----- tables ------------------------------------------------------------------------------------
-def _sql_type(logical: str):
-    import sqlalchemy as sa
-
-    return {"text": sa.Text(), "date": sa.Date(), "integer": sa.BigInteger(), "float": sa.Double(),
-            "boolean": sa.Boolean()}[logical]
-
-
-def scores_table(metadata, field_mapping: dict | None = None, name: str = SCORES_TABLE, schema_name=None):
-    """The current-scores table: the export columns (renamed by ``field_mapping``), key first."""
-    import sqlalchemy as sa
-
-    mapping = schema.check_field_mapping(field_mapping)
-    columns = [
-        sa.Column(mapping.get(c.name, c.name), _sql_type(c.type), primary_key=c.name == schema.KEY,
-                  nullable=c.name != schema.KEY, comment=c.meaning)
-        for c in schema.EXPORT_COLUMNS
-    ]
-    return sa.Table(name, metadata, *columns, schema=schema_name)
-
-
-def runs_table(metadata, name: str = RUNS_TABLE, schema_name=None):
-    """The run history table, one row per run id."""
-    import sqlalchemy as sa
-
-    return sa.Table(
-        name, metadata,
-        sa.Column("run_id", sa.Text(), primary_key=True),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, comment="time of the last write (UTC)"),
-        sa.Column("package_version", sa.Text()),
-        sa.Column("purchase_model", sa.Text()), sa.Column("purchase_method", sa.Text()),
-        sa.Column("spend_model", sa.Text()), sa.Column("spend_method", sa.Text()),
-        sa.Column("parameters", sa.JSON()), sa.Column("diagnostics", sa.JSON()),
-        sa.Column("seed", sa.BigInteger()),
-        sa.Column("first_purchase", sa.Date()), sa.Column("observation_end", sa.Date()),
-        sa.Column("n_customers", sa.BigInteger()), sa.Column("n_scores", sa.BigInteger()),
-        sa.Column("time_unit", sa.Text()), sa.Column("horizon", sa.Double()),
-        sa.Column("interval_level", sa.Double()), sa.Column("currency", sa.Text()),
-        sa.Column("configuration", sa.JSON()),
-        schema=schema_name,
-    )
 
 
 # ----- engines -----------------------------------------------------------------------------------
@@ -202,54 +168,6 @@ def _is_create_race(exc) -> bool:
     return sqlstate in ("23505", "42P07", "42710", "40P01") or "already exists" in text or "database is locked" in text
 
 
-# ----- rows --------------------------------------------------------------------------------------
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _records(conformed: pd.DataFrame, names: list[str]) -> list[dict]:
-    """Rows of a conformed frame as dicts of plain Python values (None for null)."""
-    columns = []
-    for col in schema.EXPORT_COLUMNS:
-        series = conformed[col.name]
-        if col.type == "date":
-            values = [None if pd.isna(v) else v.date() for v in series]
-        else:
-            values = [_plain(v) for v in series.to_numpy(dtype=object, na_value=None)]
-        columns.append(values)
-    return [dict(zip(names, row)) for row in zip(*columns)]
-
-
-def _run_record(run: RunInfo, n_scores: int) -> dict:
-    def date(value):
-        return None if value is None else dt.date.fromisoformat(value)
-
-    models = run.models or {}
-    return {
-        "run_id": run.run_id,
-        "recorded_at": dt.datetime.now(dt.timezone.utc),
-        "package_version": run.package_version,
-        "purchase_model": models.get("purchase", {}).get("type"),
-        "purchase_method": models.get("purchase", {}).get("method"),
-        "spend_model": models.get("spend", {}).get("type"),
-        "spend_method": models.get("spend", {}).get("method"),
-        "parameters": run.parameters,
-        "diagnostics": run.diagnostics,
-        "seed": run.seed,
-        "first_purchase": date(run.data_window.get("first_purchase")),
-        "observation_end": date(run.data_window.get("observation_end")),
-        "n_customers": run.data_window.get("n_customers"),
-        "n_scores": n_scores,
-        "time_unit": run.time_unit,
-        "horizon": run.horizon,
-        "interval_level": run.interval_level,
-        "currency": run.currency,
-        "configuration": {"models": run.models, **run.configuration},
-    }
-
-
 # ----- the writer --------------------------------------------------------------------------------
 class SqlExport:
     """A SQL write checked before anything is written: :meth:`write` then does it in one transaction.
@@ -331,10 +249,10 @@ class SqlExport:
                 _check_existing(conn, scores, self.target.label)
                 _check_existing(conn, self.runs, self.target.label)
                 created = True
-                conn.execute(_upsert(conn, self.runs, "run_id"), [_run_record(self.run, total)])
+                conn.execute(_upsert(conn, self.runs, "run_id"), [run_record(self.run, total)])
                 upsert = _upsert(conn, scores, key)
                 for start in range(0, total, step):
-                    chunk = _records(self.conformed.iloc[start:start + step], names)  # Python rows for one chunk
+                    chunk = records(self.conformed.iloc[start:start + step], names)  # Python rows for one chunk
                     ids = [row[key] for row in chunk]
                     known = conn.execute(
                         sa.select(sa.func.count()).select_from(scores).where(scores.c[key].in_(ids))
