@@ -58,6 +58,19 @@ def score(cands: Candidates, purchase_model, spend_model, source, econ, window: 
     notes : dict
         Segment labels, their mean baseline, mean uplift and conversion share k.
     """
+    # customers sorted by (x, T) share the alive-branch integrals within a chunk (most lapsed
+    # customers bought once); the outputs are put back in the candidates' order at the end
+    order = np.lexsort((cands.T, cands.x))
+    out, notes = _score(Candidates(cands.rows.iloc[order], cands.x[order], cands.t_x[order],
+                                   cands.T[order], cands.mbar[order]),
+                        purchase_model, spend_model, source, econ, window, cost, level=level,
+                        n_draws=n_draws, seed=seed)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return {k: v[back] for k, v in out.items()}, notes
+
+
+def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, level, n_draws, seed):
     from clvmodels.value.engine import _paired_draws
 
     n = len(cands.rows)
