@@ -142,3 +142,22 @@ def test_bad_calls_are_refused_with_what_to_do(cdnow, models):
     with pytest.raises(DataError, match="no acquisition cost for 1 channel value"):
         customer_value(bg, gg, cdnow, acquisition=pd.DataFrame(
             {"channel": ["search", "tv"], "acquisition_cost": [1.0, 2.0]}), **SETTINGS)
+
+
+def test_cdnow_margin_to_date_counts_every_purchase_once(cdnow, models):
+    """Issue 14, Why 1: through the normal path (rfm_summary -> models -> value) the realised
+    margin of CDNOW at 30% is 0.3 x every calibration purchase's amount, summed here from the
+    transaction log (to 1e-9); with first_purchase="excluded" it is lower by exactly the first
+    purchases' margin (45% of CDNOW's margin to date: most customers bought once)."""
+    from clvmodels.datasets import load_cdnow_transactions
+
+    log = load_cdnow_transactions()
+    revenue = log.loc[log["date"] <= pd.Timestamp("1997-09-30"), "amount"].sum()
+    every = customer_value(*models, cdnow, uncertainty=None, **SETTINGS)
+    repeat = customer_value(*models, cdnow, uncertainty=None, first_purchase="excluded", **SETTINGS)
+    assert every["realised_margin"].sum() == pytest.approx(0.3 * revenue, rel=1e-9)
+    first = cdnow["revenue_to_date"] - cdnow["frequency"] * cdnow["monetary_value"]
+    np.testing.assert_allclose(every["realised_margin"] - repeat["realised_margin"], 0.3 * first,
+                               atol=1e-6)
+    assert (first > 0).sum() > 0.99 * len(cdnow)  # nearly every first purchase has an amount
+    np.testing.assert_allclose(every["expected_future_margin"], repeat["expected_future_margin"])
