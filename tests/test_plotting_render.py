@@ -203,3 +203,17 @@ def test_the_checker_sees_an_overlap_and_a_cut_off_label():
     boxes = text_boxes(fig)
     assert ("axes 0 text 'first label'", "axes 0 text 'second label'") in overlaps(boxes)
     assert cut_off(fig, boxes) == ["axes 0 text 'far outside the figure'"]
+
+
+@pytest.mark.slow
+def test_heterogeneity_of_a_bayesian_fit_bands_the_posterior(bayes):
+    """The band of a Bayesian fit is over thinned posterior draws (no seed involved)."""
+    table = P.heterogeneity_table(bayes, n_draws=100)
+    draws = bayes.parameter_draws(100)
+    assert draws.kind == "posterior"
+    r, alpha = draws.values[:, 0], draws.values[:, 1]
+    from scipy import stats
+
+    density = stats.gamma.pdf(table[0]["x"][100], r, scale=1.0 / alpha)
+    assert table[0]["lower"][100] == pytest.approx(np.quantile(density, 0.05), rel=1e-9)
+    check_figure(P.plot_heterogeneity(bayes, n_draws=100))
