@@ -161,3 +161,18 @@ def test_open_bars_pause_while_the_sampler_draws_its_own(monkeypatch, method, hi
         fit_models(None, PipelineSettings(method=method), progressbar=True)
         assert progress._display.live.is_started  # shown again after the fit
     assert seen == [not hidden, not hidden]
+
+
+def test_the_reporters_row_callback_drives_a_bar_closed_with_its_step():
+    from clvmodels.cli.progress import NORMAL, QUIET, Reporter
+
+    with progress.progress_mode(True):
+        reporter = Reporter(NORMAL)
+        with reporter("export"):
+            show = reporter.rows("sql upsert")
+            show(400, 1000)
+            show(700, 1000)  # done so far, not the increment
+            (task,) = progress._display.tasks
+            assert (task.description, task.completed, task.total) == ("sql upsert", 700, 1000)
+        assert progress._display is None  # the step closed the unfinished bar
+        assert Reporter(QUIET).rows("sql upsert") is None  # --quiet: no callback at all
