@@ -18,14 +18,21 @@ from clvmodels.cli.io import field_mapping, read_scores, resolve_config
 @opt.config_option
 @opt.verbosity
 def export(scores, config_path, fields_path, **targets):
-    """Export a scores file (from `clvmodels score`) to CSV, Parquet and/or a SQL table (upsert)."""
+    """Export a scores file (from `clvmodels score`) to CSV, Parquet and/or a SQL table (upsert).
+
+    All or nothing: every target is checked first, the database is written in one transaction, and
+    the files are renamed into place only after it committed; on any failure no file is written.
+    """
     from clvmodels.errors import DataError
     from clvmodels.export import export_scores
+    from clvmodels.export.sql import check_database
 
     reporter = opt.make_reporter()
     config = resolve_config(config_path, **targets)
     if not config.targets:
         raise DataError("say where to export: --csv FILE, --parquet FILE and/or --sql URL (or [export] in --config)")
+    if config.targets.get("sql") is not None:
+        check_database(config.targets["sql"])  # a bad URL or an unreachable server, before reading the scores
     frame, run = read_scores(scores)
     with reporter("export"):
         written = export_scores(frame, run, field_mapping=field_mapping(config, fields_path),
