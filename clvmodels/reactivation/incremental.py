@@ -92,7 +92,7 @@ def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, le
     bg_draws, gg_draws = _paired_draws(purchase_model, spend_model, True, n_draws, bg_seed, gg_seed)
     S = bg_draws.n_draws
     seg_point, seg_draws = source.segment_uplift(labels, mean_baseline, S, uplift_seed)
-    share = uplifts.check_conversion(source, seg_point, reach)
+    share = uplifts.check_conversion(source, seg_point, reach, counts)
     bayes = "bayes" in (purchase_model.method, spend_model.method)
     out["baseline"], out["p_alive"], out["if_not"] = point["baseline"], point["p_alive"], point["if_not"]
     for sl in iter_chunks(n, chunk_size_for(S, n_arrays=16)):

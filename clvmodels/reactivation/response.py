@@ -148,13 +148,15 @@ def mean_reachable(codes, reachable_point, n_segments: int) -> np.ndarray:
     return np.divide(totals, counts, out=np.zeros(n_segments), where=counts > 0)
 
 
-def check_conversion(source: UpliftSource, segment_point, reachable_mean) -> np.ndarray:
-    """The share k of alive non-buyers the contact converts, per segment (G,); warns above 1."""
+def check_conversion(source: UpliftSource, segment_point, reachable_mean, counts) -> np.ndarray:
+    """The share k of alive non-buyers the contact converts, per segment (G,); warns above 1 in
+    a segment with candidates (``counts``, shape (G,))."""
     share = np.divide(segment_point, reachable_mean, out=np.full(len(segment_point), np.inf),
                       where=reachable_mean > 0)
-    if source.allocation == "alive_non_buyers" and np.any(share > 1):
+    if source.allocation == "alive_non_buyers" and np.any((share > 1) & (counts > 0)):
+        worst = np.max(share[counts > 0])
         warn_user("the uplift exceeds the candidates' mean probability of being alive and not buying in the "
-                  f"window (conversion share {np.max(share):.3g} > 1): these candidates hold fewer alive "
+                  f"window (conversion share {worst:.3g} > 1): these candidates hold fewer alive "
                   "non-buyers than the uplift needs, so they do not resemble the customers it was measured "
                   "on; each is credited with at most their P(alive and no purchase in the window), so the "
                   "mean uplift credited is below the one given")
