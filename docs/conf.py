@@ -108,8 +108,13 @@ def _public(module_name: str) -> list[tuple[str, object]]:
     return found
 
 
-def write_api_pages(app) -> None:
-    """Write ``docs/api/*.rst`` from the packages' ``__all__`` (before Sphinx reads the sources)."""
+def write_api_pages() -> None:
+    """Write ``docs/api/*.rst`` from the packages' ``__all__``.
+
+    Called when this file is read, before Sphinx lists the source files: autosummary generates
+    stubs only for pages that exist by then (a ``builder-inited`` hook is too late in a clean
+    checkout).
+    """
     out = HERE / "api"
     out.mkdir(exist_ok=True)
     homes = {}  # id(object) -> "module.name" of the subpackage page that documents it
@@ -148,5 +153,4 @@ def write_api_pages(app) -> None:
         (out / "index.rst").write_text(index)
 
 
-def setup(app):
-    app.connect("builder-inited", write_api_pages, priority=100)  # before autosummary reads them
+write_api_pages()
