@@ -64,8 +64,8 @@ def rfm_summary(
     ----------
     transactions : pandas.DataFrame or path-like or list of path-likes
         One row per purchase. A path may be a CSV or Parquet file or a glob of them; files are
-        aggregated out of core by DuckDB. CSV timestamps must be ISO 8601 or match
-        ``datetime_format``.
+        aggregated out of core by DuckDB. A DataFrame and the same data as a file give identical
+        summaries (or identical refusals).
     customer_id_col, datetime_col : str
         Columns holding the customer id and the purchase time. Time-zone-aware times are converted
         to UTC before the date is taken; mixing aware and naive times is an error.
@@ -74,11 +74,16 @@ def rfm_summary(
         ``revenue_to_date`` and ``first_purchase_value`` columns. Amounts are summed exactly in
         millionths of the currency unit.
     observation_period_end : date-like, optional
-        Last day of observation (inclusive); default the day of the last purchase.
+        Last day of observation (inclusive); default the day of the last purchase. ISO text
+        (``"1997-09-30"``), ``datetime.date``/``datetime``, ``pandas.Timestamp``, ``numpy.datetime64``
+        or a ``pandas.Period`` (its last day); ``datetime_format`` does not apply to it.
     time_unit : {"D", "W", "M", "Y"}
         Unit of ``recency`` and ``T``: whole days divided by 1, 7, 365.2425/12 or 365.2425.
     datetime_format : str, optional
-        strftime format of text (or numeric, e.g. ``"%Y%m%d"``) timestamps.
+        strftime format of the log's text (or numeric, e.g. ``"%Y%m%d"``) timestamps. Without it a
+        text column is read only when exactly one format reads every value (ISO 8601 first); a
+        column that no format reads, or that both day-first and month-first read, is refused with
+        both readings shown (see :mod:`clvmodels.data.timestamps`).
     attribute_cols : str or list of str, optional
         Customer attributes to carry (e.g. ``channel``, ``acquisition_cost``). Each customer must
         have one value (missing values are ignored); conflicting values are an error.

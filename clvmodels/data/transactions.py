@@ -315,13 +315,12 @@ def _timestamp_of(value, name: str) -> pd.Timestamp:
     raise DataError(f"{name}={value!r} ({type(value).__name__}) is not a date; {example}")
 
 
-def resolve_window(first_day: int, last_day: int, spec_dates: dict, _unused=None) -> Window:
+def resolve_window(first_day: int, last_day: int, spec_dates: dict) -> Window:
     """Check the user's observation (and calibration) end against the purchases.
 
     ``spec_dates`` holds ``observation_period_end`` (None: the last purchase day) and, for a
-    calibration/holdout split, ``calibration_period_end``; both are read by :func:`day_of`.
-    ``_unused`` is ignored (it was the log's ``datetime_format``, which never applies to these
-    dates; kept only while ``clvmodels.spark.summary`` still passes it).
+    calibration/holdout split, ``calibration_period_end``; both are read by :func:`day_of`
+    (the log's ``datetime_format`` never applies to them).
     """
     end = spec_dates.get("observation_period_end")
     end_day = last_day if end is None else day_of(end, "observation_period_end")

@@ -244,7 +244,7 @@ def _checked_relation(spark, frame, spec: LogSpec, dates: dict):
             problems.add(row[key], what, [] if key == "null_id" else examples(tests[key]), hint)
     problems.raise_if_any()
 
-    window = resolve_window(row["first_day"], row["last_day"], dates, None)
+    window = resolve_window(row["first_day"], row["last_day"], dates)
     late = f"{day} > {window.end_day}"
     if spec.late_purchases == "refuse" and window.end_day < row["last_day"]:
         n_late = raw.where(late).count()
