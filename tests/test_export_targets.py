@@ -318,3 +318,17 @@ def test_cli_export_with_a_bad_database_writes_no_file(tmp_path):
                  "mysql://u@localhost/db")
     assert result.returncode == 1 and "not supported" in result.stderr, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet"]
+
+
+@pytest.mark.parametrize("table", ['we"ird', "semi;colon -- x", "Mixed Case", "ünï 顧客", "a'b", "%(x)s", "a.b", "?"])
+def test_hostile_table_and_field_names_round_trip(sql_url, table):
+    frame = frame_for(range(4))
+    mapping = {"customer_id": "%(id)s", "clv": 'C "l" v', "frequency": "n:freq"}
+    for seed in (0, 1):  # created, then upserted
+        frame["clv"] = float(seed)
+        written = export_scores(frame, run_for(frame, seed=seed), sql=sql_url, scores_table_name=table,
+                                runs_table_name=f"{table} runs", field_mapping=mapping)
+    assert (written["sql"].inserted, written["sql"].updated) == (0, 4)
+    back = read_table(sql_url, table).set_index("%(id)s").sort_index()
+    assert list(back.index) == sorted(frame.index) and (back['C "l" v'] == 1.0).all()
+    assert len(read_table(sql_url, f"{table} runs")) == 2
