@@ -130,6 +130,9 @@ def test_without_shrinkage_each_segment_is_its_own_fit(cdnow):
             total += alone.log_likelihood_
         assert by.log_likelihood_ == pytest.approx(total, rel=1e-9)
         assert (by.shrinkage_["shrinkage_factor"] == 0).all()
+        # the centre the shrinkage would use is the ordinary pooled fit
+        np.testing.assert_allclose(np.exp(by.segment_fits_.pooled.log_params),
+                                   cls().fit(cdnow).params_.to_numpy(), rtol=1e-12)
 
 
 def test_summary_has_one_block_per_segment_in_the_pooled_layout(cdnow):
