@@ -55,7 +55,7 @@ def between_segment_scale(deviations: np.ndarray, variances: np.ndarray) -> np.n
         # the bounded search never evaluates the bounds themselves; the floor is the common optimum
         # when segments agree, so compare with it explicitly
         at_floor = _neg_marginal_loglik(bounds[0], d[:, k], v[:, k])
-        scales[k] = np.exp(bounds[0] if at_floor <= best.fun else best.x)
+        scales[k] = TAU_FLOOR if at_floor <= best.fun else float(np.exp(best.x))
     return scales
 
 
