@@ -122,7 +122,8 @@ def export_scores(frame, run: RunInfo, *, csv=None, parquet=None, sql=None, fiel
         for name, (path, make_writer, what) in writers.items():
             written[name] = stage.add(path, make_writer(), what)
         if sql is not None:
-            written["sql"] = write_sql(conformed, run, sql, field_mapping=mapping, progress=progress, **tables)
+            written["sql"] = write_sql(conformed, run, sql, field_mapping=mapping, progress=progress,
+                                       _conformed=True, **tables)
         stage.commit()
     order = ["csv", "parquet", "sql", *extra]
     return {name: written[name] for name in order if name in written}

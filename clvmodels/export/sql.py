@@ -320,7 +320,7 @@ class SqlExport:
 def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict | None = None,
               scores_table_name: str = SCORES_TABLE, runs_table_name: str = RUNS_TABLE,
               schema_name: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-              progress: Callable[[int, int], None] | None = None) -> SqlWriteResult:
+              progress: Callable[[int, int], None] | None = None, _conformed: bool = False) -> SqlWriteResult:
     """Upsert the export into ``clv_customer_scores`` and record the run, in one transaction.
 
     Parameters
@@ -352,7 +352,7 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
     """
     if not isinstance(run, RunInfo):
         raise DataError("write_sql needs the run metadata (a RunInfo from clvmodels.export.new_run)")
-    conformed = schema.conform(frame, run.column_values())
+    conformed = frame if _conformed else schema.conform(frame, run.column_values())  # export_scores conformed it
     export = SqlExport(conformed, run, target, field_mapping=field_mapping, scores_table_name=scores_table_name,
                        runs_table_name=runs_table_name, schema_name=schema_name, chunk_rows=chunk_rows)
     try:
