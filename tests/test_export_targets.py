@@ -320,7 +320,8 @@ def test_cli_export_with_a_bad_database_writes_no_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet"]
 
 
-@pytest.mark.parametrize("table", ['we"ird', "semi;colon -- x", "Mixed Case", "ünï 顧客", "a'b", "%(x)s", "a.b", "?"])
+@pytest.mark.parametrize("table", ['we"ird', "semi;colon -- x", "Mixed Case", "ünï 顧客", "a'b", "%(x)s", "a.b",
+                                   "?"])
 def test_hostile_table_and_field_names_round_trip(sql_url, table):
     frame = frame_for(range(4))
     mapping = {"customer_id": "%(id)s", "clv": 'C "l" v', "frequency": "n:freq"}

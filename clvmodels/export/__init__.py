@@ -30,8 +30,8 @@ from clvmodels.export.schema import (
     load_field_mapping,
     schema_markdown,
 )
-from clvmodels.export.sql_checks import parse_target
 from clvmodels.export.sql import RUNS_TABLE, SCORES_TABLE, SqlExport, SqlWriteResult, read_table, write_sql
+from clvmodels.export.sql_checks import parse_target
 from clvmodels.export.staging import FileStage, check_file_target
 
 
@@ -131,6 +131,6 @@ def export_scores(frame, run: RunInfo, *, csv=None, parquet=None, sql=None, fiel
 
 __all__ = [
     "COLUMN_NAMES", "EXPORT_COLUMNS", "RUNS_TABLE", "SCORES_TABLE", "FileStage", "RunInfo", "SqlExport",
-    "SqlWriteResult", "check_field_mapping", "conform", "csv_writer", "export_scores", "load_field_mapping", "new_run", "read_run_info",
-    "read_table", "schema_markdown", "write_csv", "write_parquet", "write_sql",
+    "SqlWriteResult", "check_field_mapping", "conform", "csv_writer", "export_scores", "load_field_mapping",
+    "new_run", "read_run_info", "read_table", "schema_markdown", "write_csv", "write_parquet", "write_sql",
 ]

@@ -15,8 +15,8 @@ transaction: a failure or a kill mid-write leaves both tables exactly as they we
 driver error reaches the caller as an :class:`~clvmodels.errors.ExportError` naming the target.
 Concurrent first-time exports create the tables once: SQLite writers begin with ``BEGIN IMMEDIATE``
 (the second waits for the first), PostgreSQL writers take a transaction-scoped advisory lock per
-table; a remaining creation race is retried. Upserts use the dialect's ``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound
-parameters only (no value is ever formatted into SQL text), so re-running a run id never
+table; a remaining creation race is retried. Upserts use the dialect's
+``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound parameters only (no value is ever formatted into SQL text), so re-running a run id never
 duplicates rows.
 """
 

@@ -111,7 +111,8 @@ def parse_target(target) -> SqlTarget:
                           "postgresql+psycopg://user@host:5432/db", target=label) from None
     except ValueError as exc:  # e.g. a port that is not a number
         raise ExportError(f"malformed database URL {label!r}: {exc}; the form is "
-                          "dialect+driver://user:password@host:port/database with a numeric port", target=label) from exc
+                          "dialect+driver://user:password@host:port/database with a numeric port",
+                          target=label) from exc
     if url.port is not None and not 0 < url.port < 65536:
         raise ExportError(f"malformed database URL {label!r}: port {url.port} is outside 1-65535", target=label)
     backend = url.get_backend_name()
