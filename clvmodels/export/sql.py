@@ -16,8 +16,8 @@ driver error reaches the caller as an :class:`~clvmodels.errors.ExportError` nam
 Concurrent first-time exports create the tables once: SQLite writers begin with ``BEGIN IMMEDIATE``
 (the second waits for the first), PostgreSQL writers take a transaction-scoped advisory lock per
 table; a remaining creation race is retried. Upserts use the dialect's
-``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound parameters only (no value is ever formatted into SQL text), so re-running a run id never
-duplicates rows.
+``INSERT .. ON CONFLICT (key) DO UPDATE`` with bound parameters only (no value is ever formatted
+into SQL text), so re-running a run id never duplicates rows.
 """
 
 from __future__ import annotations
