@@ -21,6 +21,7 @@ import pandas as pd
 
 from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
+from clvmodels.progress import progress_bar
 from clvmodels.value.economics import ResolvedEconomics
 from clvmodels.value.expected import alive_branch, future_flows, new_customer_value
 from clvmodels.value.referrals import ReferralLinks, ReferralRates, purchase_occasions
@@ -306,8 +307,10 @@ class _Run:
         # a predictive run of an MLE fit needs no per-draw expectations (see chunk)
         self._precompute_alive_branch(for_draws=not (self.predictive and self.plugin))
         order = np.lexsort((self.T, self.t_x, self.x))
-        for index, rows in enumerate(iter_chunks(order.size, self.chunk_size)):
-            self.chunk(index, order[rows])
+        with progress_bar(order.size, "customer value", unit="customers") as advance:
+            for index, rows in enumerate(iter_chunks(order.size, self.chunk_size)):
+                self.chunk(index, order[rows])
+                advance(rows.stop - rows.start)
         return self.finish()
 
 
