@@ -54,6 +54,16 @@ def plot_trace(model, *, var_names=None, ax=None):
     Returns
     -------
     ndarray of matplotlib Axes, shape (n_parameters, 2)
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bayes = clvmodels.BetaGeoModel(method="bayes", chains=2, draws=200, tune=200, seed=3).fit(summary)
+    >>> plotting.plot_trace(bayes).shape
+    (4, 2)
     """
     import arviz as az
 
@@ -83,6 +93,16 @@ def plot_rank(model, *, var_names=None, ax=None):
     Returns
     -------
     ndarray of matplotlib Axes, one per parameter
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bayes = clvmodels.BetaGeoModel(method="bayes", chains=2, draws=200, tune=200, seed=3).fit(summary)
+    >>> plotting.plot_rank(bayes).size
+    4
     """
     import arviz as az
 
@@ -120,6 +140,17 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
     Returns
     -------
     ndarray of matplotlib Axes, one per parameter
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bayes = clvmodels.BetaGeoModel(method="bayes", chains=2, draws=200, tune=200, seed=3).fit(summary)
+    >>> axes = plotting.plot_posterior(bayes, reference=clvmodels.BetaGeoModel().fit(summary))
+    >>> [ax.get_title() for ax in axes.ravel()]
+    ['r', 'alpha', 'a', 'b']
     """
     import arviz as az
 
@@ -173,6 +204,16 @@ def plot_energy(model, *, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bayes = clvmodels.BetaGeoModel(method="bayes", chains=2, draws=200, tune=200, seed=3).fit(summary)
+    >>> plotting.plot_energy(bayes).get_xlabel()
+    'Energy (centred)'
     """
     import arviz as az
 

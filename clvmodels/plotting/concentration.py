@@ -42,6 +42,14 @@ def lorenz_curve(values: pd.DataFrame, column: str = "clv") -> pd.DataFrame:
     ------
     DataError
         If the column is missing, has missing values, or the total is not positive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> curve = plotting.lorenz_curve(pd.DataFrame({"clv": [10.0, 0.0, 0.0, 0.0]}))
+    >>> curve["value_share"].tolist(), curve.attrs["gini"]   # one customer holds all: 1 - 1/n
+    ([0.0, 1.0, 1.0, 1.0, 1.0], 0.75)
     """
     if column not in values.columns:
         raise DataError(f"the frame has no column {column!r}; it has {list(values.columns)}")
@@ -86,6 +94,14 @@ def plot_lorenz_curve(values: pd.DataFrame, column: str = "clv", *, ax=None):
     See Also
     --------
     lorenz_curve : The numbers behind the plot.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> ax = plotting.plot_lorenz_curve(pd.DataFrame({"clv": [50.0, 20.0, 10.0, 10.0, 5.0, 5.0]}))
+    >>> ax.get_title()
+    'Concentration of CLV (Gini coefficient 0.45)'
     """
     curve = lorenz_curve(values, column)
     n = len(curve) - 1

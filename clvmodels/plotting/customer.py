@@ -61,6 +61,19 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
     DataFrame indexed by date
         ``frequency``, ``recency``, ``T`` as of each day, ``p_alive`` and, with ``level``,
         ``p_alive_lower``, ``p_alive_upper``.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> from clvmodels.datasets import load_cdnow_transactions
+    >>> tx = load_cdnow_transactions()
+    >>> history = plotting.alive_history(bg, tx, 1, end="1997-09-30", n_draws=50)
+    >>> list(history.columns)
+    ['frequency', 'recency', 'T', 'p_alive', 'p_alive_lower', 'p_alive_upper']
     """
     _check_purchase_model(model)
     require_columns(transactions, [customer_id_col, datetime_col], "the transaction log",
@@ -143,6 +156,19 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
         The P(alive) line, a band for the parameter-uncertainty interval (with ``level``), one
         dotted vertical line per purchase day and the calibration-end line; date ticks carry the
         year.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> from clvmodels.datasets import load_cdnow_transactions
+    >>> tx = load_cdnow_transactions()
+    >>> ax = plotting.plot_history_alive(bg, tx, 1, end="1998-06-30", calibration_end=summary, n_draws=50)
+    >>> ax.get_title()
+    'Customer 1: probability of being alive'
     """
     history = alive_history(model, transactions, customer_id, end=end, customer_id_col=customer_id_col,
                             datetime_col=datetime_col, segment=segment, level=level,

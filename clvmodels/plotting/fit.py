@@ -96,6 +96,17 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
     -------
     matplotlib Axes
         ``2 * (max_frequency + 1)`` bars: observed, then model.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> ax = plotting.plot_period_transactions(bg, summary, n_draws=50, seed=1)
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['0', '1', '2', '3', '4', '5', '6', '7+']
     """
     _check_purchase_model(model)
     check_choice("interval", interval, INTERVALS)
@@ -160,6 +171,17 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
     matplotlib Axes
         Two lines (observed, model), one point per frequency group; tick labels give each
         group's number of customers.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> ax = plotting.plot_calibration_vs_holdout(bg, summary)
+    >>> ax.get_title()
+    'Holdout validation by calibration frequency'
     """
     _check_purchase_model(model)
     require_columns(summary, ["frequency", "frequency_holdout"], "the summary",

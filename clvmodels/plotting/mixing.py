@@ -119,6 +119,16 @@ def mixing_distributions(model) -> list[Mixing]:
     ------
     DataError
         If the model's family is not known to describe its mixing distributions.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> [mix.title for mix in plotting.mixing.mixing_distributions(bg)]
+    ['Transaction rate while alive (lambda)', 'Dropout probability after each purchase (p)']
     """
     model.point_draws()  # NotFittedError for an unfitted model
     own = getattr(model, "mixing_distributions", None)
@@ -161,6 +171,17 @@ def heterogeneity_table(model, *, segment=None, level: float | None = 0.9, n_dra
     list of dict, one per mixing distribution
         ``mixing`` (the :class:`Mixing`), ``x`` (grid, shape (m,)), ``density`` (at the point
         estimate, shape (m,)), ``mean`` and, with ``level``, ``lower`` and ``upper`` (shape (m,)).
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> rate, dropout = plotting.heterogeneity_table(bg, n_draws=50, seed=1)
+    >>> round(rate["mean"], 3)       # r / alpha: purchases per week of the average alive customer
+    0.055
     """
     mixings = mixing_distributions(model)
     point = {k: v.T for k, v in params_for_one(model, segment).items()}  # (1, 1)
@@ -208,6 +229,17 @@ def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draw
     ndarray of matplotlib Axes, shape (n_mixing,)
         One panel each: the density line, the band, a dashed line at the mean. Densities that
         grow without bound at 0 (shape below 1) are cut at the top of the panel.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> rate_ax, dropout_ax = plotting.plot_heterogeneity(bg, n_draws=50, seed=1)
+    >>> rate_ax.get_xlabel()
+    'Purchases per week (lambda)'
     """
     table = heterogeneity_table(model, segment=segment, level=level, n_draws=n_draws, seed=seed)
     if ax is None:

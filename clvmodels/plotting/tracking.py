@@ -52,6 +52,17 @@ def expected_repeat_transactions(model, summary: pd.DataFrame, dates) -> pd.Seri
     -------
     Series, shape (m,)
         Indexed by date.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> expected = plotting.expected_repeat_transactions(bg, summary, ["1997-09-30", "1998-06-30"])
+    >>> bool(expected.iloc[1] > expected.iloc[0])
+    True
     """
     _check_purchase_model(model)
     require_columns(summary, ["first_purchase"], "the summary", "build it with clvmodels.rfm_summary")
@@ -94,6 +105,18 @@ def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame
     -------
     Series, shape (m,)
         Indexed by date.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> from clvmodels.datasets import load_cdnow_transactions
+    >>> tx = load_cdnow_transactions()
+    >>> int(plotting.actual_repeat_transactions(tx, summary, ["1997-09-30"]).iloc[0])  # FHL 2005: 2,457
+    2457
     """
     require_columns(transactions, [customer_id_col, datetime_col], "the transaction log",
                     "name the columns with customer_id_col= and datetime_col=")
@@ -166,6 +189,19 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
     -------
     matplotlib Axes
         Two lines, actual and expected (plus a dotted calibration-end line for a holdout summary).
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> from clvmodels.datasets import load_cdnow_transactions
+    >>> tx = load_cdnow_transactions()
+    >>> ax = plotting.plot_cumulative_transactions(bg, summary, tx)
+    >>> [label.get_text() for label in ax.get_legend().get_texts()]
+    ['actual', 'expected (BG/NBD)', 'end of calibration (1997-09-30)']
     """
     table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
     ax = new_axes(ax)
@@ -207,6 +243,19 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     -------
     matplotlib Axes
         Two lines, actual and expected, one point per period.
+
+    Examples
+    --------
+    >>> import clvmodels
+    >>> from clvmodels import plotting
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> from clvmodels.datasets import load_cdnow_transactions
+    >>> tx = load_cdnow_transactions()
+    >>> ax = plotting.plot_incremental_transactions(bg, summary, tx)
+    >>> ax.get_ylabel()
+    'Repeat transactions per week'
     """
     table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
     unit = model_time_unit(model)

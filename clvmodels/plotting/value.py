@@ -163,6 +163,15 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, curren
     ------
     DataError
         If the frame lacks ``column`` or has no rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> values = pd.DataFrame({"clv": [400.0, 90.0, 40.0, 12.0, 5.0, 3.0]})
+    >>> ax = plotting.plot_value_distribution(values, "clv", currency="USD")
+    >>> ax.get_title(), ax.get_yscale()
+    ('Distribution of CLV: the top 20% of customers hold 73% of it', 'log')
     """
     if column not in values.columns:
         raise DataError(f"the frame has no column {column!r}; it has {list(values.columns)}")
@@ -228,6 +237,15 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
     ------
     DataError
         If a named column is missing or the rollup has no rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> rollup = pd.DataFrame({"net_value": [25.0, -4.0]}, index=pd.Index(["email", "social"], name="channel"))
+    >>> ax = plotting.plot_value_by_group(rollup, "net_value", currency="EUR")
+    >>> ax.get_title()
+    'Net value by channel'
     """
     for name in [column] + ([reference_column] if reference_column else []):
         if name not in rollup.columns:

@@ -47,6 +47,15 @@ def winback_gains(campaign: pd.DataFrame) -> pd.DataFrame:
     ------
     DataError
         If a column is missing, a value is missing, or a contact cost is negative.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> campaign = pd.DataFrame({"rank": [1, 2, 3], "expected_value": [30.0, 10.0, -5.0],
+    ...                          "contact_cost": [5.0, 5.0, 5.0]})
+    >>> plotting.winback_gains(campaign)["cumulative_value"].tolist()
+    [0.0, 30.0, 40.0, 35.0]
     """
     require_columns(campaign, ["expected_value", "contact_cost"], "the campaign list",
                     "pass the output of clvmodels.winback_targets(...)")
@@ -90,6 +99,16 @@ def plot_winback_gains(campaign: pd.DataFrame, *, budget: float | None = None, c
     -------
     matplotlib Axes
         The gains curve, a marker at its highest point and, with a budget, a dashed budget line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import plotting
+    >>> campaign = pd.DataFrame({"rank": [1, 2, 3], "expected_value": [30.0, 10.0, -5.0],
+    ...                          "contact_cost": [5.0, 5.0, 5.0]})
+    >>> ax = plotting.plot_winback_gains(campaign, budget=10, currency="USD")
+    >>> [label.get_text() for label in ax.get_legend().get_texts()][1:]
+    ['highest: 40 USD after 2 customers', 'budget 10 USD: 40 USD expected']
     """
     gains = winback_gains(campaign)
     if budget is None:
