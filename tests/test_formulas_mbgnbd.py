@@ -166,3 +166,18 @@ def test_simulation_from_the_individual_posterior_matches_the_expectations():
     r, alpha, a, b = PUBLISHED
     mean_p = (q * a + (1 - q) * (a + 1)) / (a + b + X + 1)
     assert np.all(np.abs(p.mean(axis=0) - mean_p) < 4 * p.std(axis=0) / np.sqrt(n_sims))
+
+
+def test_family_adapter_maps_onto_the_formulas():
+    """clvmodels.families.mbgnbd only renames: its predictions are the formulas' own, and its
+    discounted alive time (BG/NBD's at b+1) is the integral of its survival."""
+    from clvmodels.families.mbgnbd import MBGNBD
+
+    params = dict(zip(mb.PARAM_NAMES, PUBLISHED))
+    np.testing.assert_array_equal(MBGNBD.p_alive(params, X, T_X, T), mb.p_alive(*PUBLISHED, X, T_X, T))
+    np.testing.assert_array_equal(MBGNBD.expected_purchases(params, X, T_X, T, 52.0),
+                                  mb.expected_purchases(*PUBLISHED, X, T_X, T, 52.0))
+    s = np.linspace(0.0, 52.0, 2001)
+    survival = np.stack([mb.survival_if_alive(*PUBLISHED, X, T, si) for si in s])
+    trapezoid = ((survival[1:] + survival[:-1]) / 2 * np.diff(s)[:, None]).sum(axis=0)
+    np.testing.assert_allclose(MBGNBD.discounted_alive_time_if_alive(params, X, T, 52.0, 0.0), trapezoid, rtol=1e-6)

@@ -248,3 +248,14 @@ def test_simulation_from_the_individual_posterior_matches_the_expectations():
     assert np.all(lam > 0) and np.all(mu > 0)
     again = sample_paretonbd_latents(np.random.default_rng(7), *params, X, T_X, T)
     np.testing.assert_array_equal(again[1], lam)
+
+
+def test_family_adapter_maps_onto_the_formulas():
+    """clvmodels.families.paretonbd only renames: its predictions are the formulas' own."""
+    from clvmodels.families.paretonbd import PARETONBD
+
+    params = dict(zip(pn.PARAM_NAMES, PUBLISHED))
+    np.testing.assert_array_equal(PARETONBD.p_alive(params, X, T_X, T), pn.p_alive(*PUBLISHED, X, T_X, T))
+    np.testing.assert_array_equal(PARETONBD.expected_purchases(params, X, T_X, T, 52.0),
+                                  pn.expected_purchases(*PUBLISHED, X, T_X, T, 52.0))
+    assert PARETONBD.param_names == tuple(PARETONBD.example_params) == pn.PARAM_NAMES
