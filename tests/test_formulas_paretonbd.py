@@ -207,6 +207,20 @@ def test_conditional_pmf_sums_to_one_with_the_expected_mean():
                                pn.purchase_probability(*PUBLISHED, 0, 0.0, 0.0, 39.0, n[:5, 0]))
 
 
+@pytest.mark.parametrize("x, t_x, T_, t", [(10_000, 3650.0, 3650.0, 365.0), (10_000, 3650.0, 3650.0, 3650.0),
+                                        (10_000, 1000.0, 3650.0, 3650.0), (0, 0.0, 3650.0, 3650.0)])
+def test_conditional_pmf_at_the_extremes(x, t_x, T_, t):
+    """A customer with 10,000 purchases in ten years of days, over one and ten more years: the PMF
+    sums to 1 and has the closed-form mean to 1e-9, and its n = 0 term equals prob_no_purchase
+    (an independent route: the death-time integral of the likelihood) to 1e-12 absolute."""
+    n = np.arange(0, 60_000)
+    pmf = pn.purchase_probability(*PUBLISHED, x, t_x, T_, t, n)
+    assert np.all(pmf >= 0)
+    np.testing.assert_allclose(pmf.sum(), 1.0, atol=1e-9)
+    np.testing.assert_allclose((n * pmf).sum(), pn.expected_purchases(*PUBLISHED, x, t_x, T_, t), rtol=1e-9)
+    np.testing.assert_allclose(pmf[0], pn.prob_no_purchase(*PUBLISHED, x, t_x, T_, t), rtol=0, atol=1e-12)
+
+
 def test_death_time_sampler_matches_its_density():
     """The sampled death time's CDF against the quadrature CDF J(w)/J(delta) of the density
     (1 + w/A)^-k1 (1 + w/B)^-k2, within 4 binomial standard errors, for a heavy and a light buyer."""
