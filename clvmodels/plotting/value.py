@@ -91,6 +91,23 @@ def _interval_note(frame: pd.DataFrame, column: str | None = None) -> str:
     return f"{level:.0%} {what}" if level else what
 
 
+def _asinh_ticks(values: np.ndarray, width: float) -> list[float]:
+    """Ticks for an asinh axis: 0 and round numbers (1, 2, 5 x 10^k) no closer to zero than the
+    linear width, so that none crowd around zero; only powers of ten when the values span many."""
+    first, ticks = np.floor(np.log10(width)), [0.0]
+    for sign, extreme in ((1.0, values.max()), (-1.0, values.min())):
+        if sign * extreme <= 0:
+            continue
+        decades = np.arange(first, max(first, np.ceil(np.log10(sign * extreme))) + 1)
+        steps = (1.0,) if decades.size > 3 else (1.0, 2.0, 5.0)
+        side = [m * 10.0 ** k for k in decades for m in steps]
+        inside = [t for t in side if width <= t <= sign * extreme]
+        # the round number just past the extreme too, so the axis ends on a labelled tick
+        beyond = [t for t in side if t > sign * extreme and t >= width][:1]
+        ticks += [sign * t for t in inside + beyond]
+    return sorted(ticks)
+
+
 def _value_scale(ax, values: np.ndarray, money: bool) -> str:
     """A value axis on which both the many small values and the few large ones read.
 
@@ -113,16 +130,9 @@ def _value_scale(ax, values: np.ndarray, money: bool) -> str:
         width = float(np.median(nonzero)) if nonzero.size else 1.0
         ax.set_yscale("asinh", linear_width=width)
         ax.axhline(0.0, color="black", linewidth=0.8)
-        # ticks at 0 and at powers of ten from the linear width out: none crowd around zero
         from matplotlib.ticker import FixedLocator, NullLocator
 
-        first = np.ceil(np.log10(width))
-        ticks = [0.0]
-        for sign, extreme in ((1.0, values.max()), (-1.0, values.min())):
-            if sign * extreme > 0:
-                last = max(first, np.ceil(np.log10(sign * extreme)))
-                ticks += [sign * 10.0 ** k for k in np.arange(first, last + 1)]
-        ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
+        ax.yaxis.set_major_locator(FixedLocator(_asinh_ticks(values, width)))
         ax.yaxis.set_minor_locator(NullLocator())
         scale = "asinh"
     # plain numbers with thousands separators (no 10^k), whatever the locator picks
