@@ -271,3 +271,18 @@ def test_frequency_recency_colour_scale_is_logarithmic(bg, cal):
     top = np.nanmax(np.asarray(image.get_array()))
     assert isinstance(image.norm, matplotlib.colors.LogNorm)
     assert image.norm.vmax == top and image.norm.vmin == pytest.approx(top * 10.0 ** -P.grids.COLOR_DECADES)
+
+
+def test_value_axis_with_negative_values_reads_as_round_numbers():
+    """Net values of -30 to 2,000 with median |value| 15: an asinh axis linear within about 15 of
+    zero, ticks at 0, -20 and the powers of ten 100 and 1,000 (none inside the linear band)."""
+    frame = pd.DataFrame({"net_value": [2000.0, 15.0, 15.0, 10.0, -30.0]})
+    ax = P.plot_value_distribution(frame, "net_value", currency="USD")
+    assert ax.get_yscale() == "asinh" and ax.yaxis.get_transform().linear_width == 15.0
+    low, high = ax.get_ylim()
+    shown = [t for t in ax.get_yticks() if low <= t <= high]
+    assert {0.0, -20.0, 100.0, 1000.0} <= set(shown)
+    assert all(t == 0 or abs(t) >= 15.0 for t in shown)
+    ax.figure.canvas.draw()
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    assert {"0", "100", "1,000"} <= labels and not any("^" in label for label in labels)
