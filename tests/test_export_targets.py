@@ -255,9 +255,12 @@ def test_postgresql_values_it_cannot_store_write_nothing(pg_previous, bad_id, co
         frame.index = pd.Index(list(frame.index[:-1]) + [bad_id], name="customer_id")
     else:
         frame[column] = ["top"] * (len(frame) - 1) + ["lo\x00w"]
+    calls = []
     with pytest.raises(ExportError, match=fragment) as info:
-        export_scores(frame, run_for(frame, seed=1), csv=out / "scores.csv", sql=url)
-    assert "1 row" in str(info.value) or "1 id " in str(info.value)
+        export_scores(frame, run_for(frame, seed=1), csv=out / "scores.csv", sql=url,
+                      progress=lambda done, total: calls.append(done))
+    assert calls == []  # refused by the checks, before the transaction sent a row
+    assert "1 row" in str(info.value) or "1 of the customer ids" in str(info.value)
     assert len(str(info.value)) < 600  # a long id is shortened in the message
     _pg_unchanged(pg_previous, before)
 
@@ -333,3 +336,16 @@ def test_hostile_table_and_field_names_round_trip(sql_url, table):
     back = read_table(sql_url, table).set_index("%(id)s").sort_index()
     assert list(back.index) == sorted(frame.index) and (back['C "l" v'] == 1.0).all()
     assert len(read_table(sql_url, f"{table} runs")) == 2
+
+
+@pytest.mark.postgres
+def test_postgresql_reports_exactly_the_ids_its_index_refuses(pg_url, tmp_path):
+    """Of two ids over 2,704 bytes, the repetitive one compresses and fits; only the random one is named."""
+    random_id = secrets.token_hex(1600)
+    frame = frame_for(["x" * 10_000, random_id, "short"])
+    with pytest.raises(ExportError, match="cannot index 1 of the customer ids") as info:
+        export_scores(frame, run_for(frame), csv=tmp_path / "s.csv", sql=pg_url)
+    assert repr(random_id[:16]) in str(info.value) and "xxxxxxxx" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DataError, match="no table"):
+        read_table(pg_url, SCORES_TABLE)  # the probe left nothing behind

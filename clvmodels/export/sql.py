@@ -35,6 +35,7 @@ from clvmodels.errors import DataError, ExportError
 from clvmodels.export import schema
 from clvmodels.export.runmeta import RunInfo
 from clvmodels.export.sql_checks import (
+    PG_MAX_KEY_BYTES,
     SUPPORTED_DIALECTS,
     SqlTarget,
     check_identifiers,
@@ -223,8 +224,45 @@ class SqlExport:
                 for table in (self.scores, self.runs):
                     if inspector.has_table(table.name, schema=table.schema):
                         _check_existing(conn, table, self.target.label)
+                conn.rollback()
+                too_long = self._unindexable_keys(conn)
         except sa.exc.SQLAlchemyError as exc:
             raise database_error(exc, self.target, "connect to") from exc
+        if too_long:
+            examples = ", ".join(f"{k[:16]!r}... ({len(k.encode('utf-8')):,} bytes)" for k in too_long[:3])
+            raise ExportError(
+                f"PostgreSQL cannot index {len(too_long):,} of the customer ids (e.g. {examples}): an index entry "
+                f"holds at most {PG_MAX_KEY_BYTES:,} bytes after compression; shorten or hash those ids before "
+                f"exporting to {self.target.label}", target=self.target.label)
+
+    def _unindexable_keys(self, conn) -> list[str]:
+        """The ids PostgreSQL's primary-key index would refuse, found before anything is written.
+
+        Only ids longer than the btree limit *before* compression can fail, so only those (usually
+        none) are tried, one savepoint each, in a temporary table of a transaction that is rolled back.
+        """
+        import sqlalchemy as sa
+
+        if conn.dialect.name != "postgresql":
+            return []
+        candidates = list(long_keys(self.conformed, schema.KEY))
+        if not candidates:
+            return []
+        refused = []
+        with conn.begin() as transaction:
+            conn.execute(sa.text("CREATE TEMPORARY TABLE clvmodels_key_probe (k text PRIMARY KEY) ON COMMIT DROP"))
+            for key in candidates:
+                savepoint = conn.begin_nested()
+                try:
+                    conn.execute(sa.text("INSERT INTO clvmodels_key_probe (k) VALUES (:k)"), {"k": key})
+                    savepoint.rollback()  # keep the probe table empty: duplicates are not the question here
+                except sa.exc.DBAPIError as exc:
+                    savepoint.rollback()
+                    if getattr(exc.orig, "sqlstate", None) != "54000":  # program_limit_exceeded
+                        raise
+                    refused.append(key)
+            transaction.rollback()
+        return refused
 
     def _lock(self, conn) -> None:
         import sqlalchemy as sa
