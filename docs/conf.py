@@ -40,6 +40,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "myst_nb",
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 root_doc = "index"
@@ -55,6 +56,12 @@ autodoc_typehints = "none"  # the numpydoc Parameters sections say the types, in
 numpydoc_show_class_members = False  # the class template lists members with their own docs
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
+# Examples that import matplotlib are run by the plot directive and their figures shown under them
+numpydoc_use_plots = True
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 90)]
 
 # ----- notebooks --------------------------------------------------------------------------------------
 nb_execution_mode = os.environ.get("CLVMODELS_DOCS_EXECUTE", "cache")  # "force" re-runs every notebook

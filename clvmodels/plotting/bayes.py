@@ -57,6 +57,7 @@ def plot_trace(model, *, var_names=None, ax=None):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -96,6 +97,7 @@ def plot_rank(model, *, var_names=None, ax=None):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -143,6 +145,7 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -207,6 +210,7 @@ def plot_energy(model, *, ax=None):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -97,6 +97,7 @@ def plot_lorenz_curve(values: pd.DataFrame, column: str = "clv", *, ax=None):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from clvmodels import plotting
     >>> ax = plotting.plot_lorenz_curve(pd.DataFrame({"clv": [50.0, 20.0, 10.0, 10.0, 5.0, 5.0]}))

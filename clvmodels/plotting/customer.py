@@ -159,6 +159,7 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -99,6 +99,7 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -174,6 +175,7 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -151,6 +151,7 @@ def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *,
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -199,6 +200,7 @@ def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *,
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -232,6 +232,7 @@ def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draw
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -148,6 +148,7 @@ def plot_spend_fit(model, summary: pd.DataFrame, *, bins: int = 40, segment=None
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

@@ -192,6 +192,7 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary
@@ -246,6 +247,7 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import clvmodels
     >>> from clvmodels import plotting
     >>> from clvmodels.datasets import load_cdnow_summary

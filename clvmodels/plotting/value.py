@@ -176,6 +176,7 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, curren
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from clvmodels import plotting
     >>> values = pd.DataFrame({"clv": [400.0, 90.0, 40.0, 12.0, 5.0, 3.0]})
@@ -250,6 +251,7 @@ def plot_value_by_group(rollup: pd.DataFrame, column: str = "clv", *, reference_
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from clvmodels import plotting
     >>> rollup = pd.DataFrame({"net_value": [25.0, -4.0]}, index=pd.Index(["email", "social"], name="channel"))

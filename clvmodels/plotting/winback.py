@@ -102,6 +102,7 @@ def plot_winback_gains(campaign: pd.DataFrame, *, budget: float | None = None, c
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from clvmodels import plotting
     >>> campaign = pd.DataFrame({"rank": [1, 2, 3], "expected_value": [30.0, 10.0, -5.0],
