@@ -43,6 +43,7 @@ from clvmodels.export.sql_checks import (
     database_error,
     long_keys,
     parse_target,
+    unindexable_keys,
 )
 from clvmodels.export.sql_tables import (  # noqa: F401 - the tables stay importable from here
     RUNS_TABLE,
@@ -225,7 +226,7 @@ class SqlExport:
                     if inspector.has_table(table.name, schema=table.schema):
                         _check_existing(conn, table, self.target.label)
                 conn.rollback()
-                too_long = self._unindexable_keys(conn)
+                too_long = unindexable_keys(conn, self.conformed, schema.KEY)
         except sa.exc.SQLAlchemyError as exc:
             raise database_error(exc, self.target, "connect to") from exc
         if too_long:
@@ -234,35 +235,6 @@ class SqlExport:
                 f"PostgreSQL cannot index {len(too_long):,} of the customer ids (e.g. {examples}): an index entry "
                 f"holds at most {PG_MAX_KEY_BYTES:,} bytes after compression; shorten or hash those ids before "
                 f"exporting to {self.target.label}", target=self.target.label)
-
-    def _unindexable_keys(self, conn) -> list[str]:
-        """The ids PostgreSQL's primary-key index would refuse, found before anything is written.
-
-        Only ids longer than the btree limit *before* compression can fail, so only those (usually
-        none) are tried, one savepoint each, in a temporary table of a transaction that is rolled back.
-        """
-        import sqlalchemy as sa
-
-        if conn.dialect.name != "postgresql":
-            return []
-        candidates = list(long_keys(self.conformed, schema.KEY))
-        if not candidates:
-            return []
-        refused = []
-        with conn.begin() as transaction:
-            conn.execute(sa.text("CREATE TEMPORARY TABLE clvmodels_key_probe (k text PRIMARY KEY) ON COMMIT DROP"))
-            for key in candidates:
-                savepoint = conn.begin_nested()
-                try:
-                    conn.execute(sa.text("INSERT INTO clvmodels_key_probe (k) VALUES (:k)"), {"k": key})
-                    savepoint.rollback()  # keep the probe table empty: duplicates are not the question here
-                except sa.exc.DBAPIError as exc:
-                    savepoint.rollback()
-                    if getattr(exc.orig, "sqlstate", None) != "54000":  # program_limit_exceeded
-                        raise
-                    refused.append(key)
-            transaction.rollback()
-        return refused
 
     def _lock(self, conn) -> None:
         import sqlalchemy as sa

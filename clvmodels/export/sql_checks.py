@@ -7,7 +7,9 @@
   (empty names, NUL characters, PostgreSQL's 63-byte limit, at which it silently truncates, so two
   long names could become one; SQLite's case-insensitive column names; SQLite's reserved
   ``sqlite_`` prefix).
-- :func:`check_values`: values the database cannot store (PostgreSQL text cannot hold a NUL byte).
+- :func:`check_values`: values the database cannot store (PostgreSQL text cannot hold a NUL byte);
+  :func:`unindexable_keys`: ids too long for PostgreSQL's primary-key index (tried on the server, in a
+  transaction that is rolled back, since whether a long id fits depends on how well it compresses).
 - :func:`database_error`: any driver error as an :class:`~clvmodels.errors.ExportError` naming the
   target and the cause, the raw error chained as ``__cause__``.
 
@@ -215,6 +217,37 @@ def long_keys(conformed: pd.DataFrame, key: str = "customer_id") -> pd.Series:
     """The ids longer than PostgreSQL's btree entry limit (before its compression)."""
     ids = conformed[key].astype(str)
     return ids[ids.map(lambda s: len(s.encode("utf-8"))) > PG_MAX_KEY_BYTES]
+
+
+def unindexable_keys(conn, conformed: pd.DataFrame, key: str = "customer_id") -> list[str]:
+    """The ids PostgreSQL's primary-key index would refuse, found before anything is written.
+
+    Only ids longer than the btree limit *before* compression (:func:`long_keys`, usually none) can
+    fail, so only those are tried, one savepoint each, in a temporary table of a transaction that is
+    rolled back. Returns ``[]`` for other databases.
+    """
+    import sqlalchemy as sa
+
+    if conn.dialect.name != "postgresql":
+        return []
+    candidates = list(long_keys(conformed, key))
+    if not candidates:
+        return []
+    refused = []
+    with conn.begin() as transaction:
+        conn.execute(sa.text("CREATE TEMPORARY TABLE clvmodels_key_probe (k text PRIMARY KEY) ON COMMIT DROP"))
+        for value in candidates:
+            savepoint = conn.begin_nested()
+            try:
+                conn.execute(sa.text("INSERT INTO clvmodels_key_probe (k) VALUES (:k)"), {"k": value})
+                savepoint.rollback()  # keep the probe table empty: duplicates are not the question here
+            except sa.exc.DBAPIError as exc:
+                savepoint.rollback()
+                if getattr(exc.orig, "sqlstate", None) != "54000":  # program_limit_exceeded
+                    raise
+                refused.append(value)
+        transaction.rollback()
+    return refused
 
 
 # ----- errors ------------------------------------------------------------------------------------
