@@ -182,7 +182,7 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, curren
     >>> values = pd.DataFrame({"clv": [400.0, 90.0, 40.0, 12.0, 5.0, 3.0]})
     >>> ax = plotting.plot_value_distribution(values, "clv", currency="USD")
     >>> ax.get_title(), ax.get_yscale()
-    ('Distribution of CLV: the top 20% of customers hold 73% of it', 'log')
+    ('Distribution of CLV: the top 17% of customers hold 73% of it', 'log')
     """
     if column not in values.columns:
         raise DataError(f"the frame has no column {column!r}; it has {list(values.columns)}")
@@ -208,8 +208,9 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, curren
                label=f"mean {mean:,.2f}" + (f" {cur}" if money and cur else ""))
     title = f"Distribution of {short_name(column)}"
     if (point >= 0).all() and point.sum() > 0:  # a share of the total means something only then
-        top = point[order[: max(1, round(0.2 * n))]].sum() / point.sum()
-        title += f": the top 20% of customers hold {top:.0%} of it"
+        k = max(1, round(0.2 * n))  # the top fifth, in whole customers
+        top = point[order[:k]].sum() / point.sum()
+        title += f": the top {k / n:.0%} of customers hold {top:.0%} of it"
     elif (point < 0).any():
         title += f": {(point < 0).mean():.0%} of customers below zero"
     _value_scale(ax, point, money)
