@@ -133,7 +133,7 @@ def targets(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
 
     lapsed = lapsed_customers(summary, window=settings.lapsed_window, window_unit=settings.lapsed_window_unit,
                               p_alive_below=settings.p_alive_below, model=bg)
-    return winback_targets(lapsed, bg, gg, response=settings.response_rate, scale_by_p_alive=False, sequence=list(settings.sequence),
+    return winback_targets(lapsed, bg, gg, uplift=settings.uplift, sequence=list(settings.sequence),
                            economics=settings.economics(), budget=settings.budget,
                            min_return=settings.min_return, level=settings.level, n_draws=settings.n_draws,
                            seed=settings.seed, include_rejected=True)

@@ -198,7 +198,8 @@ RULES: dict[str, Rule] = {
     "lapsed_window": number("a number of units > 0 (e.g. 26)", 0.0, low_open=True),
     "lapsed_window_unit": TIME_UNIT,
     "p_alive_below": number("a probability > 0 and <= 1", 0.0, 1.0, low_open=True, optional=True),
-    "response_rate": number("a probability > 0 and <= 1 (e.g. 0.05)", 0.0, 1.0, low_open=True),
+    "uplift": number("a probability > 0 and <= 1 (e.g. 0.05: a contact raises the chance of a purchase in "
+                     "the response window by 5 points)", 0.0, 1.0, low_open=True),
     "sequence": Rule("a non-empty list of steps {name = \"letter\", cost = 1.5, day = 0} "
                      "(cost >= 0, day a whole number >= 0)", _sequence_check),
     "budget": number("an amount > 0", 0.0, low_open=True, optional=True),
@@ -272,7 +273,7 @@ class PipelineSettings:
     lapsed_window: float = 26.0
     lapsed_window_unit: str = "W"
     p_alive_below: float | None = None
-    response_rate: float = 0.05
+    uplift: float = 0.05  # rise in P(purchase in the response window) a contact causes
     sequence: tuple = DEFAULT_SEQUENCE
     budget: float | None = None
     min_return: float | None = None

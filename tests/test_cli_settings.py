@@ -56,7 +56,7 @@ def log(tmp_path):
     ("--budget", "-100", "> 0"),
     ("--margin", "30", "between 0 and 1"),
     ("--discount-rate", "1", "< 1"),
-    ("--response-rate", "0", "> 0 and <= 1"),
+    ("--uplift", "0", "> 0 and <= 1"),
     ("--lapsed-window", "0", "> 0"),
     ("--time-unit", "weeks", "'D', 'W', 'M', 'Y'"),
     ("--uncertainty", "bayesian", "'expected', 'predictive', 'none'"),

@@ -24,7 +24,7 @@ columns to CRM field names::
 
     [reactivation]
     lapsed_window = 26
-    response_rate = 0.05
+    uplift = 0.05            # a contact raises P(purchase in the window) by 5 points
     sequence = [{name = "letter", cost = 1.5, day = 0}, {name = "call", cost = 4.0, day = 14}]
 
     [export]
@@ -53,7 +53,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "model": ("method", "penalizer"),
     "value": ("horizon", "uncertainty", "level", "n_draws", "margin", "discount_rate",
               "cost_per_transaction", "cost_to_serve"),
-    "reactivation": ("lapsed_window", "lapsed_window_unit", "p_alive_below", "response_rate", "sequence",
+    "reactivation": ("lapsed_window", "lapsed_window_unit", "p_alive_below", "uplift", "sequence",
                      "budget", "min_return"),
     "export": ("currency", "run_id"),
 }
@@ -95,7 +95,15 @@ def _section_of(name: str) -> str | None:
     return next((section for section, names in SECTIONS.items() if name in names), None)
 
 
+#: settings that were renamed: old name -> (new name, why)
+RENAMED = {"response_rate": ("uplift", "the win-back value credits only what a contact adds over the "
+                                       "purchases the model expects without it")}
+
+
 def _unknown(source: str, name: str, where: str, allowed) -> DataError:
+    if name in RENAMED:
+        new, why = RENAMED[name]
+        return DataError(f"{source}: {name!r} in {where} is now called {new!r} ({why}); rename it")
     home = _section_of(name)
     hint = (f"; {name} belongs in [{home}]" if home else
             "; seed is a top-level key (before any [section])" if name in TOP_LEVEL else "")

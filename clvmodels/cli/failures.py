@@ -27,6 +27,7 @@ KEYWORD_FLAGS = {
     "time_unit": "--time-unit",
     "penalizer": "--penalizer",
     "n_draws": "--n-draws",
+    "uplift": "--uplift",
 }
 
 _KEYWORDS = "|".join(sorted(map(re.escape, KEYWORD_FLAGS), key=len, reverse=True))

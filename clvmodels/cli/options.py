@@ -129,7 +129,8 @@ def reactivation_options(func):
     options = [
         setting_option("--lapsed-window", "lapsed_window", "Lapsed after this long without a purchase (default 26)."),
         setting_option("--lapsed-window-unit", "lapsed_window_unit", "Unit of --lapsed-window (default W)."),
-        setting_option("--response-rate", "response_rate", "Expected win-back response rate (default 0.05)."),
+        setting_option("--uplift", "uplift", "How much a win-back contact raises the probability of a "
+                       "purchase in the response window (default 0.05, i.e. 5 points)."),
         setting_option("--budget", "budget", "Most to spend on win-back contacts."),
     ]
     for option in reversed(options):
