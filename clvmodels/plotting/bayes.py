@@ -119,6 +119,8 @@ def plot_rank(model, *, var_names=None, ax=None):
         for extra in grid.ravel()[len(names):]:
             extra.remove()
         ax = grid.ravel()[: len(names)]
+        grid.ravel()[0].figure.suptitle("Rank plots: each chain's draws ranked among all draws "
+                                        "(flat bars: the chains agree)", fontsize=10)
     return np.asarray(az.plot_rank(idata, var_names=names, ax=ax))
 
 
