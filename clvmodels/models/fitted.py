@@ -26,6 +26,12 @@ class FittedParametricModel:
     """Shared estimator machinery (scikit-learn contract: settings stored as given, ``fit`` returns
     self, learned state ends in ``_``).
 
+    Every summary entering a model (``fit`` and every prediction) must have unique customer ids
+    and, for a model that reads times (purchase models), state its time unit in its metadata, as
+    :func:`clvmodels.rfm_summary` does; a frame built elsewhere or re-read from CSV states it with
+    ``clvmodels.as_summary(frame, time_unit=..., observation_end=...)``. A summary in another unit
+    than the fit's is refused, not converted (see :mod:`clvmodels.models.entry`).
+
     Parameters
     ----------
     method : {"mle", "bayes"}
