@@ -216,3 +216,23 @@ def test_reading_a_missing_sqlite_database_does_not_create_it(tmp_path):
     with pytest.raises(ExportError, match="no database"):
         read_table(tmp_path / "missing.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_kill_during_a_first_export_to_a_new_sqlite_file_leaves_no_file(tmp_path):
+    """The new database is built under a temporary name: a killed first export leaves only that,
+    and the next export sweeps it (with its journal)."""
+    for _ in range(2):
+        with subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path), "sql"], stdout=subprocess.PIPE,
+                              text=True) as proc:
+            try:
+                assert proc.stdout.readline().strip() == "staged"
+            finally:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []
+        assert any(p.name.startswith(".scores.db.clvtmp-") for p in tmp_path.iterdir())
+    frame = frame_for(range(20))
+    written = export_scores(frame, run_for(frame), csv=tmp_path / "scores.csv", parquet=tmp_path / "scores.parquet",
+                            sql=tmp_path / "scores.db")
+    assert (written["sql"].inserted, written["sql"].updated) == (20, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv", "scores.db", "scores.parquet"]

@@ -45,6 +45,7 @@ from clvmodels.export.sql_checks import (
     parse_target,
     unindexable_keys,
 )
+from clvmodels.export.staging import sweep_stale, temp_name
 from clvmodels.export.sql_tables import (  # noqa: F401 - the tables stay importable from here
     RUNS_TABLE,
     SCORES_TABLE,
@@ -245,20 +246,20 @@ class SqlExport:
             for key in sorted({_lock_key(t.schema, t.name) for t in (self.scores, self.runs)}):
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
-    def _transaction(self, progress) -> tuple[int, bool]:
+    def _transaction(self, engine, progress) -> int:
+        """The whole write in one transaction on ``engine``; returns the number of new customers."""
         import sqlalchemy as sa
 
         total, step, key, scores = len(self.conformed), self.chunk_rows, self.key, self.scores
         names = [c.name for c in scores.columns]
-        inserted, created = 0, False
-        with self.engine.connect() as conn:
+        inserted = 0
+        with engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 self._lock(conn)
                 self.metadata.create_all(conn, checkfirst=True)
                 _check_existing(conn, scores, self.target.label)
                 _check_existing(conn, self.runs, self.target.label)
-                created = True
                 conn.execute(_upsert(conn, self.runs, "run_id"), [run_record(self.run, total)])
                 upsert = _upsert(conn, scores, key)
                 for start in range(0, total, step):
@@ -271,55 +272,76 @@ class SqlExport:
                     inserted += len(chunk) - known
                     if progress is not None:
                         progress(start + len(chunk), total)
-        return inserted, created
+        return inserted
+
+    def _result(self, inserted: int) -> SqlWriteResult:
+        return SqlWriteResult(self.run.run_id, inserted, len(self.conformed) - inserted)
+
+    def _failure(self, exc) -> ExportError:
+        long_ids = long_keys(self.conformed, schema.KEY) if self.target.dialect == "postgresql" else None
+        return database_error(exc, self.target, f"write the table {self.scores.name!r} to", long_ids)
 
     def write(self, progress: Callable[[int, int], None] | None = None, attempts: int = 3) -> SqlWriteResult:
         """Upsert the scores and record the run in one transaction; returns what it did.
 
         A concurrent table creation (another first-time export) is retried up to ``attempts`` times;
         any other database error is an :class:`ExportError` and the transaction is rolled back. An
-        exception raised by ``progress`` rolls back and propagates as it is.
+        exception raised by ``progress`` rolls back and propagates as it is. A SQLite file that does
+        not exist yet is built under a temporary name and moved into place when complete
+        (:meth:`_write_new_sqlite_file`), so a failed or killed first export leaves no database file.
         """
         import sqlalchemy as sa
 
+        if self._new_sqlite_file is not None:
+            result = self._write_new_sqlite_file(progress)
+            if result is not None:
+                return result  # else another writer created the file meanwhile: write into it
         for attempt in range(attempts):
             try:
-                inserted, _ = self._transaction(progress)
-                return SqlWriteResult(self.run.run_id, inserted, len(self.conformed) - inserted)
+                return self._result(self._transaction(self.engine, progress))
             except sa.exc.SQLAlchemyError as exc:
                 if attempt + 1 < attempts and _is_create_race(exc):
                     time.sleep(0.05 * (attempt + 1))
                     continue
-                self._remove_new_sqlite_file()
-                long_ids = long_keys(self.conformed, schema.KEY) if self.target.dialect == "postgresql" else None
-                raise database_error(exc, self.target, f"write the table {self.scores.name!r} to",
-                                     long_ids) from exc
-            except BaseException:
-                self._remove_new_sqlite_file()
-                raise
+                raise self._failure(exc) from exc
         raise AssertionError("unreachable")
 
-    def _remove_new_sqlite_file(self) -> None:
-        """Remove the SQLite file this write created, if the rollback left it without tables."""
-        import sqlite3
+    def _write_new_sqlite_file(self, progress) -> SqlWriteResult | None:
+        """Build a new SQLite database beside its target, then hard-link it into place.
 
-        path = self._new_sqlite_file
-        if path is None or not path.exists():
-            return
-        self.engine.dispose()
+        The link fails if the target appeared meanwhile (a concurrent first export): then nothing of
+        ours is in place and ``None`` says to write into the existing file instead. The temporary
+        file (named as in :mod:`clvmodels.export.staging`, so a killed writer's one is swept) is
+        always removed.
+        """
+        import sqlalchemy as sa
+
+        target = self._new_sqlite_file
+        sweep_stale(target)
+        tmp = temp_name(target)
+        parsed = SqlTarget(self.target.url.set(database=str(tmp)), None, "sqlite", self.target.label, tmp)
+        engine = _engine_for(parsed)
         try:
-            con = sqlite3.connect(path, timeout=0, isolation_level=None)
+            inserted = self._transaction(engine, progress)
+            engine.dispose()
+            with open(tmp, "rb+") as fh:  # on disk before it becomes visible
+                os.fsync(fh.fileno())
             try:
-                con.execute("BEGIN EXCLUSIVE")  # fails if another writer uses the file: keep it then
-                empty = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
-                if empty:
-                    for suffix in ("", "-journal", "-wal", "-shm"):
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(f"{path}{suffix}")
-            finally:
-                con.close()
-        except sqlite3.Error:
-            pass
+                os.link(tmp, target)  # never replaces a file that appeared meanwhile
+            except FileExistsError:
+                return None
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    return None
+                os.replace(tmp, target)
+            return self._result(inserted)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+        finally:
+            engine.dispose()
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{tmp}{suffix}")
 
     def close(self) -> None:
         """Release the connections (the caller's engine is left open)."""

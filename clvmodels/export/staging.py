@@ -14,8 +14,9 @@ so every later write to the same target first sweeps the temporary files *of tha
 stale: their pid is not a live process on this machine (or is a zombie), or they are older than
 :data:`STALE_AFTER_SECONDS` (6 hours; this covers a pid reused by an unrelated process and writers on
 other machines sharing the directory). A live writer's temporary file is never swept while it is
-younger than that. Only names of the form above (and the ``.<name>.<8 chars>.tmp`` names of earlier
-clvmodels versions, by age only) are ever removed.
+younger than that. Only names of the form above (with a ``-journal``, ``-wal`` or ``-shm`` suffix for
+a new SQLite database built under a temporary name, see :class:`clvmodels.export.sql.SqlExport`; and
+the ``.<name>.<8 chars>.tmp`` names of earlier clvmodels versions, by age only) are ever removed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def sweep_stale(target, now: float | None = None) -> list[Path]:
     """
     target = Path(target)
     now = time.time() if now is None else now
-    ours = re.compile(re.escape(f".{target.name}{TMP_MARK}") + r"(\d+)-[0-9a-f]+\Z")
+    # a SQLite database built under a temporary name may leave its journal beside it
+    ours = re.compile(re.escape(f".{target.name}{TMP_MARK}") + r"(\d+)-[0-9a-f]+(-journal|-wal|-shm)?\Z")
     legacy = re.compile(re.escape(f".{target.name}.") + r"[A-Za-z0-9_]{8}\.tmp\Z")
     removed = []
     try:
