@@ -125,6 +125,7 @@ def _log_odds_mpmath(r, alpha, s, beta, x, t_x, T):
     (0.076, 0.25, 0.29, 7.0, 0, 0.0, 3650.0),
     (160.0, 3.86, 0.62, 0.053, 3000, 0.365, 365.0),
     (2.0, 50.0, 0.05, 500.0, 1, 1.0, 3650.0),
+    (0.05, 0.05, 0.05, 500.0, 0, 0.0, 3650.0),               # the two powers bend 1e4 apart
 ])
 def test_extremes_against_mpmath(case):
     """x up to 10,000 and T = ten years of days: the log-odds of death (hence the likelihood and

@@ -40,11 +40,14 @@ from clvmodels.formulas.special import composite_gauss_legendre
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
 
-# 6 panels x 12 nodes on the log-time axis: against mpmath (40 digits) on 150 random cases
-# (parameters 0.05-500, x 0-10,000, T 1-3,650, recency 0-0.999 T) and the extremes of
-# tests/test_formulas_paretonbd.py the log-odds of death erred by < 3e-15 relative; 8 x 8 nodes
-# erred by 7e-9 where the two powers bend at very different scales (alpha = 0.25, beta = 7).
-_QUAD_PANELS, _QUAD_NODES = 6, 12
+# Death-time integral: panels of 1 unit of log-time with 12 Gauss-Legendre nodes each, cut where
+# the log-integrand is below -45 (see _power_integral). Against mpmath (40 digits) on 204 cases
+# (200 random: parameters 0.05-500, x 0-10,000, T 1-3,650, recency 0-0.999 T; and alpha/beta
+# 1e4 apart) the log-odds of death erred by < 3.2e-11 relative, median 1e-16 (1.25 units: 1.1e-10;
+# 2 units: 2.8e-9). About 0.9 s for likelihood and gradient of 1e6 rows on one core.
+_PANEL_WIDTH, _QUAD_NODES, _LOG_CUT = 1.0, 12, 45.0
+# discounted alive time: a fixed rule of 6 panels x 12 nodes on its log-time axis
+_QUAD_PANELS = 6
 # the conditional PMF integrates a negative binomial bump over the death time: more nodes
 _PMF_PANELS, _PMF_NODES = 32, 8
 _PMF_WINDOW = 40.0  # half-width of the PMF's integration window, in standard deviations of its bump
@@ -59,36 +62,65 @@ def _power_integral(k1, A, k2, B, delta, moments=False):
     """``J = int_0^delta (1 + w/A)^-k1 (1 + w/B)^-k2 dw`` for k1, k2 > 0, and optionally moments.
 
     The integrand falls from 1 at w = 0 on the scale ``c = 1 / (k1/A + k2/B)`` (its initial
-    decay rate) and then as a power of w, so ``w = c expm1(v)`` turns it into a smooth function
-    of v on ``[0, log1p(delta/c)]`` that decays at least like ``exp(-(k1+k2-1) v)``; a composite
-    Gauss-Legendre rule on that interval is accurate to ~1e-10 relative for heavy buyers
-    (k1 = 10,000: the mass sits in v < 3) and light ones alike. Loops over the 64 nodes, not the
-    rows, so memory stays at the size of the output.
+    decay rate) and then as a power of w. With ``w = c expm1(v)`` the integrand in v is
+    ``exp(g(v))`` with g concave and maximal at v = 0 (g(0) = g'(0) = 0), smooth on a scale of
+    one unit of v. It is integrated by Gauss-Legendre on panels of ``_PANEL_WIDTH`` units of v
+    over ``[0, log1p(delta/c)]``, dropping the panels after the first edge where
+    ``g < -_LOG_CUT`` (concavity bounds the dropped tail by ``e^-_LOG_CUT / |g'|``, |g'| >=
+    ~0.1 there). A light buyer over a few years needs one or two panels, a heavy one (k1 =
+    10,000: the mass sits in v < 3) three, ten years of a one-time buyer six or seven. Loops
+    over panels and nodes, not rows; each panel only touches the rows that still need it.
 
     With ``moments`` also returns the integrals of the integrand times ``log1p(w/A)``,
     ``w/(A+w)``, ``log1p(w/B)`` and ``w/(B+w)`` (the derivatives of its log with respect to
     k1, A, k2 and B, up to the factors -1, k1/A, -1, k2/B).
     """
+    k1, A, k2, B, delta = np.broadcast_arrays(*_as_float(k1, A, k2, B, delta))
+    shape = k1.shape
+    k1, A, k2, B, delta = (v.ravel() for v in (k1, A, k2, B, delta))
     c = 1.0 / (k1 / A + k2 / B)
     v_end = np.log1p(delta / c)
-    nodes, weights = composite_gauss_legendre(_QUAD_PANELS, _QUAD_NODES)
-    total = 0.0
-    sums = [0.0, 0.0, 0.0, 0.0]
-    for node, weight in zip(nodes, weights):
-        v = node * v_end
-        w = c * np.expm1(v)
-        log_a, log_b = np.log1p(w / A), np.log1p(w / B)
-        f = weight * np.exp(v - k1 * log_a - k2 * log_b)
-        total = total + f
+    n_panels = np.ceil(v_end / _PANEL_WIDTH).astype(np.int64)
+    # concave log-integrand: stop after the first panel edge where it is below -_LOG_CUT
+    open_rows = np.flatnonzero(n_panels > 1)
+    edge = 1
+    while open_rows.size:
+        v = edge * _PANEL_WIDTH
+        w = c[open_rows] * np.expm1(v)
+        g = v - k1[open_rows] * np.log1p(w / A[open_rows]) - k2[open_rows] * np.log1p(w / B[open_rows])
+        done = g < -_LOG_CUT
+        n_panels[open_rows[done]] = edge
+        edge += 1
+        open_rows = open_rows[~done & (n_panels[open_rows] > edge)]
+    xi, omega = np.polynomial.legendre.leggauss(_QUAD_NODES)
+    xi, omega = (xi + 1.0) / 2.0, omega / 2.0  # on [0, 1]
+    total = np.zeros(k1.size)
+    sums = [np.zeros(k1.size) for _ in range(4)] if moments else None
+    for panel in range(int(n_panels.max(initial=0))):
+        rows = np.flatnonzero(n_panels > panel)
+        k1_, A_, k2_, B_, c_ = k1[rows], A[rows], k2[rows], B[rows], c[rows]
+        lo = panel * _PANEL_WIDTH
+        width = np.minimum(v_end[rows] - lo, _PANEL_WIDTH)
+        part = np.zeros(rows.size)
+        parts = [np.zeros(rows.size) for _ in range(4)] if moments else None
+        for node, weight in zip(xi, omega):
+            v = lo + node * width
+            w = c_ * np.expm1(v)
+            log_a, log_b = np.log1p(w / A_), np.log1p(w / B_)
+            f = weight * np.exp(v - k1_ * log_a - k2_ * log_b)
+            part += f
+            if moments:
+                parts[0] += f * log_a
+                parts[1] += f * (w / (A_ + w))
+                parts[2] += f * log_b
+                parts[3] += f * (w / (B_ + w))
+        total[rows] += part * width
         if moments:
-            sums[0] = sums[0] + f * log_a
-            sums[1] = sums[1] + f * (w / (A + w))
-            sums[2] = sums[2] + f * log_b
-            sums[3] = sums[3] + f * (w / (B + w))
-    scale = c * v_end
+            for acc, new in zip(sums, parts):
+                acc[rows] += new * width
     if not moments:
-        return total * scale
-    return total * scale, [m * scale for m in sums]
+        return (total * c).reshape(shape)
+    return (total * c).reshape(shape), [(m * c).reshape(shape) for m in sums]
 
 
 def _log_odds_death(r, alpha, s, beta, x, t_x, T):
