@@ -22,8 +22,8 @@ loss of precision for heavy buyers). Both branches are the same integral over th
 
 (the customer dies at tau in (t_x, T] having bought nothing after t_x; note 009 eq. 11 before
 its integral is solved), which is what is computed here: the integrand relative to its value at
-tau = t_x is a product of two decaying powers bounded by 1, integrated on a log-time axis by a
-fixed composite Gauss-Legendre rule (see :func:`_power_integral`). The alpha >= beta and
+tau = t_x is a product of two decaying powers bounded by 1, integrated on a log-time axis by
+Gauss-Legendre panels, as many as the integrand needs (see :func:`_power_integral`). The alpha >= beta and
 alpha < beta branches need no separate code, no power of ``(alpha+T)/(alpha+t_x)`` is formed
 outside a logarithm, and the same nodes give the gradient. The alive posterior is
 ``lambda ~ Gamma(r+x, alpha+T)``, ``mu ~ Gamma(s, beta+T)``, independent (note 009 section 5), so
@@ -66,8 +66,8 @@ def _power_integral(k1, A, k2, B, delta, moments=False):
     ``exp(g(v))`` with g concave and maximal at v = 0 (g(0) = g'(0) = 0), smooth on a scale of
     one unit of v. It is integrated by Gauss-Legendre on panels of ``_PANEL_WIDTH`` units of v
     over ``[0, log1p(delta/c)]``, dropping the panels after the first edge where
-    ``g < -_LOG_CUT`` (concavity bounds the dropped tail by ``e^-_LOG_CUT / |g'|``, |g'| >=
-    ~0.1 there). A light buyer over a few years needs one or two panels, a heavy one (k1 =
+    ``g < -_LOG_CUT`` (concavity bounds the dropped tail by ``e^-_LOG_CUT / |g'|``, and
+    ``|g'| >= _LOG_CUT / v`` there). A light buyer over a few years needs one or two panels, a heavy one (k1 =
     10,000: the mass sits in v < 3) three, ten years of a one-time buyer six or seven. Loops
     over panels and nodes, not rows; each panel only touches the rows that still need it.
 
