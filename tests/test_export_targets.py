@@ -349,3 +349,9 @@ def test_postgresql_reports_exactly_the_ids_its_index_refuses(pg_url, tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(DataError, match="no table"):
         read_table(pg_url, SCORES_TABLE)  # the probe left nothing behind
+
+
+def test_sqlite_folds_only_ascii_case_so_accented_capitals_stay_distinct(tmp_path):
+    frame = frame_for(range(3))
+    export_scores(frame, run_for(frame), sql=tmp_path / "s.db", field_mapping={"clv": "É", "p_alive": "é"})
+    assert {"É", "é"} <= set(read_table(tmp_path / "s.db", SCORES_TABLE).columns)

@@ -181,11 +181,14 @@ def check_identifiers(target: SqlTarget, tables: dict[str, str], schema_name, co
                               f"mapping's {what}; map them to shorter names", target=label)
         fold = str  # quoted PostgreSQL names are case-sensitive
     else:
-        reserved = [n for n in tables.values() if n.lower().startswith("sqlite_")]
+        reserved = [n for n in tables.values() if n[:7].lower() == "sqlite_"]
         if reserved:
             raise ExportError(f"SQLite reserves table names beginning with 'sqlite_': {reserved}; choose other names",
                               target=label)
-        fold = str.lower  # SQLite compares names case-insensitively (ASCII)
+        ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+        def fold(name: str) -> str:  # SQLite compares names case-insensitively, for ASCII letters only
+            return name.translate(ascii_lower)
     folded = pd.Series([fold(c) for c in columns])
     clashes = sorted({c for c, f in zip(columns, folded) if (folded == f).sum() > 1})
     if clashes:
