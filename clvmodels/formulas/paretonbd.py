@@ -23,8 +23,8 @@ loss of precision for heavy buyers). Both branches are the same integral over th
 (the customer dies at tau in (t_x, T] having bought nothing after t_x; note 009 eq. 11 before
 its integral is solved), which is what is computed here: the integrand relative to its value at
 tau = t_x is a product of two decaying powers bounded by 1, integrated on a log-time axis by
-Gauss-Legendre panels, as many as the integrand needs (see :func:`_power_integral`). The alpha >= beta and
-alpha < beta branches need no separate code, no power of ``(alpha+T)/(alpha+t_x)`` is formed
+Gauss-Legendre panels, as many as the integrand needs (see :func:`_power_integral`). The
+alpha >= beta and alpha < beta branches need no separate code, no power of ``(alpha+T)/(alpha+t_x)`` is formed
 outside a logarithm, and the same nodes give the gradient. The alive posterior is
 ``lambda ~ Gamma(r+x, alpha+T)``, ``mu ~ Gamma(s, beta+T)``, independent (note 009 section 5), so
 the alive-branch expectations are closed forms in ``(beta+T)/(beta+T+t)``.
@@ -67,8 +67,9 @@ def _power_integral(k1, A, k2, B, delta, moments=False):
     one unit of v. It is integrated by Gauss-Legendre on panels of ``_PANEL_WIDTH`` units of v
     over ``[0, log1p(delta/c)]``, dropping the panels after the first edge where
     ``g < -_LOG_CUT`` (concavity bounds the dropped tail by ``e^-_LOG_CUT / |g'|``, and
-    ``|g'| >= _LOG_CUT / v`` there). A light buyer over a few years needs one or two panels, a heavy one (k1 =
-    10,000: the mass sits in v < 3) three, ten years of a one-time buyer six or seven. Loops
+    ``|g'| >= _LOG_CUT / v`` there). A light buyer over a few years needs one or two panels, a
+    heavy one (k1 = 10,000: the mass sits in v < 3) three, ten years of a one-time buyer up to
+    nine. Loops
     over panels and nodes, not rows; each panel only touches the rows that still need it.
 
     With ``moments`` also returns the integrals of the integrand times ``log1p(w/A)``,
