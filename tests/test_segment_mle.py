@@ -1,6 +1,8 @@
 """Maximum likelihood pooled by segment (``pool_by=`` with ``method="mle"``): channel economics,
 empirical-Bayes shrinkage, per-segment draws and intervals, reports and save/load."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from clvmodels import BetaGeoModel, GammaGammaModel
 from clvmodels.data.meta import set_summary_meta
 from clvmodels.datasets import load_cdnow_summary
 from clvmodels.datasets.simulate import simulate_summary
-from clvmodels.errors import DataError
+from clvmodels.errors import ConvergenceWarning, DataError
 from clvmodels.models.persistence import load_model
 from clvmodels.value.customer_value import customer_value
 from clvmodels.value.economics import Economics
@@ -280,3 +282,23 @@ def test_alive_branch_grouping_by_segment_equals_per_customer_evaluation(cdnow):
         grouped = histories.expected_purchases(P, D, 39.0)
         direct = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], 39.0)
         np.testing.assert_allclose(grouped, direct, rtol=1e-10)
+
+
+def test_tiny_segments_are_stabilised_by_shrinkage_and_named_in_warnings_without(cdnow):
+    """Five one-time buyers (channel "tiny") and one repeat buyer ("solo") have no usable MLE of
+    their own (r of 3e-7 or 1.7e7): with shrinkage they get estimates near the pooled fit (within
+    a factor 1.5); without it the fit warns, naming the segment, at the user's line."""
+    summary = cdnow.copy()
+    summary.loc[summary.index[summary["frequency"] == 0][:5], "channel"] = "tiny"
+    summary.loc[summary.index[summary["frequency"] > 0][:1], "channel"] = "solo"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # shrinkage: no warning escapes
+        bg = BetaGeoModel(pool_by="channel").fit(summary)
+    pooled = np.exp(bg.segment_fits_.pooled.log_params)
+    for channel in ("tiny", "solo"):
+        ratio = bg.params_.loc[channel].to_numpy() / pooled
+        assert ((ratio > 1 / 1.5) & (ratio < 1.5)).all()
+        assert bg.shrinkage_.loc[channel, "shrinkage_factor"].isna().all()  # own fit unusable
+    with pytest.warns(ConvergenceWarning, match=r"segment '(tiny|solo)' \(\d customers?\)") as caught:
+        BetaGeoModel(pool_by="channel", shrinkage=None).fit(summary)
+    assert all(w.filename == __file__ for w in caught if issubclass(w.category, ConvergenceWarning))

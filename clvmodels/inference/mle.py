@@ -14,13 +14,13 @@ then includes the prior's precision, and the reported log-likelihood excludes th
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
 
+from clvmodels._warn import warn_user
 from clvmodels.errors import ConvergenceError, ConvergenceWarning
 
 #: objective(log_params) -> (summed negative log-likelihood, its gradient w.r.t. log_params)
@@ -110,12 +110,11 @@ def _hessian(fun: Objective, at: np.ndarray, step: float = 1e-5) -> np.ndarray:
 def _laplace_covariance(hess_total: np.ndarray, names: Sequence[str]) -> np.ndarray:
     eigenvalues = np.linalg.eigvalsh(hess_total)
     if not np.all(np.isfinite(eigenvalues)) or eigenvalues.min() <= 0:
-        warnings.warn(
+        warn_user(
             "the Hessian at the estimate is not positive definite, so standard errors and "
             f"intervals of {list(names)} are unreliable; the model may be over-parameterised for "
             "this data (try penalizer=0.01 or more data)",
             ConvergenceWarning,
-            stacklevel=3,
         )
         return np.linalg.pinv(hess_total)
     return np.linalg.inv(hess_total)
@@ -201,11 +200,10 @@ def fit_mle(
             result={"log_params": best, "attempts": attempts},
         )
     if not converged:
-        warnings.warn(
+        warn_user(
             f"maximum likelihood stopped with largest gradient {max_grad:.2e} (> {gtol:g}); the "
             "estimates are usable but imprecise. Try penalizer=0.01 or rescale the time unit",
             ConvergenceWarning,
-            stacklevel=2,
         )
     hess_total = _hessian(fun, best) * n_customers
     neg_ll = likelihood(best)[0]

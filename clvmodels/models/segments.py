@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from clvmodels._warn import warn_user
 from clvmodels.errors import ConvergenceError, DataError
 from clvmodels.inference.compress import compress_rows
 from clvmodels.inference.mle import MleResult
@@ -152,12 +153,19 @@ def _own_fit(fit_one: FitOne, columns, counts, start, label, quiet: bool) -> Mle
     if counts.sum() == 0:
         return None
     if not quiet:
-        try:
-            return fit_one(columns, counts, start=start)
-        except ConvergenceError as exc:
-            raise ConvergenceError(
-                f"segment {label!r} ({counts.sum():.0f} customers): {exc}. Small segments are "
-                "stabilised by shrinkage='empirical_bayes'", result=exc.result) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = fit_one(columns, counts, start=start)
+            except ConvergenceError as exc:
+                raise ConvergenceError(
+                    f"segment {label!r} ({counts.sum():.0f} customers): {exc}. Small segments are "
+                    "stabilised by shrinkage='empirical_bayes'", result=exc.result) from None
+        n = counts.sum()
+        for warning in caught:  # say which segment the warning is about
+            warn_user(f"segment {label!r} ({n:.0f} customer{'' if n == 1 else 's'}): {warning.message}",
+                      warning.category)
+        return result
     with warnings.catch_warnings():  # only an intermediate step: shrinkage refits it
         warnings.simplefilter("ignore")
         try:
