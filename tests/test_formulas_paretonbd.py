@@ -260,6 +260,12 @@ def test_simulation_from_the_individual_posterior_matches_the_expectations():
                                 / (pn._power_integral(r + X, A, s + 1, B, gap) * A))
     mean_lam = (r + X) * (p / (alpha + T) + (1 - p) * inv_tau)
     assert np.all(np.abs(lam.mean(axis=0) - mean_lam) < 4 * lam.std(axis=0) / np.sqrt(n_sims))
+    # and the death rate: E[mu | history] = P(alive) s/(beta+T) + P(dead) (s+1) E[1/(beta+tau)]
+    with np.errstate(invalid="ignore"):
+        inv_tau_b = np.nan_to_num(pn._power_integral(r + X, A, s + 2, B, gap)
+                                  / (pn._power_integral(r + X, A, s + 1, B, gap) * B))
+    mean_mu = p * s / (beta + T) + (1 - p) * (s + 1) * inv_tau_b
+    assert np.all(np.abs(mu.mean(axis=0) - mean_mu) < 4 * mu.std(axis=0) / np.sqrt(n_sims))
     assert np.all(lam > 0) and np.all(mu > 0)
     again = sample_paretonbd_latents(np.random.default_rng(7), *params, X, T_X, T)
     np.testing.assert_array_equal(again[1], lam)
