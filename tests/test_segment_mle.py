@@ -302,3 +302,12 @@ def test_tiny_segments_are_stabilised_by_shrinkage_and_named_in_warnings_without
     with pytest.warns(ConvergenceWarning, match=r"segment '(tiny|solo)' \(\d customers?\)") as caught:
         BetaGeoModel(pool_by="channel", shrinkage=None).fit(summary)
     assert all(w.filename == __file__ for w in caught if issubclass(w.category, ConvergenceWarning))
+
+
+def test_population_mean_spend_per_segment(cdnow):
+    """p gamma / (q - 1) (Fader & Hardie 2013, the mean of the spend distribution) per segment."""
+    gg = GammaGammaModel(pool_by="channel").fit(cdnow)
+    means = gg.population_mean_spend()
+    P = gg.params_
+    np.testing.assert_allclose(means.to_numpy(), (P["p"] * P["gamma"] / (P["q"] - 1)).to_numpy(), rtol=1e-14)
+    assert list(means.index) == ["search", "tv"]

@@ -158,10 +158,13 @@ class GammaGammaModel(FittedParametricModel):
         add_columns(out, "expected_spend", result, uncertainty)
         return out
 
-    def population_mean_spend(self) -> float:
-        """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1)."""
+    def population_mean_spend(self) -> float | pd.Series:
+        """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1), at
+        the estimate; for a model pooled by segment one value per segment (a Series indexed by
+        segment), each segment's new customer's expected spend per purchase."""
         self._check_fitted()
-        if self.pool_by is not None:
-            raise DataError("a model pooled by segment has one population mean per segment; see params_")
         P = self.params_
-        return float(gammagamma.population_mean_spend(P["p"], P["q"], P["gamma"]))
+        values = gammagamma.population_mean_spend(P["p"], P["q"], P["gamma"])
+        if self.pool_by is not None:
+            return pd.Series(np.asarray(values, float), index=P.index, name="population_mean_spend")
+        return float(values)
