@@ -311,3 +311,21 @@ def test_population_mean_spend_per_segment(cdnow):
     P = gg.params_
     np.testing.assert_allclose(means.to_numpy(), (P["p"] * P["gamma"] / (P["q"] - 1)).to_numpy(), rtol=1e-14)
     assert list(means.index) == ["search", "tv"]
+
+
+def test_a_segments_new_customer(cdnow):
+    """expected_purchases_new(segment=...) is FHL 2005 eq. 9 at that segment's estimates: equal
+    to a pooled model's with those parameters (the segment fitted alone, shrinkage off)."""
+    bg = BetaGeoModel(pool_by="channel", shrinkage=None).fit(cdnow)
+    alone = BetaGeoModel().fit(cdnow[cdnow["channel"] == "tv"])
+    np.testing.assert_allclose(bg.expected_purchases_new([10, 52], segment="tv").to_numpy(),
+                               alone.expected_purchases_new([10, 52]).to_numpy(), rtol=1e-5)
+    ranged = bg.expected_purchases_new([52], segment="tv", uncertainty="expected", n_draws=50, seed=1)
+    assert ranged["expected_purchases_lower"].iloc[0] < ranged["expected_purchases"].iloc[0] \
+        < ranged["expected_purchases_upper"].iloc[0]
+    with pytest.raises(DataError, match="segment= is needed"):
+        bg.expected_purchases_new([10])
+    with pytest.raises(DataError, match="not fitted on"):
+        bg.expected_purchases_new([10], segment="radio")
+    with pytest.raises(DataError, match="applies only"):
+        alone.expected_purchases_new([10], segment="tv")

@@ -266,21 +266,32 @@ class BetaGeoModel(FittedParametricModel):
         return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
 
-    def expected_purchases_new(self, horizons, *, uncertainty=None, level=0.9,
+    def expected_purchases_new(self, horizons, *, segment=None, uncertainty=None, level=0.9,
                                n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
         """Expected repeat purchases of a newly acquired customer within each horizon (FHL 2005
-        eq. 9), indexed by horizon."""
+        eq. 9), indexed by horizon (summary time units).
+
+        ``segment`` (required for a model pooled by segment, refused otherwise) names the segment
+        whose new customer is meant. Defaults: no interval; else ``level=0.9`` from
+        ``n_draws=300`` parameter draws.
+        """
         self._check_fitted()
         self._no_predictive(uncertainty, "expected_purchases_new (a population mean)")
-        if self.pool_by is not None:
-            raise DataError("expected_purchases_new is per segment for a pooled model; use expected_purchases "
-                            "on a summary row with frequency=recency=T=0 and the segment column")
         t = np.atleast_1d(np.asarray(horizons, float))
         if not np.all(np.isfinite(t) & (t > 0)):
             raise DataError(f"horizons must be positive numbers of periods; got {list(t)}")
+        if (self.pool_by is None) != (segment is None):
+            raise DataError(
+                f"segment= is needed for a model pooled by {self.pool_by!r} (one of "
+                f"{list(self.segments_)[:10]})" if self.pool_by is not None else
+                "segment= applies only to a model fitted with pool_by=")
+        segments = (None,)
+        if segment is not None:
+            rows = pd.DataFrame({self.pool_by: [segment] * t.size})
+            segments = (self._segment_codes(rows),)
         fn = lambda P, D: bgnbd.expected_purchases_new(*_bg(P), D["t"])
-        result = evaluate(fn, [self], CustomerData({"t": t}), uncertainty=uncertainty, level=level,
-                          n_draws=n_draws, seed=seed)
+        result = evaluate(fn, [self], CustomerData({"t": t}, segments), uncertainty=uncertainty,
+                          level=level, n_draws=n_draws, seed=seed)
         out = pd.DataFrame(index=pd.Index(t, name="horizon"))
         add_columns(out, "expected_purchases", result, uncertainty)
         return out
