@@ -140,9 +140,8 @@ def p_alive(alpha, beta, gamma, delta, x, t_x, n):
 
 def survival_if_alive(alpha, beta, gamma, delta, x, n, k):
     """P(alive at n + k | alive at n) = ``B(gamma, delta+n+k) / B(gamma, delta+n)``."""
-    gamma, delta, n, k = _f(gamma, delta, n, np.floor(k))
-    out = np.exp(betaln(gamma, delta + n + k) - betaln(gamma, delta + n))
-    return np.broadcast_to(out, np.broadcast_shapes(out.shape, np.shape(alpha), np.shape(x)))
+    alpha, gamma, delta, x, n, k = _f(alpha, gamma, delta, x, n, np.floor(k))  # full shape
+    return np.exp(betaln(gamma, delta + n + k) - betaln(gamma, delta + n))
 
 
 def p_alive_at(alpha, beta, gamma, delta, x, t_x, n, k):
