@@ -30,9 +30,12 @@ MAX_RANKED_POINTS = 2000
 #: Axis labels of known value columns: (name, what it is made of; shown on a second line).
 _LABELS = {
     "clv": ("CLV", "realised + expected future margin"),
-    "net_value": ("Net value", "CLV + referral value - acquisition cost"),
+    "net_value": ("Net value", "CLV - acquisition cost"),
+    "attributed_net_value": ("Net value with referral credit", "net value + credit for referred customers"),
     "expected_future_margin": ("Expected future margin", ""),
-    "referral_value": ("Referral value", ""),
+    "future_value": ("Future value", "future margin + future referrals"),
+    "future_referral_value": ("Future referral value", "customers not yet referred"),
+    "referral_credit": ("Referral credit", "share of referred customers' CLV"),
     "ltv_cac": ("LTV:CAC", "CLV / acquisition cost"),
     "breakeven_acquisition_cost": ("Break-even acquisition cost", ""),
     "acquisition_cost": ("Acquisition cost", ""),
@@ -44,14 +47,16 @@ _LABELS = {
 _SHORT = {
     "clv": "CLV",
     "net_value": "net value",
+    "attributed_net_value": "net value with referral credit",
+    "future_value": "future value",
     "ltv_cac": "LTV:CAC",
     "expected_value": "expected win-back value",
     "breakeven_acquisition_cost": "break-even acquisition cost",
 }
 
 #: Columns that are not amounts of money (ratios, times): no currency on their axes.
-_NOT_MONEY = {"ltv_cac", "return_on_cost", "payback_period", "p_alive", "response_probability",
-              "expected_purchases"}
+_NOT_MONEY = {"ltv_cac", "return_on_cost", "payback_period", "p_alive", "baseline_response", "uplift",
+              "response_with_contact", "expected_purchases"}
 
 #: Columns that are per customer (or ratios) in every rollup, whatever ``per_customer`` says.
 _ALWAYS_PER_CUSTOMER = {"ltv_cac", "breakeven_acquisition_cost", "payback_period"}
