@@ -9,7 +9,11 @@ from __future__ import annotations
 from clvmodels.families.contract import PurchaseFamily
 
 #: family name -> module defining it (imported on first use, so listing families stays cheap)
-_MODULES = {"bgnbd": ("clvmodels.families.bgnbd", "BGNBD")}
+_MODULES = {
+    "bgnbd": ("clvmodels.families.bgnbd", "BGNBD"),
+    "mbgnbd": ("clvmodels.families.mbgnbd", "MBGNBD"),
+    "pnbd": ("clvmodels.families.paretonbd", "PARETONBD"),
+}
 
 
 def family_names() -> list[str]:
