@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily
 from clvmodels.formulas import bgnbd, individual
 from clvmodels.value.expected import discounted_alive_time_if_alive as _alive_time
@@ -48,6 +49,31 @@ def _simulate(rng, latents, t):
     return individual.simulate_purchase_counts(rng, latents["alive"], latents["lam"], latents["p"], t)
 
 
+def _fast_kernel(x, t_x, T, weights, segment, n_segments):
+    # the fused numba log-likelihood and gradient (numba loads here, not at import)
+    from clvmodels.inference.bayes import fast_loglik
+
+    rows = fast_loglik.prepare_bgnbd(x, t_x, T, weights, segment, n_segments)
+    return fast_loglik.bgnbd_loglik_grad, rows.args()
+
+
+def _pytensor_loglik(params, x, t_x, T):
+    from clvmodels.inference.bayes.pytensor_loglik import bgnbd_loglik
+
+    return bgnbd_loglik(*_p(params), x, t_x, T)
+
+
+#: shape parameters Normal(0, 2.5) on the log scale, alpha (a time) centred on the mean age T;
+#: the reasons are in clvmodels.inference.bayes.priors
+_BAYES = BayesHooks(
+    default_priors={"r": (0.0, 2.5), "alpha": (None, 3.0), "a": (0.0, 2.5), "b": (0.0, 2.5)},
+    prior_scale=lambda x, t_x, T, weights: float(np.average(T, weights=weights)),
+    positive_columns=("T",),
+    fast_kernel=_fast_kernel,
+    pytensor_log_likelihood=_pytensor_loglik,
+)
+
+
 BGNBD = PurchaseFamily(
     name="bgnbd",
     label="BG/NBD",
@@ -71,4 +97,5 @@ BGNBD = PurchaseFamily(
     expected_purchases_new=lambda params, t: bgnbd.expected_purchases_new(*_p(params), t),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    bayes=_BAYES,
 )

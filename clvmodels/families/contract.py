@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clvmodels.families.bayes_hooks import NO_HOOKS, BayesHooks
+
 Params = Mapping[str, np.ndarray]
 
 
@@ -81,6 +83,13 @@ class PurchaseFamily:
         Latent traits drawn from each customer's exact posterior (always including ``alive``).
     simulate_purchases : (rng, latents, t) -> ndarray of int64
         Purchase counts in the next ``t`` time units of customers with those traits.
+
+    Bayesian extras (optional)
+    --------------------------
+    bayes : BayesHooks
+        Priors, a fused numba kernel and a PyTensor log-likelihood, each optional (see
+        :mod:`clvmodels.families.bayes_hooks`); without them the Bayesian engine falls back on
+        ``neg_log_likelihood_and_grad`` and priors centred on ``start``.
     """
 
     name: str
@@ -102,6 +111,7 @@ class PurchaseFamily:
     expected_purchases_new: Callable
     sample_latents: Callable
     simulate_purchases: Callable
+    bayes: BayesHooks = NO_HOOKS
 
     def key_of(self, *history):
         """The alive-key arrays picked out of the history arrays (same order as ``alive_key``)."""

@@ -1,5 +1,10 @@
 """The log posterior density on an unconstrained vector, with its gradient, for the fast path.
 
+The log-likelihood comes from the family: its fused numba kernel when it has one
+(:class:`~clvmodels.families.bayes_hooks.BayesHooks` ``fast_kernel``), else the generic kernel of
+:mod:`.fallback` built from its numpy ``neg_log_likelihood_and_grad``; the priors and the
+hierarchical layout below are the same for both.
+
 Pooled model (k parameters): ``u = log(theta)``, shape (k,), prior ``u_j ~ Normal(mu_j, sd_j)``.
 Model pooled by segment: the layout of :mod:`.hierarchical`.
 
@@ -16,7 +21,8 @@ from dataclasses import dataclass, replace
 import numba
 import numpy as np
 
-from clvmodels.inference.bayes import fast_loglik, hierarchical
+from clvmodels.inference.bayes import hierarchical
+from clvmodels.inference.bayes.fallback import NumpyKernel
 from clvmodels.inference.bayes.fast_math import SCALAR_JIT
 from clvmodels.inference.bayes.priors import prior_arrays
 from clvmodels.inference.bayes.spec import ModelSpec
@@ -106,6 +112,20 @@ class LogDensity:
         return shapes
 
 
+def log_likelihood_kernel(spec: ModelSpec) -> tuple:
+    """``(kernel, args)`` with ``kernel(log_theta, *args) -> (loglik, grad)``: the family's fused
+    kernel when it has one, else the generic numpy fallback of :mod:`.fallback`."""
+    fast = spec.family.bayes.fast_kernel
+    if fast is not None:
+        return fast(*spec.history, spec.weights, spec.segment, spec.n_segments)
+    return NumpyKernel(spec.family, spec.history, spec.weights, spec.segment, spec.n_segments), ()
+
+
+def uses_fallback(spec: ModelSpec) -> bool:
+    """True when ``spec`` is sampled through the generic numpy kernel (no fused kernel)."""
+    return spec.family.bayes.fast_kernel is None
+
+
 def make_log_density(spec: ModelSpec) -> LogDensity:
     """Prepare the kernel inputs of ``spec`` and return its :class:`LogDensity`.
 
@@ -113,16 +133,9 @@ def make_log_density(spec: ModelSpec) -> LogDensity:
     """
     if spec.hierarchical and spec.layout is None:
         raise ValueError("a model pooled by segment needs spec.layout; call choose_layout first")
-    if spec.model == "bgnbd":
-        rows = fast_loglik.prepare_bgnbd(spec.data["x"], spec.data["t_x"], spec.data["T"], spec.weights,
-                                         spec.segment, spec.n_segments)
-        kernel = fast_loglik.bgnbd_loglik_grad
-    else:
-        rows = fast_loglik.prepare_gammagamma(spec.data["x"], spec.data["mbar"], spec.weights,
-                                              spec.segment, spec.n_segments)
-        kernel = fast_loglik.gammagamma_loglik_grad
+    kernel, args = log_likelihood_kernel(spec)
     mu, sd = prior_arrays(spec.priors, spec.names)
-    return LogDensity(spec, kernel, rows.args(), mu, sd)
+    return LogDensity(spec, kernel, args, mu, sd)
 
 
 def pooled_spec(spec: ModelSpec) -> ModelSpec:

@@ -1,11 +1,14 @@
 """Posterior predictive check: how many customers make 0, 1, 2, ... repeat purchases in their
-observed window, as the fitted BG/NBD expects, as simulated, and as observed.
+observed window, as the fitted purchase family expects, as simulated, and as observed.
 
 This is the calibration-period histogram of Fader, Hardie & Lee (2005), Figure 3, with
-uncertainty: the *expected* count is ``sum_i P(X(T_i) = n)`` (FHL 2005 eq. 8) averaged over
+uncertainty, for any purchase family of :mod:`clvmodels.families`: the *expected* count is
+``sum_i P(X(T_i) = n)`` (FHL 2005 eq. 8 for BG/NBD), the family's conditional PMF
+``purchase_probability`` at the empty history (a customer observed for no time yet), averaged over
 posterior draws, with its interval over draws (parameter uncertainty); the *simulated* interval
-comes from replicated data sets (one simulated purchase count per customer per draw), so it also
-carries the sampling noise a real data set has. An observed bar far outside the simulated
+comes from replicated data sets (per draw, each customer's latent traits drawn with the family's
+``sample_latents`` at the empty history, then ``simulate_purchases`` over its window ``T_i``), so it
+also carries the sampling noise a real data set has. An observed bar far outside the simulated
 interval points at model misfit.
 """
 
@@ -17,20 +20,22 @@ import pandas as pd
 from clvmodels.errors import DataError
 from clvmodels.models.intervals import interval_quantiles
 
-_NAMES = ("r", "alpha", "a", "b")
+#: family of a fit whose InferenceData carries no ``attrs["model"]`` (fits made before it did)
+DEFAULT_FAMILY = "bgnbd"
 
 
 def posterior_predictive_histogram(idata, T_values, *, observed_frequency=None, segment=None,
                                    max_frequency: int = 7, n_draws: int = 100, level: float = 0.9,
-                                   seed=0) -> pd.DataFrame:
-    """Expected, simulated and observed histogram of repeat-purchase counts (BG/NBD).
+                                   seed=0, family=None) -> pd.DataFrame:
+    """Expected, simulated and observed histogram of repeat-purchase counts.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A BG/NBD fit (posterior ``r, alpha, a, b``, pooled or by segment).
+        A purchase-family fit (posterior with the family's parameters, pooled or by segment).
     T_values : array_like, shape (n,)
-        Each customer's observation window (the summary's ``T``), in the fit's time unit.
+        Each customer's observation window (the summary's ``T``; BG/BB: its opportunities), in the
+        fit's time unit.
     observed_frequency : array_like of int, shape (n,), optional
         Each customer's observed repeat purchases (the summary's ``frequency``).
     segment : array_like of int, shape (n,), optional
@@ -42,6 +47,8 @@ def posterior_predictive_histogram(idata, T_values, *, observed_frequency=None, 
     level : float
         Coverage of the intervals.
     seed : int, optional
+    family : PurchaseFamily or str, optional
+        The fitted family; default ``idata.attrs["model"]`` (``"bgnbd"`` when absent).
 
     Returns
     -------
@@ -50,10 +57,9 @@ def posterior_predictive_histogram(idata, T_values, *, observed_frequency=None, 
         ``expected_upper``, ``simulated_mean``, ``simulated_lower``, ``simulated_upper`` and,
         when given, ``observed`` (numbers of customers).
     """
-    from clvmodels.formulas.bgnbd import purchase_probability_new
-
+    family = _family_of(idata, family)
     T_values = np.asarray(T_values, float)
-    params = _thinned_params(idata, n_draws)
+    params = _thinned_params(idata, family, n_draws)
     per_customer = _per_customer(params, segment, T_values.size)
     n_bins = int(max_frequency) + 1
     lo, hi = interval_quantiles(level)
@@ -64,13 +70,14 @@ def posterior_predictive_histogram(idata, T_values, *, observed_frequency=None, 
     first = np.zeros(distinct.shape[0], np.int64)
     first[inverse.ravel()[::-1]] = np.arange(T_values.size)[::-1]
     p_distinct = {k: v[:, first] if v.shape[1] > 1 else v for k, v in per_customer.items()}
-    expected = np.empty((n_bins, params["r"].shape[0]))
+    empty = _empty_history(family, distinct.shape[0])
+    expected = np.empty((n_bins, next(iter(params.values())).shape[0]))
     for n in range(n_bins - 1):
-        prob = purchase_probability_new(*(p_distinct[k] for k in _NAMES), distinct[:, 0], n)
+        prob = family.purchase_probability(p_distinct, *empty, distinct[:, 0], n)
         expected[n] = prob @ counts
     expected[-1] = T_values.size - expected[:-1].sum(axis=0)
 
-    simulated = _simulate_histograms(per_customer, T_values, n_bins, np.random.default_rng(seed))
+    simulated = _simulate_histograms(family, per_customer, T_values, n_bins, np.random.default_rng(seed))
     frame = pd.DataFrame({
         "expected": expected.mean(axis=1),
         "expected_lower": np.quantile(expected, lo, axis=1),
@@ -85,21 +92,36 @@ def posterior_predictive_histogram(idata, T_values, *, observed_frequency=None, 
     return frame
 
 
-def _thinned_params(idata, n_draws: int) -> dict[str, np.ndarray]:
+def _family_of(idata, family):
+    from clvmodels.families import get_family
+
+    if family is None:
+        family = idata.attrs.get("model", DEFAULT_FAMILY)
+    return get_family(family) if isinstance(family, str) else family
+
+
+def _empty_history(family, size: int) -> tuple[np.ndarray, ...]:
+    """The history of a customer observed for no time yet (no purchase, zero age), (size,) each."""
+    return tuple(np.zeros(size) for _ in family.history_columns)
+
+
+def _thinned_params(idata, family, n_draws: int) -> dict[str, np.ndarray]:
     """Evenly thinned posterior draws: name -> (S,) or (S, n_segments)."""
     post = idata.posterior
-    missing = [k for k in _NAMES if k not in post]
+    names = list(family.param_names)
+    missing = [k for k in names if k not in post]
     if missing:
-        raise DataError(f"the posterior lacks {missing}: posterior_predictive_histogram needs a BG/NBD fit")
-    stacked = {k: post[k].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy() for k in _NAMES}
-    total = stacked["r"].shape[0]
+        raise DataError(f"the posterior lacks {missing}: posterior_predictive_histogram needs a "
+                        f"{family.label} fit (or pass family= naming the fitted one)")
+    stacked = {k: post[k].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy() for k in names}
+    total = stacked[names[0]].shape[0]
     take = np.linspace(0, total - 1, num=min(int(n_draws), total)).round().astype(int)
     return {k: v[take] for k, v in stacked.items()}
 
 
 def _per_customer(params: dict, segment, n: int) -> dict[str, np.ndarray]:
     """Parameters broadcastable to (S, n): (S, 1) when pooled, (S, n) by segment."""
-    if params["r"].ndim == 1:
+    if next(iter(params.values())).ndim == 1:
         return {k: v[:, None] for k, v in params.items()}
     if segment is None:
         raise DataError("this fit is pooled by segment: pass segment= (each customer's segment code)")
@@ -109,20 +131,20 @@ def _per_customer(params: dict, segment, n: int) -> dict[str, np.ndarray]:
     return {k: v[:, segment] for k, v in params.items()}
 
 
-def _simulate_histograms(params: dict, T_values: np.ndarray, n_bins: int, rng) -> np.ndarray:
+def _simulate_histograms(family, params: dict, T_values: np.ndarray, n_bins: int, rng) -> np.ndarray:
     """Histogram of X(T_i) for one replicated data set per draw, shape (n_bins, S).
 
-    A new customer makes Poisson(lambda t) purchases while alive and drops out right after each
-    repeat purchase with probability p, so X(t) = min(Poisson(lambda t), Geometric(p)) with the
-    geometric on {1, 2, ...} (FHL 2005, section 3).
+    Per draw, every customer's traits come from the family's ``sample_latents`` at the empty
+    history (the population distribution: nothing observed yet) and its purchases over
+    ``(0, T_i]`` from ``simulate_purchases``; one draw at a time, so memory stays (n,).
     """
-    n_draws = params["r"].shape[0]
     n = T_values.size
+    n_draws = next(iter(params.values())).shape[0]
+    empty = _empty_history(family, n)
     out = np.empty((n_bins, n_draws))
     for s in range(n_draws):
-        r, alpha, a, b = (np.broadcast_to(params[k][s], (n,)) for k in _NAMES)
-        lam = rng.gamma(r, 1.0 / alpha)
-        p = np.maximum(rng.beta(a, b), np.finfo(float).tiny)  # geometric needs p > 0
-        count = np.minimum(rng.poisson(lam * T_values), rng.geometric(p))
+        draw = {k: np.broadcast_to(v[s], (n,)) for k, v in params.items()}
+        latents = family.sample_latents(rng, draw, *empty)
+        count = np.asarray(family.simulate_purchases(rng, latents, T_values), np.int64)
         out[:, s] = np.bincount(np.minimum(count, n_bins - 1), minlength=n_bins)
     return out

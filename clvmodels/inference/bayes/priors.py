@@ -1,4 +1,4 @@
-"""Priors of the Bayesian BG/NBD and Gamma-Gamma fits: normal distributions on log-parameters.
+"""Priors of the Bayesian fits of every model family: normal distributions on log-parameters.
 
 Every parameter is positive, and the samplers work on its logarithm, so a prior is a pair
 ``(mu, sigma)``: ``log(theta) ~ Normal(mu, sigma)`` (a log-normal prior on ``theta``). This one
@@ -25,6 +25,12 @@ within a factor e of one another), boundary-avoiding (see :mod:`.hierarchical` f
 On CDNOW the defaults move the posterior means of BG/NBD and Gamma-Gamma by a small fraction of a
 posterior sd from the published MLE (tests/test_bayes_cdnow.py), whereas the default priors of
 pymc-marketing move ``a`` and ``b`` by about 15%.
+
+Where they come from: each family's :class:`~clvmodels.families.bayes_hooks.BayesHooks`
+``default_priors`` (BG/NBD and Gamma-Gamma carry the ones above). A family that gives none gets
+``Normal(start_j, 3)`` on each log-parameter, ``start`` being the family's own data-dependent
+starting point, so that its scale parameters too are centred on the data's units; the engine never
+needs to know which parameter is which.
 """
 
 from __future__ import annotations
@@ -35,9 +41,6 @@ import numpy as np
 
 from clvmodels.errors import DataError
 
-BGNBD_PARAMS = ("r", "alpha", "a", "b")
-GAMMAGAMMA_PARAMS = ("p", "q", "gamma")
-
 #: sd of the default prior on a log shape parameter
 SHAPE_SD = 2.5
 #: sd of the default prior on a log scale parameter (around the data's scale)
@@ -46,17 +49,38 @@ SCALE_SD = 3.0
 SEGMENT_SD = 1.0
 
 
-def default_priors(model: str = "bgnbd") -> dict:
+def model_named(name: str):
+    """The purchase family or spend model registered as ``name`` (DataError listing the names)."""
+    from clvmodels.errors import check_choice
+    from clvmodels.families import family_names, get_family
+    from clvmodels.families.spend import get_spend_model, spend_model_names
+
+    check_choice("model", name, family_names() + spend_model_names())
+    return get_family(name) if name in family_names() else get_spend_model(name)
+
+
+def _family_defaults(family) -> dict:
+    """``{name: (mu, sigma)}`` of the family (mu None: resolved when fitting)."""
+    given = family.bayes.default_priors
+    if given is None:  # no priors of its own: centred on its start point (module docstring)
+        return {name: (None, SCALE_SD) for name in family.param_names}
+    return {name: tuple(given[name]) for name in family.param_names}
+
+
+def default_priors(model="bgnbd") -> dict:
     """The default priors, as ``{name: (mu, sigma)}`` of a normal on ``log(name)``.
 
     A ``mu`` of ``None`` means "centred on the data's scale" (``alpha``: log of the weighted mean
-    ``T``; ``gamma``: log of the weighted mean spend of repeat buyers); it is resolved when fitting.
+    ``T``; ``gamma``: log of the weighted mean spend of repeat buyers; for a family without priors
+    of its own, every parameter, at the family's start point); it is resolved when fitting.
     ``"segment_sd"`` is the prior mean of the between-segment sd of each log-parameter (models
     pooled by segment; a Gamma(2) prior).
 
     Parameters
     ----------
-    model : {"bgnbd", "gammagamma"}
+    model : str or family object
+        A registered purchase family's or spend model's name (``"bgnbd"``, ``"gammagamma"``, see
+        :func:`clvmodels.families.family_names`), or the family object itself.
 
     Examples
     --------
@@ -65,32 +89,28 @@ def default_priors(model: str = "bgnbd") -> dict:
 
     Replace some of them when fitting: ``priors={"b": (1.0, 1.0)}``; the others keep their default.
     """
-    if model == "bgnbd":
-        return {"r": (0.0, SHAPE_SD), "alpha": (None, SCALE_SD), "a": (0.0, SHAPE_SD),
-                "b": (0.0, SHAPE_SD), "segment_sd": SEGMENT_SD}
-    if model == "gammagamma":
-        return {"p": (0.0, SHAPE_SD), "q": (0.0, SHAPE_SD), "gamma": (None, SCALE_SD),
-                "segment_sd": SEGMENT_SD}
-    raise DataError(f"model must be one of ['bgnbd', 'gammagamma']; got {model!r}")
+    family = model_named(model) if isinstance(model, str) else model
+    return {**_family_defaults(family), "segment_sd": SEGMENT_SD}
 
 
-def resolve_priors(model: str, priors: dict | None, data_scale: float) -> dict:
-    """Merge user priors into the defaults and fill in the data-centred means.
+def resolve_priors(family, priors: dict | None, history: tuple, weights: np.ndarray) -> dict:
+    """Merge user priors into the family's defaults and fill in the data-centred means.
 
     Parameters
     ----------
-    model : {"bgnbd", "gammagamma"}
+    family : PurchaseFamily or SpendFamily
     priors : dict or None
         Replacements, ``{name: (mu, sigma)}`` and/or ``{"segment_sd": float}``.
-    data_scale : float
-        Scale the scale parameter's prior is centred on (mean T, or mean spend).
+    history : tuple of ndarray, shape (m,) each
+        The rows fitted, in the order of ``family.history_columns``.
+    weights : ndarray, shape (m,)
 
     Returns
     -------
     dict
         ``{name: (mu, sigma)}`` with floats only, plus ``"segment_sd"``.
     """
-    resolved = default_priors(model)
+    resolved = default_priors(family)
     names = [k for k in resolved if k != "segment_sd"]
     for key, value in (priors or {}).items():
         if key not in resolved:
@@ -109,11 +129,22 @@ def resolve_priors(model: str, priors: dict | None, data_scale: float) -> dict:
         if not (mu is None or np.isfinite(mu)) or not (np.isfinite(sigma) and sigma > 0):
             raise DataError(f"prior of {key!r} needs a finite mu and sigma > 0; got {value!r}")
         resolved[key] = (mu, float(sigma))
+    centre = _data_centres(family, names, history, weights)
     for name in names:
         mu, sigma = resolved[name]
-        resolved[name] = (float(math.log(data_scale)) if mu is None else float(mu), sigma)
+        resolved[name] = (centre[name] if mu is None else float(mu), sigma)
     resolved["segment_sd"] = float(resolved["segment_sd"])
     return resolved
+
+
+def _data_centres(family, names, history, weights) -> dict[str, float]:
+    """What a mean of None resolves to: log of the family's data scale when it has one, else the
+    family's start point for that parameter."""
+    hooks = family.bayes
+    if hooks.default_priors is not None and hooks.prior_scale is not None:
+        return dict.fromkeys(names, float(math.log(hooks.prior_scale(*history, weights))))
+    start = np.asarray(family.start(*history, weights), float)
+    return {name: float(start[j]) for j, name in enumerate(names)}
 
 
 def prior_arrays(resolved: dict, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

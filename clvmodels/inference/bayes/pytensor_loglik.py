@@ -1,6 +1,8 @@
 """The reference PyMC models: the same likelihood and priors written plainly in PyTensor.
 
-Used by ``sampler="pymc"`` and ``sampler="advi"``, and by the tests as the yardstick of the fast
+The elementwise log-likelihoods of BG/NBD and Gamma-Gamma live here; each family points at its own
+through :class:`~clvmodels.families.bayes_hooks.BayesHooks` ``pytensor_log_likelihood``, and
+:func:`build_pymc_model` uses whatever the family gives. Used by ``sampler="pymc"`` and ``sampler="advi"``, and by the tests as the yardstick of the fast
 numba path (:mod:`.fast_loglik`): both give the same log density at the same point.
 
 The weighted log-likelihood enters as a ``pm.Potential`` (distinct rows times their counts). The
@@ -9,13 +11,14 @@ free variables and their names mirror the unconstrained layout of :mod:`.log_den
 by PyMC) and ``v_<name>`` (dims "segment") when pooled by segment, in the layout of
 :mod:`.hierarchical` (flat variables, the prior and Jacobians in a Potential; the population mean
 ``mu_log_<name>`` is a Deterministic). The natural parameters
-``r, alpha, a, b`` / ``p, q, gamma`` are Deterministics.
+(``r, alpha, a, b``; ``p, q, gamma``; any family's ``param_names``) are Deterministics.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from clvmodels.errors import DataError
 from clvmodels.inference.bayes.spec import ModelSpec
 
 
@@ -93,22 +96,24 @@ def _segment_log_params(spec: ModelSpec, segment_idx):
 
 
 def build_pymc_model(spec: ModelSpec):
-    """The reference ``pm.Model`` of ``spec`` (pooled or pooled by segment).
+    """The reference ``pm.Model`` of ``spec`` (pooled or pooled by segment), with the family's
+    PyTensor log-likelihood (:class:`~clvmodels.families.bayes_hooks.BayesHooks`
+    ``pytensor_log_likelihood``; a DataError when it has none).
 
     Returns
     -------
     pymc.Model
     """
+    loglik = spec.family.bayes.pytensor_log_likelihood
+    if loglik is None:
+        raise DataError(f"sampler='pymc' and 'advi' need a PyTensor log-likelihood, which the {spec.family.label} "
+                        "family does not provide; use sampler='nutpie' (or 'map')")
     import pymc as pm
 
     coords = {"segment": np.arange(spec.n_segments)} if spec.hierarchical else {}
     with pm.Model(coords=coords) as model:
         segment_idx = spec.segment if spec.hierarchical else None
         theta = {name: pm.math.exp(v) for name, v in _log_params(spec, segment_idx).items()}
-        if spec.model == "bgnbd":
-            ll = bgnbd_loglik(theta["r"], theta["alpha"], theta["a"], theta["b"],
-                              spec.data["x"], spec.data["t_x"], spec.data["T"])
-        else:
-            ll = gammagamma_loglik(theta["p"], theta["q"], theta["gamma"], spec.data["x"], spec.data["mbar"])
+        ll = loglik(theta, *spec.history)
         pm.Potential("loglik", (spec.weights * ll).sum())
     return model

@@ -1,9 +1,14 @@
-"""Bayesian fits of BG/NBD and Gamma-Gamma: the entry points the estimators call.
+"""Bayesian fits of any model family: the entry points the estimators call.
+
+:func:`fit_family_bayes` takes a family object (or its name) and never asks which one it holds;
+:func:`fit_bgnbd_bayes` and :func:`fit_gammagamma_bayes` are thin wrappers over it.
 
 ``sampler`` chooses how the posterior is explored:
 
-- ``"nutpie"`` (default, fastest): nutpie's NUTS on the fused numba log density of
-  :mod:`.log_density` (log-likelihood and analytic gradient in one pass over distinct rows).
+- ``"nutpie"`` (default, fastest): nutpie's NUTS on the log density of :mod:`.log_density`: the
+  family's fused numba kernel (log-likelihood and analytic gradient in one pass over distinct
+  rows; BG/NBD, Gamma-Gamma), or for a family without one the generic fallback on its numpy
+  likelihood and gradient (:mod:`.fallback`), passed to nutpie as a Python function.
 - ``"pymc"``: PyMC's own NUTS on the plain PyTensor reference model of :mod:`.pytensor_loglik`.
 - ``"map"`` (fast approximation, seconds at any size): the posterior mode on log-parameters and
   ``draws`` draws from the Gaussian (Laplace) approximation around it, in one chain. Pooled models
@@ -24,27 +29,37 @@ import time
 import numpy as np
 
 from clvmodels.errors import DataError, check_choice
-from clvmodels.inference.bayes.spec import ModelSpec, bgnbd_spec, gammagamma_spec
+from clvmodels.inference.bayes.spec import ModelSpec, bgnbd_spec, family_spec, gammagamma_spec
 
 SAMPLERS = ("nutpie", "pymc", "map", "advi")
 MCMC_SAMPLERS = ("nutpie", "pymc")
 
 
-def fit_bgnbd_bayes(x, t_x, T, weights, *, priors=None, sampler="nutpie", chains=4, draws=1000,
-                    tune=1000, seed=None, progressbar=False, segment=None, n_segments=None):
-    """Posterior of the BG/NBD parameters (Fader, Hardie & Lee 2005) from distinct rows.
+def fit_family_bayes(family, history, weights, *, priors=None, sampler="nutpie", chains=4, draws=1000,
+                     tune=1000, seed=None, progressbar=False, segment=None, n_segments=None):
+    """Posterior of any model family's parameters from distinct rows with counts.
+
+    Written against the family contract only: the priors are the family's
+    (:class:`~clvmodels.families.bayes_hooks.BayesHooks` ``default_priors``, or normals centred on
+    its start point), the log density its fused kernel when it has one, else the generic fallback
+    on its numpy ``neg_log_likelihood_and_grad`` (:mod:`.fallback`), sampled the same way.
 
     Parameters
     ----------
-    x, t_x, T : array_like, shape (m,)
-        Frequency (repeat purchases), recency and age of each distinct customer row.
+    family : PurchaseFamily, SpendFamily or str
+        The family, or its registered name (:func:`clvmodels.families.family_names`,
+        ``"gammagamma"``).
+    history : sequence of array_like, shape (m,) each
+        The distinct rows, one array per name of ``family.history_columns`` in that order (e.g.
+        frequency, recency and T in the summary's time unit).
     weights : array_like, shape (m,)
         Number of customers sharing each row.
     priors : dict, optional
         Replacement priors ``{name: (mu, sigma)}`` of normals on ``log(name)``, and/or
         ``{"segment_sd": s}``; see :func:`clvmodels.inference.bayes.default_priors`.
     sampler : {"nutpie", "pymc", "map", "advi"}
-        See the module docstring.
+        See the module docstring; ``"pymc"`` and ``"advi"`` need the family's PyTensor
+        log-likelihood.
     chains, draws, tune : int
         Chains, kept draws per chain and tuning steps per chain (MCMC). ``map`` and ``advi``
         return one chain of ``draws`` draws.
@@ -54,17 +69,45 @@ def fit_bgnbd_bayes(x, t_x, T, weights, *, priors=None, sampler="nutpie", chains
     progressbar : bool
     segment : array_like of int, shape (m,), optional
         Segment code of each row: fit the hierarchical model, every segment with its own
-        parameters, partially pooled (see :mod:`.log_density`).
+        parameters, partially pooled (see :mod:`.hierarchical`); the fallback kernel pools too.
     n_segments : int, optional
         Number of segments (default: ``segment.max() + 1``).
 
     Returns
     -------
     arviz.InferenceData
-        ``posterior`` with ``r, alpha, a, b`` of dims (chain, draw), or (chain, draw, segment) plus
-        ``mu_log_<name>`` and ``sigma_log_<name>`` when pooled by segment; ``sample_stats``
-        (``diverging`` etc., MCMC only); ``attrs`` with the sampler, seed, wall time, priors and
-        library versions. Check it with :func:`clvmodels.inference.bayes.diagnose`.
+        ``posterior`` with the family's parameters of dims (chain, draw), or (chain, draw, segment)
+        plus ``mu_log_<name>`` and ``sigma_log_<name>`` when pooled by segment; ``sample_stats``
+        (``diverging`` etc., MCMC only); ``attrs`` with the model's name, the sampler, the kernel
+        (``"fused"`` or ``"fallback"``), seed, wall time, priors and library versions. Check it
+        with :func:`clvmodels.inference.bayes.diagnose`.
+    """
+    if isinstance(family, str):
+        from clvmodels.inference.bayes.priors import model_named
+
+        family = model_named(family)
+    spec = family_spec(family, tuple(history), weights, priors, segment, n_segments)
+    return _fit(spec, sampler, chains, draws, tune, seed, progressbar)
+
+
+def fit_bgnbd_bayes(x, t_x, T, weights, *, priors=None, sampler="nutpie", chains=4, draws=1000,
+                    tune=1000, seed=None, progressbar=False, segment=None, n_segments=None):
+    """Posterior of the BG/NBD parameters (Fader, Hardie & Lee 2005) from distinct rows.
+
+    :func:`fit_family_bayes` on the BG/NBD family (its fused numba kernel).
+
+    Parameters
+    ----------
+    x, t_x, T : array_like, shape (m,)
+        Frequency (repeat purchases), recency and age of each distinct customer row.
+    weights : array_like, shape (m,)
+        Number of customers sharing each row.
+    (the rest) : as :func:`fit_family_bayes`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior`` with ``r, alpha, a, b`` (see :func:`fit_family_bayes`).
     """
     spec = bgnbd_spec(x, t_x, T, weights, priors, segment, n_segments)
     return _fit(spec, sampler, chains, draws, tune, seed, progressbar)
@@ -74,13 +117,15 @@ def fit_gammagamma_bayes(x, mbar, weights, *, priors=None, sampler="nutpie", cha
                          tune=1000, seed=None, progressbar=False, segment=None, n_segments=None):
     """Posterior of the Gamma-Gamma spend parameters (Fader & Hardie 2013) from distinct rows.
 
+    :func:`fit_family_bayes` on :data:`clvmodels.families.spend.GAMMAGAMMA`.
+
     Parameters
     ----------
     x, mbar : array_like, shape (m,)
         Frequency and mean spend of the repeat purchases of each distinct row. Rows with ``x == 0``
         are ignored: the model is conditional on at least one repeat purchase.
     weights : array_like, shape (m,)
-    (the rest) : as :func:`fit_bgnbd_bayes`.
+    (the rest) : as :func:`fit_family_bayes`.
 
     Returns
     -------
@@ -100,6 +145,9 @@ def _check_settings(sampler, chains, draws, tune, spec: ModelSpec) -> None:
         raise DataError("sampler='map' cannot fit a model pooled by segment (a Gaussian around the "
                         "mode misrepresents the skewed posterior of the between-segment spread); "
                         "use sampler='nutpie'")
+    if sampler in ("pymc", "advi") and spec.family.bayes.pytensor_log_likelihood is None:
+        raise DataError(f"sampler={sampler!r} needs a PyTensor log-likelihood, which the {spec.family.label} "
+                        "family does not provide; use sampler='nutpie' (or 'map')")
 
 
 def _fit(spec: ModelSpec, sampler, chains, draws, tune, seed, progressbar):
@@ -237,6 +285,7 @@ def _run_attrs(spec: ModelSpec, sampler, chains, draws, tune, seed, wall) -> dic
     return {
         "model": spec.model,
         "sampler": sampler,
+        "kernel": "fallback" if spec.family.bayes.fast_kernel is None else "fused",
         "approximate": int(approximate),
         "chains": 1 if approximate else int(chains),
         "draws": int(draws),

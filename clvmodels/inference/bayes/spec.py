@@ -1,4 +1,4 @@
-"""What a Bayesian fit is about, independent of the sampler: model, data rows, priors, segments."""
+"""What a Bayesian fit is about, independent of the sampler: family, data rows, priors, segments."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from clvmodels.errors import DataError, describe_rows
-from clvmodels.inference.bayes.priors import BGNBD_PARAMS, GAMMAGAMMA_PARAMS, resolve_priors
+from clvmodels.inference.bayes.priors import resolve_priors
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model to fit on distinct rows with weights.
+    """A model family to fit on distinct rows with weights.
 
     Attributes
     ----------
-    model : {"bgnbd", "gammagamma"}
-    names : tuple of str
-        Parameter names, in the formulas' order.
+    family : PurchaseFamily or SpendFamily
+        What is fitted; the engine reads only its parameter names, history columns, likelihood,
+        start point and optional :class:`~clvmodels.families.bayes_hooks.BayesHooks`.
     data : dict of str -> ndarray, shape (m,)
-        ``x, t_x, T`` (BG/NBD) or ``x, mbar`` (Gamma-Gamma); Gamma-Gamma keeps repeat buyers only.
+        The rows fitted, keyed and ordered by ``family.history_columns`` (only the rows the
+        family's ``fit_rows`` keeps, e.g. Gamma-Gamma: repeat buyers).
     weights : ndarray, shape (m,)
         Number of customers of each distinct row.
     segment : ndarray of int, shape (m,), or None
@@ -34,14 +35,28 @@ class ModelSpec:
         :func:`clvmodels.inference.bayes.hierarchical.choose_layout`.
     """
 
-    model: str
-    names: tuple[str, ...]
+    family: object
     data: dict
     weights: np.ndarray
     segment: np.ndarray | None
     n_segments: int
     priors: dict
     layout: "SegmentLayout | None" = None  # noqa: F821 (hierarchical.SegmentLayout)
+
+    @property
+    def model(self) -> str:
+        """The family's name (recorded in ``idata.attrs["model"]``)."""
+        return self.family.name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names, in the order of the log-parameter vector."""
+        return tuple(self.family.param_names)
+
+    @property
+    def history(self) -> tuple[np.ndarray, ...]:
+        """The data arrays in the order of ``family.history_columns``."""
+        return tuple(self.data.values())
 
     @property
     def hierarchical(self) -> bool:
@@ -83,32 +98,50 @@ def _segments(segment, n_segments, size: int) -> tuple[np.ndarray | None, int]:
     return segment, n_segments
 
 
+def family_spec(family, history, weights, priors=None, segment=None, n_segments=None) -> ModelSpec:
+    """Build the :class:`ModelSpec` of a fit of ``family`` on distinct rows.
+
+    Parameters
+    ----------
+    family : PurchaseFamily or SpendFamily
+    history : sequence of array_like, shape (m,) each
+        One array per name of ``family.history_columns``, in that order.
+    weights : array_like, shape (m,)
+        Customers per row.
+    priors, segment, n_segments : see :func:`clvmodels.inference.bayes.fit_family_bayes`.
+    """
+    columns = tuple(family.history_columns)
+    if len(history) != len(columns):
+        raise DataError(f"the {family.label} model reads {len(columns)} history columns {list(columns)}; "
+                        f"got {len(history)} arrays: pass them in that order")
+    first = _as_1d(columns[0], history[0], float, None)
+    data = {columns[0]: first}
+    data.update({c: _as_1d(c, h, float, first.size) for c, h in zip(columns[1:], history[1:])})
+    weights = _as_1d("weights", weights, float, first.size)
+    segment, n_segments = _segments(segment, n_segments, first.size)
+    hooks = family.bayes
+    if hooks.fit_rows is not None:
+        keep = np.asarray(hooks.fit_rows(*data.values()), bool)
+        if not keep.any():
+            raise DataError(f"the {family.label} model is fitted on {hooks.fit_rows_meaning}; there are none")
+        data = {c: v[keep] for c, v in data.items()}
+        weights = weights[keep]
+        segment = None if segment is None else segment[keep]
+    _check_rows(data, weights, positive=tuple(hooks.positive_columns))
+    priors = resolve_priors(family, priors, tuple(data.values()), weights)
+    return ModelSpec(family, data, weights, segment, n_segments, priors)
+
+
 def bgnbd_spec(x, t_x, T, weights, priors=None, segment=None, n_segments=None) -> ModelSpec:
-    """Build the :class:`ModelSpec` of a BG/NBD fit (rows of frequency, recency, age)."""
-    x = _as_1d("x", x, float, None)
-    data = {"x": x, "t_x": _as_1d("t_x", t_x, float, x.size), "T": _as_1d("T", T, float, x.size)}
-    weights = _as_1d("weights", weights, float, x.size)
-    _check_rows(data, weights, positive=("T",))
-    segment, n_segments = _segments(segment, n_segments, x.size)
-    scale = float(np.average(data["T"], weights=weights))
-    return ModelSpec("bgnbd", BGNBD_PARAMS, data, weights, segment, n_segments,
-                     resolve_priors("bgnbd", priors, scale))
+    """The :class:`ModelSpec` of a BG/NBD fit (rows of frequency, recency, age)."""
+    from clvmodels.families import get_family
+
+    return family_spec(get_family("bgnbd"), (x, t_x, T), weights, priors, segment, n_segments)
 
 
 def gammagamma_spec(x, mbar, weights, priors=None, segment=None, n_segments=None) -> ModelSpec:
-    """Build the :class:`ModelSpec` of a Gamma-Gamma fit; rows with ``x == 0`` are dropped (the
-    model is conditional on at least one repeat purchase)."""
-    x = _as_1d("x", x, float, None)
-    mbar = _as_1d("mbar", mbar, float, x.size)
-    weights = _as_1d("weights", weights, float, x.size)
-    segment, n_segments = _segments(segment, n_segments, x.size)
-    keep = x > 0
-    if not keep.any():
-        raise DataError("the Gamma-Gamma model needs repeat buyers (frequency > 0); there are none")
-    data = {"x": x[keep], "mbar": mbar[keep]}
-    weights = weights[keep]
-    segment = None if segment is None else segment[keep]
-    _check_rows(data, weights, positive=("x", "mbar"))
-    scale = float(np.average(data["mbar"], weights=weights))
-    return ModelSpec("gammagamma", GAMMAGAMMA_PARAMS, data, weights, segment, n_segments,
-                     resolve_priors("gammagamma", priors, scale))
+    """The :class:`ModelSpec` of a Gamma-Gamma fit; rows with ``x == 0`` are dropped (the model is
+    conditional on at least one repeat purchase)."""
+    from clvmodels.families.spend import GAMMAGAMMA
+
+    return family_spec(GAMMAGAMMA, (x, mbar), weights, priors, segment, n_segments)

@@ -1,0 +1,55 @@
+"""The generic log-likelihood kernel: any family's numpy ``neg_log_likelihood_and_grad``.
+
+A family with no fused numba kernel (:class:`~clvmodels.families.bayes_hooks.BayesHooks`
+``fast_kernel``) is sampled through this one, so a new family samples with nutpie on the day it is
+registered. It has the calling convention of the fast kernels (log-parameters of shape
+(n_segments, k) in, weighted total log-likelihood and its gradient of the same shape out), so the
+priors, the hierarchical layout and the samplers of :mod:`.log_density` work unchanged.
+
+Pooling by segment works too: each segment's rows are evaluated at that segment's parameters (one
+call of the family's likelihood per segment), because a weighted log-likelihood of distinct rows is
+a sum over rows.
+
+Cost: one numpy evaluation per segment per gradient, in Python, holding the GIL for the Python
+parts, so nutpie's chains share one core for those; measured in tests/test_bayes_fallback.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class NumpyKernel:
+    """Weighted log-likelihood and gradient of a family on rows grouped by segment.
+
+    Parameters
+    ----------
+    family : PurchaseFamily or SpendFamily
+    history : tuple of ndarray, shape (m,) each
+        Rows in the order of ``family.history_columns``.
+    weights : ndarray, shape (m,)
+    segment : ndarray of int, shape (m,), or None
+    n_segments : int
+    """
+
+    def __init__(self, family, history, weights, segment, n_segments: int):
+        self._nll = family.neg_log_likelihood_and_grad
+        codes = np.zeros(weights.size, np.int64) if segment is None else segment
+        self._rows = []
+        for g in range(n_segments):
+            keep = codes == g
+            # a segment without rows contributes nothing (its parameters follow the prior)
+            self._rows.append(None if not keep.any() else
+                              (tuple(np.ascontiguousarray(h[keep]) for h in history), weights[keep]))
+
+    def __call__(self, log_theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted total log-likelihood at ``log_theta`` (n_segments, k) and its gradient."""
+        total = 0.0
+        grad = np.zeros(log_theta.shape)
+        for g, rows in enumerate(self._rows):
+            if rows is None:
+                continue
+            value, gradient = self._nll(np.ascontiguousarray(log_theta[g]), *rows[0], rows[1])
+            total -= float(value)
+            grad[g] = -np.asarray(gradient, float)
+        return total, grad
