@@ -31,10 +31,22 @@ def _score(sizes, limit, n_draws=300, data="compressible"):
     return out
 
 
+def _value(sizes, limit, n_draws=300, data="compressible"):
+    """Both tools' 12-month value without intervals; clvmodels' intervals and win-back targets."""
+    out = []
+    for s in sizes:
+        common = {"size": s, "data": data}
+        out += [("value", {**common, "tool": t, "what": "none"}, limit) for t in PEERS]
+        out += [("value", {**common, "tool": "clvmodels", "what": w, "n_draws": n_draws}, limit)
+                for w in ("expected", "predictive", "winback")]
+    return out
+
+
 def quick():
     """Seconds: every task at a small size, both data variants, so the harness never rots (CI)."""
     return (_pairs("rfm", [20_000], 120) + _fit([5_000], 120) + _score([5_000], 120)
             + _fit([5_000], 120, data="realistic") + _score([5_000], 120, data="realistic")
+            + _value([5_000], 120) + _value([5_000], 120, data="realistic")
             + [("accuracy", {"tool": t}, 120) for t in PEERS])
 
 
@@ -51,6 +63,11 @@ def score():
     return _score([10_000, 100_000, 1_000_000], 1_800) + _score([1_000_000], 1_800, data="realistic")
 
 
+def value():
+    """Customer value and win-back targets at 100,000 and 1,000,000 customers, both data variants."""
+    return (_value([100_000, 1_000_000], 1_800) + _value([100_000, 1_000_000], 1_800, data="realistic"))
+
+
 def accuracy():
     return [("accuracy", {"tool": t}, 600) for t in PEERS]
 
@@ -63,4 +80,4 @@ def bayes():
     return suite(time_limit=2_400)
 
 
-SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "accuracy": accuracy, "bayes": bayes}
+SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "value": value, "accuracy": accuracy, "bayes": bayes}

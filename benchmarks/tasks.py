@@ -283,3 +283,13 @@ def accuracy(tool: str) -> dict:
             "mae": round(float(np.mean(np.abs(actual - expected))), 4),
             "rmse": round(float(np.sqrt(np.mean((actual - expected) ** 2))), 4),
             "actual_vs_expected_by_frequency": by_freq, **extra}
+
+
+# ----- value -------------------------------------------------------------------------------------
+def value(size: int, tool: str, what: str = "none", n_draws: int = 300, seed: int = 0,
+          data: str = "compressible") -> dict:
+    """Customer value and win-back targeting; see :mod:`benchmarks.value` (compare keys
+    ``value-clv``, ``value-expected``, ``value-predictive``, ``value-winback``)."""
+    from benchmarks.value import value as run
+
+    return run(size, tool, what=what, n_draws=n_draws, seed=seed, data=data)
