@@ -140,10 +140,11 @@ def targets(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
 
 
 # ----- the export frame --------------------------------------------------------------------------
-def value_deciles(net_value: pd.Series) -> pd.Series:
-    """Decile of each customer's value, 1 = the top 10%; ties broken by order (deterministic)."""
-    known = net_value.dropna()
-    out = pd.Series(pd.NA, index=net_value.index, dtype="Int64")
+def value_deciles(value: pd.Series) -> pd.Series:
+    """Decile of each customer's value (the export ranks ``future_value``), 1 = the top 10%; ties
+    broken by order (deterministic)."""
+    known = value.dropna()
+    out = pd.Series(pd.NA, index=value.index, dtype="Int64")
     if len(known):
         position = known.rank(ascending=False, method="first").to_numpy()  # 1 .. n
         out.loc[known.index] = np.ceil(position * 10 / len(known)).astype(np.int64)
@@ -157,8 +158,9 @@ def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=
     frame["frequency"] = summary["frequency"]
     frame["recency"] = summary["recency"]
     frame["tenure"] = summary["T"]
-    if "monetary_value" in summary.columns:
-        frame["monetary_value"] = summary["monetary_value"]
+    for column in ("monetary_value", "revenue_to_date"):
+        if column in summary.columns:
+            frame[column] = summary[column]
     if "last_purchase" in summary.columns:
         frame["last_purchase_date"] = summary["last_purchase"]
     if predictions is not None:
@@ -172,11 +174,14 @@ def export_frame(summary: pd.DataFrame, predictions=None, values=None, campaign=
         renamed = {"expected_future_margin": "future_margin", "expected_future_margin_lower": "future_margin_lower",
                    "expected_future_margin_upper": "future_margin_upper"}
         for column in ("expected_future_margin", "expected_future_margin_lower", "expected_future_margin_upper",
-                       "clv", "clv_lower", "clv_upper", "acquisition_cost", "referral_value",
-                       "net_value", "net_value_lower", "net_value_upper"):
+                       "realised_margin", "clv", "clv_lower", "clv_upper", "acquisition_cost",
+                       "net_value", "net_value_lower", "net_value_upper", "referral_credit",
+                       "attributed_net_value", "future_referral_value", "future_value",
+                       "future_value_lower", "future_value_upper"):
             if column in values.columns:
                 frame[renamed.get(column, column)] = values[column]
-        frame["value_decile"] = value_deciles(values["net_value"])
+        # segments rank on what is still to come: high past spend with P(alive) near 0 is no "top"
+        frame["value_decile"] = value_deciles(values["future_value"])
         frame["value_segment"] = frame["value_decile"].map(SEGMENT_OF_DECILE).astype("string")
     if campaign is not None:
         selected = campaign[campaign["selected"].to_numpy(bool)]

@@ -63,21 +63,34 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("recency", "float", "time from first to last purchase"),
     ExportColumn("tenure", "float", "time from first purchase to `snapshot_date` (the models' T)"),
     ExportColumn("monetary_value", "float", "mean value of the repeat purchases (0 without repeats)"),
+    ExportColumn("revenue_to_date", "float", "revenue of every purchase so far, the first included"),
     ExportColumn("last_purchase_date", "date", "date of the last purchase"),
     ExportColumn("p_alive", "float", "probability that the customer is still active at `snapshot_date`"),
-    ExportColumn("churn_probability", "float", "probability that the customer has dropped out by the end of the horizon"),
+    ExportColumn("churn_probability", "float", "probability that the customer has dropped out by the end of the horizon "
+                 "(as `churn_probability` of the predictions; churn by `snapshot_date` is 1 - `p_alive`)"),
     *_interval("expected_purchases", "float", "expected number of purchases within the horizon"),
     ExportColumn("expected_spend", "float", "expected value of one future purchase"),
-    *_interval("future_margin", "float", "expected discounted margin within the horizon"),
-    *_interval("clv", "float", "margin so far + `future_margin`"),
+    *_interval("future_margin", "float", "expected discounted margin within the horizon (cost to serve deducted)"),
+    ExportColumn("realised_margin", "float", "margin of the purchases so far (every purchase, the first included, "
+                 "unless the run's economics exclude it)"),
+    *_interval("clv", "float", "`realised_margin` + `future_margin`"),
     ExportColumn("acquisition_cost", "float", "what acquiring the customer cost"),
-    ExportColumn("referral_value", "float", "value the customer brings through referrals"),
-    *_interval("net_value", "float", "customer value: `clv` + `referral_value` - `acquisition_cost`"),
-    ExportColumn("value_decile", "integer", "decile of `net_value`, 1 = the top 10%"),
+    *_interval("net_value", "float", "the customer's own value: `clv` - `acquisition_cost` (summed over customers, "
+               "every margin counts once)"),
+    ExportColumn("referral_credit", "float", "referral attribution: the share of the `clv` of the customers this one "
+                 "referred (moved from them, not added: see `attributed_net_value`)"),
+    ExportColumn("attributed_net_value", "float", "`net_value` + `referral_credit` - the share of this customer's "
+                 "`clv` credited to their referrer; sums to the same total as `net_value`"),
+    ExportColumn("future_referral_value", "float", "expected discounted value of the customers this one will refer "
+                 "within the horizon (not yet customers, so in no `net_value`)"),
+    *_interval("future_value", "float", "what is still to come: `future_margin` + `future_referral_value`"),
+    ExportColumn("value_decile", "integer", "decile of `future_value`, 1 = the top 10% (rank on what is still to "
+                 "come, not on past spend)"),
     ExportColumn("value_segment", "text", "value band: top (decile 1), high (2-3), medium (4-7), low (8-10)"),
     ExportColumn("reactivation_target", "boolean", "true if the customer is on the win-back list"),
     ExportColumn("reactivation_rank", "integer", "rank on the win-back list, 1 = contact first; empty if not a target"),
-    ExportColumn("reactivation_expected_value", "float", "expected value of a win-back contact, net of its cost"),
+    ExportColumn("reactivation_expected_value", "float", "expected incremental value of a win-back contact: uplift x "
+                 "(value if the customer buys in the response window - value if not) - contact cost"),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in EXPORT_COLUMNS)
