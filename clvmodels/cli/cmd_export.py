@@ -9,7 +9,7 @@ from clvmodels.cli.io import field_mapping, read_scores, resolve_config
 
 
 @click.command()
-@click.argument("scores", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scores", type=click.Path(dir_okay=False))  # io.read_scores names a missing file
 @click.option("--csv", type=click.Path(dir_okay=False), help="Write the export as CSV to this file.")
 @click.option("--parquet", type=click.Path(dir_okay=False), help="Write the export as Parquet to this file.")
 @click.option("--sql", help="Upsert into this database (URL such as postgresql+psycopg://..., or a SQLite file).")
