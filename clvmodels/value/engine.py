@@ -14,11 +14,14 @@ interval is the margin's mapped (quantiles commute with such maps).
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from clvmodels.models import scoring
 from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.progress import progress_bar
@@ -73,6 +76,54 @@ def _paired_draws(purchase_model, spend_model, use_draws: bool, n_draws: int,
 def _bounds(values: np.ndarray, level: float, predictive: bool) -> tuple[np.ndarray, np.ndarray]:
     # predictive bounds are simulated values
     return interval_bounds(values, level, "inverted_cdf" if predictive else "linear")
+
+
+@dataclass(frozen=True)
+class _ChunkDraws:
+    """Per-draw values of one chunk (``rows``: summary rows, shape (m,)) waiting to be summed."""
+
+    rows: np.ndarray
+    margin_p: np.ndarray
+    margin_d: np.ndarray
+    ref_p: np.ndarray | float
+    ref_d: np.ndarray
+    vnew: np.ndarray
+    vnew_p: np.ndarray
+
+
+def _in_order(work, chunks: list, n_threads: int):
+    """Yield ``work(index, chunk)`` for every chunk, in chunk order, computed on ``n_threads``
+    threads (numpy and scipy release the GIL) with at most ``n_threads + 1`` results alive, so
+    memory stays that of a few chunks. The caller consumes the results in order: shared sums are
+    then added in the same order whatever the number of threads."""
+    if n_threads <= 1 or len(chunks) <= 1:
+        for index, rows in enumerate(chunks):
+            yield work(index, rows)
+        return
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        pending = deque()
+        for index, rows in enumerate(chunks):
+            pending.append(pool.submit(work, index, rows))
+            if len(pending) > n_threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _alive_branch_threaded(econ, draws: dict, x, T, with_alive_time: bool):
+    """:func:`alive_branch` of pooled parameters (each (S, 1)) for distinct (x, T), in column
+    blocks on the threads; every value is computed element by element, so the blocks give the
+    same numbers as one call."""
+    n_threads = scoring.N_THREADS
+    if n_threads <= 1 or x.size < 2 * n_threads:
+        return alive_branch(econ, draws, x, T, with_alive_time)
+    blocks = np.array_split(np.arange(x.size), 4 * n_threads)  # small blocks balance the load
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        parts = list(pool.map(lambda b: alive_branch(econ, draws, x[b], T[b], with_alive_time),
+                              blocks))
+    purchases = np.concatenate([p for p, _ in parts], axis=1)
+    alive = None if not with_alive_time else np.concatenate([a for _, a in parts], axis=1)
+    return purchases, alive
 
 
 class _Run:
@@ -138,7 +189,7 @@ class _Run:
         xd, Td = self.x[first], self.T[first]
         if for_draws:
             draws = self.bg_draws.for_customers(None)
-            self.branch[False] = alive_branch(self.econ, draws, xd, Td, self.need_alive)
+            self.branch[False] = _alive_branch_threaded(self.econ, draws, xd, Td, self.need_alive)
         if self.plugin:
             point = self.bg_model.point_draws().for_customers(None)
             self.branch[True] = alive_branch(self.econ, point, xd, Td, self.need_alive)
@@ -160,6 +211,13 @@ class _Run:
         return rates.posterior_mean(links.counts[rows], purchase_occasions(self.x[rows]))
 
     def chunk(self, index: int, rows: np.ndarray) -> None:
+        """Value one chunk and add it into the shared per-draw sums (the sequential path)."""
+        self.accumulate(self.compute(index, rows))
+
+    def compute(self, index: int, rows: np.ndarray) -> _ChunkDraws:
+        """Everything of one chunk that touches no shared state: fills the chunk's rows of the
+        per-customer columns and bounds (disjoint between chunks, so threads may run it at
+        once) and returns the per-draw values that :meth:`accumulate` adds into shared sums."""
         part = self.inputs.summary.iloc[rows]
         bg, gg = self._params(part, point=False)
         vnew = new_customer_value(self.econ, bg, gg)
@@ -200,7 +258,13 @@ class _Run:
         margin_d = np.broadcast_to(margin_d, (self.S, rows.size))
         ref_d = np.broadcast_to(ref_d, (self.S, rows.size))
         self._per_customer(rows, margin_d, ref_d)
-        self._group_totals(rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p)
+        return _ChunkDraws(rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p)
+
+    def accumulate(self, c: _ChunkDraws) -> None:
+        """Add one chunk into the shared per-draw sums; called in chunk order, so the sums are
+        the same whatever the number of threads."""
+        self._referral_credit(c.rows, c.margin_d)
+        self._group_totals(c.rows, c.margin_p, c.margin_d, c.ref_p, c.ref_d, c.vnew, c.vnew_p)
 
     def _moved_share(self, rows) -> np.ndarray:
         """Share of each customer's own value that attribution moves to a referrer, shape (m,)."""
@@ -214,15 +278,10 @@ class _Run:
         moved = self._moved_share(rows)
         links = self.inputs.links
         if links is not None:
-            clv_d = realised + margin_d
-            referred = links.referrer_of[rows] >= 0
-            if referred.any():  # credit the referrer, draw by draw
-                slots = self.slot[links.referrer_of[rows][referred]]
-                np.add.at(self.credit_acc.T, slots, (links.share * clv_d[:, referred]).T)
             mine = self.slot[rows] >= 0
-            if mine.any():
-                kept = (1.0 - moved) * clv_d - acq
-                self.own_acc[:, self.slot[rows][mine]] = kept[:, mine]
+            if mine.any():  # each referrer sits in one chunk: disjoint columns
+                kept = (1.0 - moved[mine]) * (realised[mine] + margin_d[:, mine]) - acq[mine]
+                self.own_acc[:, self.slot[rows][mine]] = kept
         if not self.intervals:
             return
         predictive = self.predictive
@@ -239,6 +298,18 @@ class _Run:
         else:
             self.bnd["future_referrals"][0][rows] = self.bnd["future_referrals"][1][rows] = 0.0
             self.bnd["future_value"][0][rows], self.bnd["future_value"][1][rows] = lower, upper
+
+    def _referral_credit(self, rows, margin_d) -> None:
+        """Credit the referrers of this chunk's referred customers, draw by draw (shared sums:
+        referrers may sit in any chunk)."""
+        links = self.inputs.links
+        if links is None:
+            return
+        referred = links.referrer_of[rows] >= 0
+        if referred.any():
+            slots = self.slot[links.referrer_of[rows][referred]]
+            clv_d = self.inputs.realised[rows][referred] + margin_d[:, referred]
+            np.add.at(self.credit_acc.T, slots, (links.share * clv_d).T)
 
     def _group_totals(self, rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p) -> None:
         links, realised = self.inputs.links, self.inputs.realised[rows]
@@ -307,10 +378,11 @@ class _Run:
         # a predictive run of an MLE fit needs no per-draw expectations (see chunk)
         self._precompute_alive_branch(for_draws=not (self.predictive and self.plugin))
         order = np.lexsort((self.T, self.t_x, self.x))
+        chunks = [order[sl] for sl in iter_chunks(order.size, self.chunk_size)]
         with progress_bar(order.size, "customer value", unit="customers") as advance:
-            for index, rows in enumerate(iter_chunks(order.size, self.chunk_size)):
-                self.chunk(index, order[rows])
-                advance(rows.stop - rows.start)
+            for result in _in_order(self.compute, chunks, scoring.N_THREADS):
+                self.accumulate(result)
+                advance(result.rows.size)
         return self.finish()
 
 
