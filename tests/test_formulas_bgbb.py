@@ -176,3 +176,19 @@ def test_simulated_future_matches_expectation_and_seed():
     one = bgbb.simulate_transactions(np.random.default_rng(1), alive[:50], p[:50], theta[:50], n_star)
     np.testing.assert_array_equal(one, bgbb.simulate_transactions(np.random.default_rng(1), alive[:50],
                                                                   p[:50], theta[:50], n_star))
+
+
+def test_long_histories_stay_finite_and_exact():
+    """1,000 opportunities: a transaction at the last one makes P(alive) exactly 1; a customer
+    silent for 2,500 opportunities is almost surely gone; the likelihood matches mpmath's sum."""
+    a, b, g, d = PUBLISHED
+    assert float(bgbb.p_alive(a, b, g, d, 1000, 1000, 1000)) == 1.0
+    gone = float(bgbb.p_alive(a, b, g, d, 10, 500, 3000))
+    assert 0.0 <= gone < 1e-6
+    mpmath.mp.dps = 30
+    x, t_x, n = 10, 500, 3000
+    B = mpmath.beta
+    lik = B(a + x, b + n - x) / B(a, b) * B(g, d + n) / B(g, d) + mpmath.fsum(
+        B(a + x, b + t_x - x + i) / B(a, b) * B(g + 1, d + t_x + i) / B(g, d) for i in range(n - t_x))
+    assert float(bgbb.log_likelihood(a, b, g, d, x, t_x, n)) == pytest.approx(float(mpmath.log(lik)), rel=1e-12)
+    assert gone == pytest.approx(float(B(a + x, b + n - x) / B(a, b) * B(g, d + n) / B(g, d) / lik), rel=1e-8)

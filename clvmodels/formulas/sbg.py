@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, polygamma
+from scipy.special import gamma as gamma_fn
 
 from clvmodels.formulas.individual import draw_geometric
 from clvmodels.formulas.special import guarded_hyp2f1
@@ -39,6 +40,12 @@ _NEAR_ONE = 1e-4
 # Finite discounted horizons up to this many periods are summed term by term (exact, cheap);
 # longer ones use the difference of two hypergeometric tails.
 _DIRECT_MAX = 256
+# The connection formula of the discounted tail has poles at integer g: within _NEAR_INTEGER of
+# one it is evaluated at g -/+ _INTEGER_SHIFT and twice that, and extrapolated.
+_NEAR_INTEGER = 1e-4
+_INTEGER_SHIFT = 3e-4
+_MAX_SERIES_TERMS = 400
+_TERM_BLOCK = 4096
 
 
 def _f(*arrays):
@@ -214,8 +221,74 @@ def _undiscounted_sum(g, b, h):
 
 
 def _discounted_tail(g, b, z):
-    """``sum_{k>=1} (b)_k / (g+b)_k z^k = z b / (g+b) 2F1(1, b+1; g+b+1; z)``, 0 <= z < 1."""
-    return z * b / (g + b) * guarded_hyp2f1(1.0, b + 1.0, g + b + 1.0, z)
+    """``sum_{k>=1} (b)_k / (g+b)_k z^k = z b / (g+b) 2F1(1, b+1; g+b+1; z)``, 0 < z < 1.
+
+    scipy's 2F1 is accurate here (1e-10 relative or better against mpmath) except that it
+    overflows (nan) for g + b above ~170 with z near 1, i.e. long tenures with a small discount
+    rate per period. So: where ``b w < 1`` (``w = 1 - z``) the connection formula of
+    :func:`_tail_near_one`; other entries scipy's guarded 2F1, and any it cannot evaluate are
+    summed term by term (:func:`_tail_by_terms`; then ``b w >= 1``, so at most ~45 b terms).
+    """
+    g, b, z = np.broadcast_arrays(*_f(g, b, z))
+    with np.errstate(all="ignore"):
+        out = np.array(z * b / (g + b) * guarded_hyp2f1(1.0, b + 1.0, g + b + 1.0, z), dtype=float)
+    w = 1.0 - z
+    near_int = np.abs(g - np.round(g)) < _NEAR_INTEGER
+    connect = b * w < 1.0
+    plain = connect & ~near_int
+    if plain.any():
+        out[plain] = _tail_near_one(g[plain], b[plain], z[plain])
+    shifted = connect & near_int
+    if shifted.any():  # Richardson on means at g -/+ h and g -/+ 2h: error O(h^4), ~1e-9
+        gs, bs, zs, h = g[shifted], b[shifted], z[shifted], _INTEGER_SHIFT
+
+        def mean(step):
+            return 0.5 * (_tail_near_one(gs - step, bs, zs) + _tail_near_one(gs + step, bs, zs))
+
+        out[shifted] = (4.0 * mean(h) - mean(2.0 * h)) / 3.0
+    left = ~np.isfinite(out)
+    if left.any():
+        out[left] = _tail_by_terms(g[left], b[left], z[left])
+    return out
+
+
+def _tail_near_one(g, b, z):
+    """The discounted tail by the z -> 1 - z connection of 2F1 (Abramowitz & Stegun 15.3.6).
+
+    With ``w = 1 - z``: ``2F1(1, b+1; g+b+1; z) = (g+b)/(g-1) 2F1(1, b+1; 2-g; w)
+    + w^(g-1) G(1-g) G(g+b+1)/G(b+1) z^-(g+b)`` (the second series is ``(1-w)^-(g+b)`` in closed
+    form). The first series' terms shrink by about ``(b+k) w / k``, so for ``b w < 1`` a few dozen
+    terms reach 1e-17; Gamma functions are taken in log space (no overflow for b in the
+    thousands). Not for integer g (the two parts have poles there; callers shift g).
+    """
+    w = 1.0 - z
+    total, term = np.ones(g.shape), np.ones(g.shape)
+    for k in range(_MAX_SERIES_TERMS):
+        term = term * (b + 1.0 + k) * w / (2.0 - g + k)
+        total += term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    first = (g + b) / (g - 1.0) * total
+    log_second = ((g - 1.0) * np.log(w) + gammaln(1.0 - g) + gammaln(g + b + 1.0)
+                  - gammaln(b + 1.0) - (g + b) * np.log(z))
+    second = np.sign(gamma_fn(1.0 - g)) * np.exp(log_second)
+    return z * b / (g + b) * (first + second)
+
+
+def _tail_by_terms(g, b, z):
+    """The discounted tail summed term by term, in blocks of k (log-space terms)."""
+    log_z = np.log(z)
+    total = np.zeros(g.shape)
+    start = 1
+    while True:
+        k = np.arange(start, start + _TERM_BLOCK, dtype=float)[:, None]
+        log_u = gammaln(b + k) - gammaln(b) + gammaln(g + b) - gammaln(g + b + k)
+        terms = np.exp(log_u + k * log_z)
+        total += terms.sum(axis=0)
+        start += _TERM_BLOCK
+        # terms decrease, so the rest is below last term / (1 - z)
+        if np.all(terms[-1] / (1.0 - z) <= 1e-17 * total):
+            return total
 
 
 def beta_survival_sum(g, b, horizon, discount_rate=0.0):
