@@ -192,7 +192,8 @@ def subscription_tenures(
     problems = _Problems()
     problems.add(log[customer_id_col].isna(), np.array([f"row {i!r}" for i in log.index], object),
                  f"missing customer id (column {customer_id_col!r})", "Drop these rows or fill in the id.")
-    problems.add(no_start, ids, f"missing start (column {start_col!r})", "Every subscription needs its first day.")
+    problems.add(no_start, ids, f"missing start (column {start_col!r})",
+                 "Every subscription needs its first day.")
     read_hint = "Give datetimes or ISO 8601 text (YYYY-MM-DD)."
     problems.add(bad_start, ids, f"start that cannot be read (column {start_col!r})", read_hint)
     problems.add(bad_end, ids, f"end that cannot be read (column {end_col!r}; leave it empty while active)",
@@ -255,7 +256,8 @@ def _spells(log, ids, start, end, active, problems: _Problems, policy: str, id_c
         frame["code"] = pd.factorize(frame["customer"])[0]
         frame = frame.sort_values(["code", "start"], kind="stable")
     same = frame["customer"].to_numpy(object)[1:] == frame["customer"].to_numpy(object)[:-1]
-    previous_end = np.where(frame["active"].to_numpy()[:-1], np.iinfo(np.int64).max, frame["end"].to_numpy()[:-1])
+    ends = np.where(frame["active"].to_numpy(), np.iinfo(np.int64).max, frame["end"].to_numpy())
+    previous_end = ends[:-1]
     overlap = np.r_[False, same & (frame["start"].to_numpy()[1:] < previous_end)]
     customers = frame["customer"].to_numpy(object)
     overlapping = pd.Series(customers).isin(set(customers[overlap])).to_numpy()

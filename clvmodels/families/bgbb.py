@@ -25,7 +25,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily
 from clvmodels.formulas import bgbb
-from clvmodels.formulas.sbg import beta_survival_sum
+from clvmodels.formulas.betageometric import beta_survival_sum
 
 
 def _p(params):

@@ -15,9 +15,9 @@ horizon counts the whole ones inside it); a transaction k opportunities ahead is
 ``(1 + d) ** -k`` (FHS 2010 eq. 14's convention).
 
 Given alive at n, ``p ~ Beta(alpha + x, beta + n - x)`` and ``theta ~ Beta(gamma, delta + n)``,
-independent; sums over the future survival are :func:`clvmodels.formulas.sbg.beta_survival_sum`
-(the same Beta-geometric survival as the sBG). Every function broadcasts ((S, 1) parameters with
-(n,) customers give (S, n)); sums over the possible death times loop over opportunities, never
+independent; sums over the future survival are
+:func:`clvmodels.formulas.betageometric.beta_survival_sum` (the same Beta-geometric survival as
+the sBG). Every function broadcasts ((S, 1) parameters with (n,) customers give (S, n)); sums over the possible death times loop over opportunities, never
 customers, in log space. Nothing here validates input.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln
 
 from clvmodels.formulas.individual import draw_geometric
-from clvmodels.formulas.sbg import beta_survival_sum
+from clvmodels.formulas.betageometric import beta_survival_sum
 
 PARAM_NAMES = ("alpha", "beta", "gamma", "delta")
 
@@ -201,8 +201,8 @@ def expected_transactions_new(alpha, beta, gamma, delta, n):
     """E[X(n)] of a new customer over n opportunities (FHS 2010 eq. 8).
 
     ``alpha/(alpha+beta) delta/(gamma-1) [1 - G(gamma+delta) G(1+delta+n) / (G(gamma+delta+n)
-    G(1+delta))]``, evaluated through :func:`clvmodels.formulas.sbg.beta_survival_sum` (stable
-    at gamma = 1).
+    G(1+delta))]``, evaluated through
+    :func:`clvmodels.formulas.betageometric.beta_survival_sum` (stable at gamma = 1).
     """
     return expected_discounted_if_alive(alpha, beta, gamma, delta, 0.0, 0.0, n)
 
