@@ -81,6 +81,12 @@ def test_individual_likelihood_equals_cohort_likelihood():
     value, _ = sbg.neg_log_likelihood_and_grad(np.log([alpha, beta]), [0, 2, 2], [True, True, False],
                                                [4.0, 1.0, 2.0])
     assert value == pytest.approx(-(4 * ll[0] + ll[1] + 2 * ll[2]), rel=1e-12)
+    # the cohort table 7, 3, 2: 4 leave after period 1, 1 after period 2, 2 remain (FH 2007 eq. 6)
+    by_hand = 4 * np.log(sbg.churn_probability(alpha, beta, 1)) + np.log(
+        sbg.churn_probability(alpha, beta, 2)) + 2 * np.log(sbg.survival(alpha, beta, 2))
+    assert float(sbg.cohort_log_likelihood(alpha, beta, [7, 3, 2])) == pytest.approx(by_hand, rel=1e-12)
+    draws = sbg.cohort_log_likelihood(np.array([[alpha], [2.0]]), np.array([[beta], [3.0]]), [7, 3, 2])
+    assert draws.shape == (2,) and draws[0] == pytest.approx(by_hand, rel=1e-12)
 
 
 def test_gradient_matches_finite_differences():

@@ -172,6 +172,28 @@ def cohort_to_tenures(survivors):
     return renewals, churned, weights
 
 
+def cohort_log_likelihood(alpha, beta, survivors):
+    """Log-likelihood of a cohort's survival counts (FH 2007 eq. 6).
+
+    ``sum_{t=1}^{k} (n_{t-1} - n_t) ln P(T = t) + n_k ln S(k)`` for ``survivors`` n_0..n_k:
+    :func:`log_likelihood` on the rows of :func:`cohort_to_tenures`, weighted.
+
+    Parameters
+    ----------
+    alpha, beta : array_like
+        Parameters, scalars or shape (S, 1).
+    survivors : array_like, shape (k + 1,)
+        Customers still subscribed at the start of periods 0..k.
+
+    Returns
+    -------
+    ndarray
+        The cohort's log-likelihood, shape of the parameters with the last axis summed.
+    """
+    renewals, churned, weights = cohort_to_tenures(survivors)
+    return np.sum(weights * log_likelihood(alpha, beta, renewals, churned), axis=-1)
+
+
 def survival_if_alive(alpha, beta, renewals, k):
     """``P(T > renewals + k | T > renewals) = B(alpha, beta + renewals + k) / B(alpha, beta + renewals)``.
 
