@@ -26,7 +26,8 @@ from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.progress import progress_bar
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.expected import alive_branch, future_flows, new_customer_value
+from clvmodels.value.expected import (FutureFlows, alive_branch, future_flows,
+                                      new_customer_value)
 from clvmodels.value.referrals import ReferralLinks, ReferralRates, purchase_occasions
 from clvmodels.value.totals import GroupTotals, group_codes
 
@@ -223,9 +224,16 @@ class _Run:
         vnew = new_customer_value(self.econ, bg, gg)
         # per-draw expectations give the expected interval, and the point value of Bayesian fits;
         # a predictive run of an MLE fit needs neither
-        flows_e = None
+        flows_e = distinct = None
         if not (self.predictive and self.plugin):
-            flows_e = self._future(rows, bg, gg)
+            distinct = self._distinct_rows(rows, bg, gg)
+            if distinct is None:
+                flows_e = self._future(rows, bg, gg)
+            else:  # identical histories have identical expectations: compute them once
+                first, inverse = distinct
+                flows_u = self._future(rows[first], bg, gg)
+                flows_e = FutureFlows(flows_u.purchases[:, inverse], flows_u.margin[:, inverse], None)
+                distinct = (flows_u.margin, inverse)
         if self.plugin:
             bg_point, gg_point = self._params(part, point=True)
             flows_p = self._future(rows, bg_point, gg_point, point=True)
@@ -257,7 +265,7 @@ class _Run:
         self.cols["vnew"][rows] = vnew_p
         margin_d = np.broadcast_to(margin_d, (self.S, rows.size))
         ref_d = np.broadcast_to(ref_d, (self.S, rows.size))
-        self._per_customer(rows, margin_d, ref_d)
+        self._per_customer(rows, margin_d, ref_d, None if self.predictive else distinct)
         return _ChunkDraws(rows, margin_p, margin_d, ref_p, ref_d, vnew, vnew_p)
 
     def accumulate(self, c: _ChunkDraws) -> None:
@@ -273,7 +281,22 @@ class _Run:
             return np.zeros(rows.size)
         return np.where(links.referrer_of[rows] >= 0, links.share, 0.0)
 
-    def _per_customer(self, rows, margin_d, ref_d) -> None:
+    def _distinct_rows(self, rows, bg: dict, gg: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """Runs of identical histories (x, t_x, T, mbar) among the chunk's rows (sorted by
+        (x, t_x, T), so one-time buyers of one age are adjacent): the first row of each run and,
+        per row, its run; None when parameters differ between customers (models pooled by
+        segment) or when too few rows repeat to pay for the bookkeeping."""
+        if any(np.shape(v)[-1] > 1 for v in (*bg.values(), *gg.values())):
+            return None
+        keys = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
+        new = np.ones(rows.size, dtype=bool)
+        new[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])
+        first = np.flatnonzero(new)
+        if first.size > 0.8 * rows.size:
+            return None
+        return first, np.cumsum(new) - 1
+
+    def _per_customer(self, rows, margin_d, ref_d, distinct=None) -> None:
         realised, acq = self.inputs.realised[rows], self.inputs.acquisition[rows]
         moved = self._moved_share(rows)
         links = self.inputs.links
@@ -285,7 +308,11 @@ class _Run:
         if not self.intervals:
             return
         predictive = self.predictive
-        lower, upper = _bounds(margin_d, self.level, predictive)
+        if distinct is None:
+            lower, upper = _bounds(margin_d, self.level, predictive)
+        else:  # the bounds of identical histories' (identical) draws, computed once
+            margin_u, inverse = distinct
+            lower, upper = (b[inverse] for b in _bounds(margin_u, self.level, predictive))
         # the own value columns are the margin shifted by per-customer constants; the attributed
         # value of a customer who refers nobody is (1 - moved) x clv - acquisition cost
         shifted = {"future": (1.0, 0.0), "clv": (1.0, realised), "net": (1.0, realised - acq),
