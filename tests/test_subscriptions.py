@@ -143,6 +143,13 @@ def test_reading_problems():
         subscription_tenures(log.drop(columns="end"), observation_end="2021-06-30", period="M")
     with pytest.raises(DataError, match="period must be one of"):
         subscription_tenures(log, observation_end="2021-06-30", period="Q")
+    zones = pd.DataFrame({"customer_id": ["a", "b", "c"], "start": ["2020-01-01T10:00+02:00", "2020-01-01", "2020-02-01"],
+                          "end": [None, None, None]})
+    with pytest.raises(DataError, match=r"aware and naive dates mixed \(column 'start'\).*1 row \(e.g. 'a'\)"):
+        subscription_tenures(zones, observation_end="2021-06-30", period="M")
+    aware = zones.assign(start=["2020-01-01T01:00+02:00", "2020-01-01T00:00Z", "2020-02-01T00:00Z"])
+    # 01:00 at +02:00 is 23:00 UTC on 31 December: the UTC date counts, as in rfm_summary
+    assert subscription_tenures(aware, observation_end="2020-03-31", period="M")["renewals"].tolist() == [3, 2, 1]
     dated = pd.DataFrame({"customer_id": [1], "start": pd.to_datetime(["2020-01-01"]),
                           "end": pd.to_datetime([pd.NaT])})
     assert subscription_tenures(dated, observation_end="2020-12-31", period="M")["renewals"].tolist() == [11]

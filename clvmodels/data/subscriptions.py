@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.data.meta import set_summary_meta
-from clvmodels.data.transactions import count_rows, day_of, day_to_iso
+from clvmodels.data.transactions import UTC_OFFSET_PATTERN, count_rows, day_of, day_to_iso
 from clvmodels.errors import DataError, check_choice
 
 PERIODS = ("D", "W", "M", "Y")
@@ -62,32 +62,43 @@ class _Problems:
 
 
 def _days(column: pd.Series):
-    """Days since 1970-01-01 (UTC date), and masks of missing and unreadable values."""
+    """Days since 1970-01-01 (UTC date), and masks of missing, unreadable and mixed-zone values.
+
+    Datetime columns are taken as they are (aware ones converted to UTC); text must be ISO 8601
+    and date objects are read as dates. Aware and naive values mixed in one column would be read
+    two ways, so the rarer kind is refused, as :func:`clvmodels.rfm_summary` does.
+    """
+    n = len(column)
     missing = column.isna().to_numpy()
+    mixed = np.zeros(n, bool)
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         stamps = column.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_dtype(column.dtype):
         stamps = column
     elif pd.api.types.is_numeric_dtype(column.dtype):
-        return np.zeros(len(column), np.int64), missing, ~missing
+        return np.zeros(n, np.int64), missing, ~missing, mixed
     else:
         text = column.astype("string").str.strip()
         missing = missing | (text == "").fillna(False).to_numpy(bool)
         values = column.where(~missing)
-        is_date = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64))
-                             or hasattr(v, "year")).to_numpy(bool)
+        is_text = ~missing & values.map(lambda v: isinstance(v, str)).to_numpy(bool)
+        is_date = ~missing & ~is_text & values.map(lambda v: hasattr(v, "year")).to_numpy(bool)
+        aware = np.zeros(n, bool)
+        aware[is_text] = text[is_text].str.contains(UTC_OFFSET_PATTERN, regex=True).to_numpy(bool)
+        aware[is_date] = values[is_date].map(lambda v: getattr(v, "tzinfo", None) is not None).to_numpy(bool)
+        dated = is_text | is_date
+        n_aware = int(aware.sum())
+        if 0 < n_aware < int(dated.sum()):
+            mixed = aware if n_aware <= dated.sum() / 2 else dated & ~aware
         stamps = pd.Series(pd.NaT, index=column.index, dtype="datetime64[us]")
-        as_text = ~missing & ~is_date & values.map(lambda v: isinstance(v, str)).to_numpy(bool)
-        if as_text.any():
-            parsed = pd.to_datetime(text[as_text], format="ISO8601", errors="coerce", utc=True)
-            stamps[as_text] = parsed.dt.tz_localize(None).astype("datetime64[us]")
-        if is_date.any():
-            parsed = pd.to_datetime(values[is_date], errors="coerce", utc=True)
-            stamps[is_date] = parsed.dt.tz_localize(None).astype("datetime64[us]")
+        for rows, source, fmt in ((is_text, text, "ISO8601"), (is_date, values, None)):
+            if rows.any():
+                parsed = pd.to_datetime(source[rows], format=fmt, errors="coerce", utc=True)
+                stamps[rows] = parsed.dt.tz_localize(None).astype("datetime64[us]")
     unreadable = stamps.isna().to_numpy() & ~missing
     days = stamps.to_numpy().astype("datetime64[D]")
     days = np.where(np.isnat(days), np.datetime64(0, "D"), days).astype(np.int64)
-    return days, missing, unreadable
+    return days, missing, unreadable, mixed
 
 
 def anniversaries_before(start, limit, period: str, strict: bool) -> np.ndarray:
@@ -187,8 +198,8 @@ def subscription_tenures(
         raise DataError("the subscription log is empty")
     end_day = day_of(observation_end, "observation_end")
     ids = log[customer_id_col].to_numpy(dtype=object)
-    start, no_start, bad_start = _days(log[start_col])
-    end, active, bad_end = _days(log[end_col])
+    start, no_start, bad_start, mixed_start = _days(log[start_col])
+    end, active, bad_end, mixed_end = _days(log[end_col])
     problems = _Problems()
     problems.add(log[customer_id_col].isna(), np.array([f"row {i!r}" for i in log.index], object),
                  f"missing customer id (column {customer_id_col!r})", "Drop these rows or fill in the id.")
@@ -198,6 +209,9 @@ def subscription_tenures(
     problems.add(bad_start, ids, f"start that cannot be read (column {start_col!r})", read_hint)
     problems.add(bad_end, ids, f"end that cannot be read (column {end_col!r}; leave it empty while active)",
                  read_hint)
+    for mixed, col in ((mixed_start, start_col), (mixed_end, end_col)):
+        problems.add(mixed, ids, f"time-zone-aware and naive dates mixed (column {col!r}); the rarer kind is",
+                     "Give every date a UTC offset (they are converted to UTC) or none.")
     problems.raise_if_any()  # the rules below need readable dates
     dated = ~no_start & ~bad_start
     ended = dated & ~active & ~bad_end
