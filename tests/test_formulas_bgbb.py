@@ -192,3 +192,23 @@ def test_long_histories_stay_finite_and_exact():
         B(a + x, b + t_x - x + i) / B(a, b) * B(g + 1, d + t_x + i) / B(g, d) for i in range(n - t_x))
     assert float(bgbb.log_likelihood(a, b, g, d, x, t_x, n)) == pytest.approx(float(mpmath.log(lik)), rel=1e-12)
     assert gone == pytest.approx(float(B(a + x, b + n - x) / B(a, b) * B(g, d + n) / B(g, d) / lik), rel=1e-8)
+
+
+def test_tabulated_likelihood_equals_the_row_by_row_sum(monkeypatch):
+    """The likelihood's (distinct x) x opportunity table with suffix sums gives the value and
+    gradient of the opportunity-by-opportunity loop (to 1e-12), for weekly-like histories (n up
+    to 60) and a few long ones (n = 2,000)."""
+    rng = np.random.default_rng(4)
+    n = rng.integers(1, 61, 3000)
+    t_x = np.minimum((rng.random(3000) * (n + 1)).astype(int), n)
+    x = np.minimum(t_x, (rng.random(3000) * t_x).astype(int) + (t_x > 0))
+    x, t_x, n = (np.r_[v, extra] for v, extra in zip((x, t_x, n), ([0, 40, 1500], [0, 1900, 2000], [2000] * 3)))
+    rows = np.unique(np.c_[x, t_x, n], axis=0).astype(float)
+    weights = rng.integers(1, 9, len(rows)).astype(float)
+    for point in (np.zeros(4), np.log(PUBLISHED), np.log([5.0, 0.3, 0.1, 20.0])):
+        table = bgbb.neg_log_likelihood_and_grad(point, *rows.T, weights)
+        with monkeypatch.context() as patch:
+            patch.setattr(bgbb, "_TABLE_MAX", 0)
+            loop = bgbb.neg_log_likelihood_and_grad(point, *rows.T, weights)
+        assert table[0] == pytest.approx(loop[0], rel=1e-12)
+        np.testing.assert_allclose(table[1], loop[1], rtol=1e-10, atol=1e-8)
