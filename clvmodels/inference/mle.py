@@ -131,6 +131,7 @@ def fit_mle(
     maxiter: int = 2_000,
     prior_mean: np.ndarray | None = None,
     prior_precision: np.ndarray | None = None,
+    cov_guess: np.ndarray | None = None,
 ) -> MleResult:
     """Minimise a negative log-likelihood over log-parameters.
 
@@ -157,6 +158,10 @@ def fit_mle(
     prior_mean, prior_precision : ndarray, shape (k,), optional
         A diagonal Gaussian prior on the log-parameters (see module docstring), on the scale of
         the total (not the mean) objective; precision in 1 / log-units squared.
+    cov_guess : ndarray, shape (k, k), optional
+        A guess of the Laplace covariance at the optimum (e.g. a related fit's): the first BFGS
+        run starts from its inverse Hessian instead of the identity, so a start near the optimum
+        needs a few steps instead of dozens.
     """
     likelihood = objective
     if prior_precision is not None:
@@ -180,7 +185,13 @@ def fit_mle(
 
     # BFGS first: with k <= 4 parameters its dense update is cheap, and here it needs a tenth of
     # L-BFGS-B's time (scipy's L-BFGS-B has a fixed per-iteration overhead of milliseconds)
-    run("BFGS", best, gtol=gtol * 1e-2)
+    first = {}
+    if cov_guess is not None:  # the mean objective's inverse Hessian is n x the total's covariance
+        guess = 0.5 * (np.asarray(cov_guess, float) + np.asarray(cov_guess, float).T) * n_customers
+        eigenvalues = np.linalg.eigvalsh(guess)
+        if np.all(np.isfinite(eigenvalues)) and eigenvalues.min() > 1e-12 * eigenvalues.max():
+            first = {"hess_inv0": guess}
+    run("BFGS", best, gtol=gtol * 1e-2, **first)
     if grad_norm(best) > gtol:
         run("L-BFGS-B", best, gtol=gtol * 1e-2, ftol=1e-15)
     if grad_norm(best) > gtol:

@@ -297,6 +297,15 @@ class FittedParametricModel:
             )
         return codes
 
+    def segment_codes(self, summary: pd.DataFrame) -> np.ndarray | None:
+        """Each customer's segment code, shape (n,) int, for a model pooled by segment (the index
+        into ``segments_``, ``params_`` rows and axis 1 of ``parameter_draws().values``); None for
+        a pooled model. Customers with equal codes share every parameter draw, so work that
+        depends on the history and the parameters only can be shared among them. A segment the
+        fit did not see raises a DataError."""
+        self._check_fitted()
+        return self._segment_codes(summary)
+
     def _scoring_data(self, summary: pd.DataFrame) -> CustomerData:
         data = self._customer_data(summary)
         return CustomerData(data.arrays, (self._segment_codes(summary),))

@@ -148,15 +148,19 @@ def result_from_state(state: dict, names) -> MleResult:
                      attempts=list(state["attempts"]))
 
 
-def _own_fit(fit_one: FitOne, columns, counts, start, label, quiet: bool) -> MleResult | None:
-    """A segment's unpenalised fit; with ``quiet`` (shrinkage follows) a failure gives None."""
+def _own_fit(fit_one: FitOne, columns, counts, pooled: MleResult, label, quiet: bool) -> MleResult | None:
+    """A segment's unpenalised fit, started at the pooled fit with the pooled covariance scaled
+    to the segment's size as the optimiser's first curvature guess; with ``quiet`` (shrinkage
+    follows) a failure gives None."""
     if counts.sum() == 0:
         return None
+    start = pooled.log_params
+    guess = pooled.cov_log * (pooled.n_customers / counts.sum()) if _usable(pooled) else None
     if not quiet:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = fit_one(columns, counts, start=start)
+                result = fit_one(columns, counts, start=start, cov_guess=guess)
             except ConvergenceError as exc:
                 raise ConvergenceError(
                     f"segment {label!r} ({counts.sum():.0f} customers): {exc}. Small segments are "
@@ -169,9 +173,19 @@ def _own_fit(fit_one: FitOne, columns, counts, start, label, quiet: bool) -> Mle
     with warnings.catch_warnings():  # only an intermediate step: shrinkage refits it
         warnings.simplefilter("ignore")
         try:
-            return fit_one(columns, counts, start=start)
+            return fit_one(columns, counts, start=start, cov_guess=guess)
         except ConvergenceError:
             return None
+
+
+def _shrunk_start(own: MleResult | None, centre: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """Where to start the penalised fit: one Newton step from the segment's own estimate (exact
+    if its log-likelihood were quadratic, so the optimiser has little left to do), or the centre
+    when the own fit is unusable."""
+    if not _usable(own):
+        return centre.copy()
+    hessian = np.linalg.inv(own.cov_log) + np.diag(precision)
+    return own.log_params - np.linalg.solve(hessian, precision * (own.log_params - centre))
 
 
 def fit_by_segment(fit_one: FitOne, columns: list, counts: np.ndarray, codes: np.ndarray,
@@ -181,7 +195,8 @@ def fit_by_segment(fit_one: FitOne, columns: list, counts: np.ndarray, codes: np
     Parameters
     ----------
     fit_one : callable
-        ``fit_one(columns, counts, start=None, prior_mean=None, prior_precision=None)`` fits the
+        ``fit_one(columns, counts, start=None, prior_mean=None, prior_precision=None,
+        cov_guess=None)`` fits the
         model on distinct rows with counts.
     columns : list of ndarray, each shape (m,)
         Distinct rows (segment included in the distinctness).
@@ -204,7 +219,7 @@ def fit_by_segment(fit_one: FitOne, columns: list, counts: np.ndarray, codes: np
     for g, label in enumerate(labels):
         mask = codes == g
         parts.append(([c[mask] for c in columns], counts[mask]))
-    own = tuple(_own_fit(fit_one, cols, cnt, pooled.log_params, label, shrinkage is not None)
+    own = tuple(_own_fit(fit_one, cols, cnt, pooled, label, shrinkage is not None)
                 for (cols, cnt), label in zip(parts, labels))
     if shrinkage is None:
         empty = [label for label, fit in zip(labels, own) if fit is None]
@@ -229,6 +244,8 @@ def fit_by_segment(fit_one: FitOne, columns: list, counts: np.ndarray, codes: np
         if cnt.sum() == 0:
             fits.append(_prior_only(pooled.names, centre, tau))
             continue
-        start = fit.log_params if fit is not None else centre
-        fits.append(fit_one(cols, cnt, start=start, prior_mean=centre, prior_precision=precision))
+        guess = ({"cov_guess": np.linalg.inv(np.linalg.inv(fit.cov_log) + np.diag(precision))}
+                 if _usable(fit) else {})
+        fits.append(fit_one(cols, cnt, start=_shrunk_start(fit, centre, precision),
+                            prior_mean=centre, prior_precision=precision, **guess))
     return SegmentFits(list(labels), pooled, tuple(fits), own, tau)
