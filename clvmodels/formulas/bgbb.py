@@ -17,8 +17,9 @@ horizon counts the whole ones inside it); a transaction k opportunities ahead is
 Given alive at n, ``p ~ Beta(alpha + x, beta + n - x)`` and ``theta ~ Beta(gamma, delta + n)``,
 independent; sums over the future survival are
 :func:`clvmodels.formulas.betageometric.beta_survival_sum` (the same Beta-geometric survival as
-the sBG). Every function broadcasts ((S, 1) parameters with (n,) customers give (S, n)); sums over the possible death times loop over opportunities, never
-customers, in log space. Nothing here validates input.
+the sBG). Every function broadcasts ((S, 1) parameters with (n,) customers give (S, n)); sums
+over the possible death times loop over opportunities, never customers, in log space (the
+likelihood tabulates them once per distinct frequency). Nothing here validates input.
 """
 
 from __future__ import annotations
