@@ -310,6 +310,8 @@ def cohort_survival(tenures: pd.DataFrame, by=None) -> pd.DataFrame:
         end); NA beyond. Column 0 is the cohort size. A row's counts are the ``survivors`` of
         :func:`clvmodels.formulas.sbg.cohort_to_tenures`.
     """
+    if not isinstance(tenures, pd.DataFrame) or len(tenures) == 0:
+        raise DataError("cohort_survival needs a non-empty tenure table from subscription_tenures(...)")
     keys = ["cohort"] + ([by] if isinstance(by, str) else list(by or []))
     missing = [c for c in keys + ["renewals", "observable_renewals"] if c not in tenures.columns]
     if missing:
