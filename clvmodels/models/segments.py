@@ -148,7 +148,8 @@ def result_from_state(state: dict, names) -> MleResult:
                      attempts=list(state["attempts"]))
 
 
-def _own_fit(fit_one: FitOne, columns, counts, pooled: MleResult, label, quiet: bool) -> MleResult | None:
+def _own_fit(fit_one: FitOne, columns, counts, pooled: MleResult, label,
+             quiet: bool) -> MleResult | None:
     """A segment's unpenalised fit, started at the pooled fit with the pooled covariance scaled
     to the segment's size as the optimiser's first curvature guess; with ``quiet`` (shrinkage
     follows) a failure gives None."""
@@ -196,8 +197,7 @@ def fit_by_segment(fit_one: FitOne, columns: list, counts: np.ndarray, codes: np
     ----------
     fit_one : callable
         ``fit_one(columns, counts, start=None, prior_mean=None, prior_precision=None,
-        cov_guess=None)`` fits the
-        model on distinct rows with counts.
+        cov_guess=None)`` fits the model on distinct rows with counts.
     columns : list of ndarray, each shape (m,)
         Distinct rows (segment included in the distinctness).
     counts : ndarray, shape (m,)
