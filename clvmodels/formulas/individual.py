@@ -256,25 +256,8 @@ def simulate_discounted_purchases(
     # the spacings after the N-th purchase, summed: Gamma(K + 1 - N) (K - N + 1 >= 1 always)
     rest = rng.standard_gamma(potential + 1.0 - count)
 
-    discounted = np.zeros(alive.shape)
-    spend = np.zeros(alive.shape) if with_spend else None
-    last_time = np.zeros(alive.shape)
-    for rows in _batches(count, batch_purchases):
-        n_rows = count[rows]
-        owner = np.repeat(np.arange(rows.size), n_rows)
-        cumulative = _segment_cumsum(rng.standard_exponential(owner.size), n_rows)
-        total = np.zeros(rows.size)
-        ends = np.cumsum(n_rows) - 1
-        total[n_rows > 0] = cumulative[ends[n_rows > 0]]
-        scale = horizon[rows] / (total + rest[rows])  # s_i = horizon S_i / (S_N + G)
-        times = cumulative * scale[owner]
-        weight = np.exp(-log_discount[rows][owner] * times)
-        discounted[rows] = np.bincount(owner, weight, minlength=rows.size)
-        last_time[rows] = total * scale
-        if with_spend:
-            value = rng.standard_gamma(spend_shape[rows][owner]) / nu[rows][owner]
-            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
-
+    discounted, spend, last_time = _discounted_sums(rng, count, rest, horizon, log_discount,
+                                                    spend_shape, nu, batch_purchases)
     dropped = alive & (count >= last)  # dropped out right after the last purchase
     alive_time = np.where(dropped, last_time, np.where(alive, horizon, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -288,6 +271,179 @@ def simulate_discounted_purchases(
         discounted_alive.reshape(shape),
         None if spend is None else spend.reshape(shape),
     )
+
+
+def _discounted_sums(rng, count, rest, horizon, log_discount, spend_shape, nu, batch_purchases,
+                     one_spend_draw=False):
+    """Discounted count, discounted spend (None without ``nu``) and time of the last purchase of
+    customers making ``count`` purchases in (0, horizon], flat arrays of one length.
+
+    Purchase times by normalised spacings (see :func:`simulate_discounted_purchases`; ``rest``
+    is the Gamma(K + 1 - N) of the spacings after the last purchase). With ``one_spend_draw``
+    (only exact where every discount factor is 1, i.e. ``log_discount == 0``) the spend total of
+    N purchases is one ``Gamma(N spend_shape, rate nu)`` draw instead of N ``Gamma(spend_shape)``.
+    """
+    with_spend = nu is not None
+    discounted = np.zeros(count.shape)
+    spend = np.zeros(count.shape) if with_spend else None
+    last_time = np.zeros(count.shape)
+    for rows in _batches(count, batch_purchases):
+        n_rows = count[rows]
+        owner = np.repeat(np.arange(rows.size), n_rows)
+        cumulative = _segment_cumsum(rng.standard_exponential(owner.size), n_rows)
+        total = np.zeros(rows.size)
+        ends = np.cumsum(n_rows) - 1
+        total[n_rows > 0] = cumulative[ends[n_rows > 0]]
+        scale = _take(horizon, rows) / (total + rest[rows])  # s_i = horizon S_i / (S_N + G)
+        times = cumulative * scale[owner]
+        if np.ndim(log_discount):
+            weight = np.exp(-log_discount[rows][owner] * times)
+        else:
+            weight = np.exp(-log_discount * times)
+        discounted[rows] = np.bincount(owner, weight, minlength=rows.size)
+        last_time[rows] = total * scale
+        if with_spend and one_spend_draw:
+            spend[rows] = rng.standard_gamma(spend_shape[rows] * n_rows) / nu[rows]
+        elif with_spend:
+            value = rng.standard_gamma(spend_shape[rows][owner]) / nu[rows][owner]
+            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
+    return discounted, spend, last_time
+
+
+def _take(v, rows):
+    """``v[rows]`` of an array, a scalar as it is."""
+    return v[rows] if np.ndim(v) else v
+
+
+def _at_pairs(v, shape, s, c):
+    """Values of ``v`` (broadcastable to ``shape`` = (S, n)) at the (draw, customer) pairs (s, c),
+    without materialising the broadcast for per-draw (S, 1) and per-customer (n,) arrays."""
+    v = np.asarray(v, dtype=float)
+    if v.ndim == 0:
+        return np.full(s.shape, float(v))
+    if v.ndim == 1 and v.shape[0] == shape[1]:
+        return v[c]
+    if v.ndim == 2 and v.shape[1] == 1 and v.shape[0] == shape[0]:
+        return v[:, 0][s]
+    return np.broadcast_to(v, shape)[s, c]
+
+
+def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape):
+    """P(alive | x, t_x, T), shape (S, n), evaluated once per run of identical adjacent
+    histories (customers sorted by history repeat them) when the parameters are per draw;
+    element by element, so the values are those of one call on all customers."""
+    pooled = all(np.ndim(v) < 2 or np.shape(v)[-1] == 1 for v in (r, alpha, a, b))
+    if not pooled or np.ndim(x) != 1 or np.ndim(t_x) != 1 or np.ndim(T) != 1 or x.size < 2:
+        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
+    new = np.ones(x.size, dtype=bool)
+    new[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1])
+    first = np.flatnonzero(new)
+    if first.size > 0.8 * x.size:
+        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
+    values = np.broadcast_to(p_alive(r, alpha, a, b, x[first], t_x[first], T[first]),
+                             (shape[0], first.size))
+    return values[:, np.cumsum(new) - 1]
+
+
+def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rate, *,
+                           spend_shape=None, nu_shape=None, nu_rate=None, batch_purchases=2**22):
+    """One simulated future per element, drawing only what the outcome depends on.
+
+    The same distribution as :func:`sample_bgnbd_latents`, then ``nu ~ Gamma(nu_shape, rate
+    nu_rate)`` (e.g. :func:`sample_gg_nu`'s posterior), then :func:`simulate_discounted_purchases`,
+    but in a sparser order, so far fewer random numbers per customer:
+
+    1. alive at T with probability P(alive | x, t_x, T) (FHL 2005 eq. 11); a customer dead at T
+       buys nothing and is alive for no time, whatever their lambda and p: nothing else is drawn;
+    2. for the alive, ``lambda ~ Gamma(r+x, rate alpha+T)`` and ``K ~ Poisson(lambda horizon)``
+       potential purchases; with K = 0 the customer makes no purchase and, dropping out only
+       right after a purchase, is alive over the whole horizon: nothing else is drawn;
+    3. for K > 0, ``p ~ Beta(a, b+x)``, ``M ~ Geometric(p)``, ``N = min(K, M) >= 1``, the
+       spacings, the spend rate and the purchases' spends.
+
+    Each draw comes from the same conditional distribution as in the dense functions (the alive
+    component of the posterior mixture, see :func:`sample_bgnbd_latents`), and the draws skipped
+    are of variables the outcome does not depend on in that case, so the joint distribution of
+    the outputs is the same; only the random stream differs. Without discounting
+    (``discount_rate == 0`` everywhere) the spend total of N purchases is one
+    ``Gamma(N spend_shape, rate nu)`` draw (a sum of N iid Gamma(spend_shape, nu) is exactly
+    that); with discounting each purchase has its own discount factor and its own spend draw
+    (the weighted sum of Gammas with unequal weights has no one-draw form: a Gamma(N p) total
+    split by Dirichlet weights would still need N draws).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    r, alpha, a, b : array_like
+        BG/NBD parameters, e.g. shape (S, 1).
+    x, t_x, T : array_like
+        Histories, e.g. shape (n,).
+    horizon, discount_rate : float
+        Horizon (finite, time units) and discount rate per time unit.
+    spend_shape, nu_shape, nu_rate : array_like, optional
+        Gamma-Gamma per-purchase shape ``p`` and the Gamma posterior of each customer's spend
+        rate (shape ``p x + q``, rate ``gamma + x mbar``), broadcast with the rest.
+    batch_purchases : int
+        Upper bound on the purchases simulated at once.
+
+    Returns
+    -------
+    FuturePurchases
+        As :func:`simulate_discounted_purchases`, each of the broadcast shape (e.g. (S, n)).
+    """
+    with_spend = nu_shape is not None
+    args = [np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T)]
+    if with_spend:
+        args += [np.asarray(v, dtype=float) for v in (spend_shape, nu_shape, nu_rate)]
+    shape = np.broadcast_shapes(*(v.shape for v in args))
+    horizon, rate = float(horizon), float(discount_rate)
+    if len(shape) != 2:  # the (draw, customer) bookkeeping below works on (S, n)
+        shape2 = (1, int(np.prod(shape))) if len(shape) < 2 else (int(np.prod(shape[:-1])), shape[-1])
+        flat = [np.broadcast_to(v, shape).reshape(shape2) for v in args]
+        out = simulate_bgnbd_futures(rng, *flat[:7], horizon, discount_rate,
+                                     **(dict(zip(("spend_shape", "nu_shape", "nu_rate"), flat[7:]))
+                                        if with_spend else {}), batch_purchases=batch_purchases)
+        return FuturePurchases(*(None if v is None else v.reshape(shape) for v in out))
+    r, alpha, a, b, x, t_x, T = args[:7]
+    alive = rng.random(shape) < _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape)
+    s_i, c_i = np.nonzero(alive)
+
+    def at(v, s, c):  # values of a broadcastable array at (draw, customer) index pairs
+        return _at_pairs(v, shape, s, c)
+
+    lam = rng.standard_gamma(at(r, s_i, c_i) + at(x, s_i, c_i)) / (at(alpha, s_i, c_i) + at(T, s_i, c_i))
+    potential = rng.poisson(np.minimum(lam * horizon, _MAX_POISSON_MEAN))
+    buying = potential > 0
+    s_k, c_k, potential = s_i[buying], c_i[buying], potential[buying]
+    p = rng.beta(at(a, s_k, c_k), at(b, s_k, c_k) + at(x, s_k, c_k))
+    last = draw_geometric(rng, p, p.shape)
+    count = np.minimum(potential, last).astype(np.int64)
+    rest = rng.standard_gamma(potential + 1.0 - count)
+    nu = shape_k = None
+    if with_spend:
+        nu = rng.standard_gamma(at(args[8], s_k, c_k)) / at(args[9], s_k, c_k)
+        shape_k = at(args[7], s_k, c_k)
+    discounted, spend, last_time = _discounted_sums(
+        rng, count, rest, horizon, np.log1p(rate), shape_k, nu, batch_purchases,
+        one_spend_draw=rate == 0)
+
+    out_count = np.zeros(shape, dtype=np.int64)
+    out_discounted = np.zeros(shape)
+    alive_time = np.where(alive, horizon, 0.0)
+    out_count[s_k, c_k] = count
+    out_discounted[s_k, c_k] = discounted
+    dropped = count >= last  # dropped out right after the last purchase
+    alive_time[s_k[dropped], c_k[dropped]] = last_time[dropped]
+    if rate > 0:
+        log_d = np.log1p(rate)
+        discounted_alive = -np.expm1(-log_d * alive_time) / log_d
+    else:
+        discounted_alive = alive_time.copy()
+    out_spend = None
+    if with_spend:
+        out_spend = np.zeros(shape)
+        out_spend[s_k, c_k] = spend
+    return FuturePurchases(out_count, out_discounted, alive_time, discounted_alive, out_spend)
 
 
 def _batches(count, batch_purchases):

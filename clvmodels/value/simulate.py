@@ -1,9 +1,10 @@
 """Predictive draws of customer value: what each customer will actually bring.
 
 For parameter draw s and customer i, the customer's own traits are drawn from their exact
-posterior (:func:`clvmodels.formulas.individual.sample_bgnbd_latents`, ``sample_gg_nu``), then
-one future is simulated over the horizon with purchase times, spends and dropout
-(:func:`clvmodels.formulas.individual.simulate_discounted_purchases`). Its margin is::
+posterior and one future is simulated over the horizon with purchase times, spends and dropout
+(:func:`clvmodels.formulas.individual.simulate_bgnbd_futures`: the distribution of
+``sample_bgnbd_latents``, ``sample_gg_nu`` and ``simulate_discounted_purchases``, drawing only
+what the future depends on). Its margin is::
 
     margin_rate * sum_k z_k (1+d)^-s_k - cost_per_transaction * sum_k (1+d)^-s_k
         - cost_to_serve * integral over the time alive of (1+d)^-s ds
@@ -47,11 +48,12 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     future : FuturePurchases
         The simulated futures (purchase counts, discounted counts, time alive), each (S, n).
     """
-    alive, lam, p = individual.sample_bgnbd_latents(rng, bg["r"], bg["alpha"], bg["a"], bg["b"],
-                                                    x, t_x, T)
-    nu = individual.sample_gg_nu(rng, gg["p"], gg["q"], gg["gamma"], x, mbar)
-    future = individual.simulate_discounted_purchases(
-        rng, alive, lam, p, econ.horizon, econ.discount_rate, spend_shape=gg["p"], nu=nu)
+    # the sparse simulator draws only what the future depends on (nothing more for customers
+    # dead at T or without a potential purchase): same distribution, far fewer random numbers
+    x, mbar = np.asarray(x, float), np.asarray(mbar, float)
+    future = individual.simulate_bgnbd_futures(
+        rng, bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T, econ.horizon, econ.discount_rate,
+        spend_shape=gg["p"], nu_shape=gg["p"] * x + gg["q"], nu_rate=gg["gamma"] + x * mbar)
     margin = (econ.margin * future.discounted_spend
               - econ.cost_per_transaction * future.discounted_count
               - econ.cost_to_serve * future.discounted_alive_time)
