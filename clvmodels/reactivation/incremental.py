@@ -6,7 +6,8 @@ draw of the uplift)::
     value_is = uplift_is x (V_return_is - Vnot_alive_is) - contact cost
 
 with the values of :mod:`clvmodels.reactivation.returner` and the uplift of
-:mod:`clvmodels.reactivation.response`. Point columns are at the point estimate for MLE fits
+:mod:`clvmodels.reactivation.response`. Chunks run on the scoring path's threads (:func:`clvmodels.models.scoring.run_chunks`), each
+writing its own slice of the outputs. Point columns are at the point estimate for MLE fits
 (with the uplift's posterior mean) and posterior means for Bayesian fits; intervals are central
 intervals over the draws.
 """
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvmodels.models.intervals import chunk_size_for, iter_chunks, summarise_draws
+from clvmodels.models.intervals import chunk_size_for, summarise_draws
+from clvmodels.models.scoring import run_chunks
 from clvmodels.reactivation import response as uplifts
 from clvmodels.reactivation.returner import winback_values
 
@@ -76,11 +78,13 @@ def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, le
     n = len(cands.rows)
     out = {k: np.full(n, np.nan) for k in OUTPUTS}
     point = {k: np.empty(n) for k in ("if_returned", "if_not", "baseline", "reachable", "p_alive")}
-    for sl in iter_chunks(n, chunk_size_for(1, n_arrays=12)):  # the point estimate first
+    def point_work(sl, _index):  # the point estimate first
         v = _values(cands, sl, purchase_model, spend_model, econ, window)
         for key, arr in (("if_returned", v.value_if_returned), ("if_not", v.value_if_not_alive),
                          ("baseline", v.baseline), ("reachable", v.alive_non_buyer), ("p_alive", v.p_alive)):
             point[key][sl] = arr[0]
+
+    run_chunks(point_work, n, chunk_size_for(1, n_arrays=12))
     codes, labels = source.segments(cands.rows)
     G = len(labels)
     counts = np.bincount(codes, minlength=G)
@@ -95,7 +99,8 @@ def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, le
     share = uplifts.check_conversion(source, seg_point, reach, counts)
     bayes = "bayes" in (purchase_model.method, spend_model.method)
     out["baseline"], out["p_alive"], out["if_not"] = point["baseline"], point["p_alive"], point["if_not"]
-    for sl in iter_chunks(n, chunk_size_for(S, n_arrays=16)):
+
+    def draw_work(sl, _index):  # writes only the chunk's slice of each output: threads may share
         v = _values(cands, sl, purchase_model, spend_model, econ, window, bg_draws, gg_draws)
         lift = uplifts.allocate(source, seg_draws, codes[sl], v.alive_non_buyer, reach)
         value = lift * (v.value_if_returned - v.value_if_not_alive) - cost
@@ -105,6 +110,10 @@ def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, le
                 out[key][sl] = mean
         if bayes:
             out["if_not"][sl] = v.value_if_not_alive.mean(axis=0)
+
+    # no random numbers per chunk (the uplift draws are drawn above), so the chunks' results
+    # are the same on any number of threads
+    run_chunks(draw_work, n, chunk_size_for(S, n_arrays=16))
     if not bayes:
         lift = uplifts.allocate(source, seg_point[None, :], codes, point["reachable"][None, :], reach)[0]
         out["uplift"] = lift
