@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-python -m sphinx -W --keep-going -b html docs docs/_build/html
+# progress bars off: their output would end up in the rendered notebooks
+CLVMODELS_PROGRESS=0 python -m sphinx -W --keep-going -b html docs docs/_build/html
 echo "docs built in $(( $(date +%s) - started )) s: docs/_build/html/index.html"
