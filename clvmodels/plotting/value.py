@@ -113,6 +113,11 @@ def _asinh_ticks(values: np.ndarray, width: float) -> list[float]:
     return sorted(ticks)
 
 
+#: a logarithmic value axis shows at most this many powers of ten below the largest value: customers
+#: who have almost surely left are worth ~1e-8 and would otherwise squash everyone else together
+VALUE_DECADES = 4
+
+
 def _value_scale(ax, values: np.ndarray, money: bool) -> str:
     """A value axis on which both the many small values and the few large ones read.
 
@@ -130,6 +135,9 @@ def _value_scale(ax, values: np.ndarray, money: bool) -> str:
         ax.set_yscale("log")
         scale = "log"
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        floor = float(values.max()) * 10.0 ** -VALUE_DECADES
+        if values.min() < floor:  # the smallest sit on the bottom edge instead
+            ax.set_ylim(bottom=floor)
     else:
         nonzero = np.abs(values[values != 0])
         width = float(np.median(nonzero)) if nonzero.size else 1.0
@@ -152,8 +160,9 @@ def plot_value_distribution(values: pd.DataFrame, column: str = "clv", *, curren
 
     The curve is the value of the customer at each rank (highest first): its shape shows how
     concentrated value is; the band shows how sure each value is. The value axis is logarithmic
-    when all values are positive and span more than two powers of ten, linear otherwise (with a
-    line at zero and the share of customers below it in the title).
+    when all values are positive (showing at most :data:`VALUE_DECADES` powers of ten below the
+    largest; smaller values sit on the bottom edge), an ``asinh`` axis otherwise (with a line at
+    zero and the share of customers below it in the title).
 
     Parameters
     ----------
