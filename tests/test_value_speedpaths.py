@@ -126,3 +126,19 @@ def test_winback_targets_are_identical_on_one_and_four_threads(monkeypatch):
     assert len(lists[0]) > 1000
     pd.testing.assert_frame_equal(lists[0], lists[1], check_exact=True)
     assert (lists[0]["expected_value_upper"] > lists[0]["expected_value_lower"]).mean() > 0.5
+
+
+def test_distinct_rows_is_numpys_unique_of_rows():
+    """distinct_rows (one int64 code per row) returns exactly np.unique(rows, axis=0)'s first
+    indices and inverse, for ties, single rows and many columns."""
+    from clvmodels.value.expected import distinct_rows
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 50, 5_000):
+        cols = [rng.integers(0, 4, n).astype(float), rng.integers(0, 3, n) * 0.5,
+                rng.random(n).round(1), np.zeros(n)]
+        first, inverse = distinct_rows(*cols)
+        _, want_first, want_inverse = np.unique(np.column_stack(cols), axis=0, return_index=True,
+                                                return_inverse=True)
+        np.testing.assert_array_equal(first, want_first)
+        np.testing.assert_array_equal(inverse, want_inverse.ravel())

@@ -26,7 +26,7 @@ from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.progress import progress_bar
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.expected import (FutureFlows, alive_branch, future_flows,
+from clvmodels.value.expected import (FutureFlows, alive_branch, distinct_rows, future_flows,
                                       new_customer_value)
 from clvmodels.value.referrals import ReferralLinks, ReferralRates, purchase_occasions
 from clvmodels.value.totals import GroupTotals, group_codes
@@ -182,9 +182,7 @@ class _Run:
         self.branch = {}
         if self.bg_draws.values.ndim != 2:
             return  # pooled by segment: parameters differ between customers
-        keys = np.column_stack([self.x, self.T])
-        _, first, self.branch_row = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        self.branch_row = self.branch_row.ravel()
+        first, self.branch_row = distinct_rows(self.x, self.T)
         if 2 * 8 * (self.S + 1) * first.size > 400e6:
             return
         xd, Td = self.x[first], self.T[first]
@@ -286,8 +284,8 @@ class _Run:
         (x, t_x, T), so one-time buyers of one age are adjacent): the first row of each run and,
         per row, its run; None when parameters differ between customers (models pooled by
         segment) or when too few rows repeat to pay for the bookkeeping."""
-        if any(np.shape(v)[-1] > 1 for v in (*bg.values(), *gg.values())):
-            return None
+        if self.S < 8 or any(np.shape(v)[-1] > 1 for v in (*bg.values(), *gg.values())):
+            return None  # a point run: finding the runs costs more than it saves
         keys = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
         new = np.ones(rows.size, dtype=bool)
         new[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])

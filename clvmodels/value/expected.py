@@ -93,6 +93,34 @@ def discounted_alive_time(r, alpha, a, b, x, t_x, T, horizon, discount_rate):
         r, alpha, a, b, x, T, horizon, discount_rate)
 
 
+def distinct_rows(*columns) -> tuple[np.ndarray, np.ndarray]:
+    """The first index of each distinct row of the columns (rows in lexicographic order) and,
+    per row, the index of its distinct row: what ``np.unique(np.column_stack(columns), axis=0,
+    return_index=True, return_inverse=True)`` gives, but by sorting one int64 code per row (the
+    columns' value codes combined) rather than rows of bytes, which is several times faster.
+
+    Parameters
+    ----------
+    *columns : ndarray, shape (n,)
+
+    Returns
+    -------
+    first, inverse : ndarray of int, shapes (m,) and (n,)
+    """
+    code = np.zeros(np.shape(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        values, codes = np.unique(column, return_inverse=True)
+        span *= max(values.size, 1)
+        if span >= 2**62:  # the combined code would overflow: sort rows
+            _, first, inverse = np.unique(np.column_stack(columns), axis=0, return_index=True,
+                                          return_inverse=True)
+            return first, inverse.ravel()
+        code = code * values.size + codes.ravel()
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
 def _distinct_histories(x, T, bg: dict):
     """Distinct (x, T, parameters) among the customers: the alive-branch integrals depend on
     nothing else, and identical rows are common (same ages, same frequencies, same segment).
@@ -101,10 +129,9 @@ def _distinct_histories(x, T, bg: dict):
     customer, the index of its distinct row.
     """
     per_customer = [v for v in bg.values() if np.shape(v)[-1] > 1]
-    keys = np.column_stack([x, T] + [np.broadcast_to(v[0], np.shape(x)) for v in per_customer])
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    first, inverse = distinct_rows(x, T, *(np.broadcast_to(v[0], np.shape(x)) for v in per_customer))
     params = {k: (v[:, first] if np.shape(v)[-1] > 1 else v) for k, v in bg.items()}
-    return x[first], T[first], params, inverse.ravel()
+    return x[first], T[first], params, inverse
 
 
 def _discounted_purchases(r, alpha, a, b, x, T, horizon, discount_rate):
