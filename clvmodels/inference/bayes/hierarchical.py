@@ -1,12 +1,15 @@
 """Models pooled by segment: every segment its own parameters, partially pooled.
 
-The model, for each parameter j (``r, alpha, a, b`` or ``p, q, gamma``) and segment g::
+The model, for each parameter j of the family (``r, alpha, a, b``; ``p, q, gamma``; any family's
+``param_names``) and segment g::
 
     log(theta[g, j]) ~ Normal(m[j], s[j])
     m[j] ~ Normal(mu_j, sd_j)            (the pooled model's prior, see priors.py)
     s[j] ~ Gamma(2, scale=segment_sd/2)  (between-segment sd, mean segment_sd; sampled as log s)
 
-Segments with few customers have little likelihood and shrink towards ``m``; large segments keep
+It works the same whatever the likelihood kernel (the family's fused kernel or the generic
+fallback of :mod:`.fallback`): both take log-parameters per segment and return the gradient per
+segment. Segments with few customers have little likelihood and shrink towards ``m``; large segments keep
 their own estimates. The Gamma(2) prior on ``s`` is boundary-avoiding (its density vanishes at 0;
 Chung, Rabe-Hesketh, Dorie, Gelman & Liu 2013, Psychometrika 78(4)): with a handful of segments the
 data cannot tell ``s = 0`` from ``s = 0.1``, and a HalfNormal prior leaves posterior mass in the
