@@ -43,11 +43,28 @@ class Candidates:
         return self.rows.iloc[sl], self.x[sl], self.t_x[sl], self.T[sl], self.mbar[sl]
 
 
+def _runs(x, t_x, T, mbar) -> tuple[np.ndarray, np.ndarray] | None:
+    """Runs of identical adjacent histories (candidates sorted by (x, T): one-time buyers of one
+    age are adjacent): first row of each run and, per row, its run; None if few rows repeat."""
+    new = np.ones(x.size, dtype=bool)
+    new[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1]) | (mbar[1:] != mbar[:-1])
+    first = np.flatnonzero(new)
+    return None if first.size > 0.8 * x.size else (first, np.cumsum(new) - 1)
+
+
 def _values(cands, sl, purchase_model, spend_model, econ, window, bg_draws=None, gg_draws=None):
     chunk, x, t_x, T, mbar = cands.part(sl)
     bg = purchase_model.customer_params(chunk, bg_draws)
     gg = spend_model.customer_params(chunk, gg_draws)
-    return winback_values(econ, bg, gg, x, t_x, T, mbar, window)
+    runs = None
+    if all(np.shape(v)[-1] == 1 for v in (*bg.values(), *gg.values())):  # pooled parameters
+        runs = _runs(x, t_x, T, mbar)
+    if runs is None:
+        return winback_values(econ, bg, gg, x, t_x, T, mbar, window)
+    # identical histories have identical values (computed element by element): compute once
+    first, inverse = runs
+    values = winback_values(econ, bg, gg, x[first], t_x[first], T[first], mbar[first], window)
+    return type(values)(*(np.asarray(v)[:, inverse] for v in values))
 
 
 def score(cands: Candidates, purchase_model, spend_model, source, econ, window: float, cost: float, *,

@@ -70,13 +70,19 @@ def _bg(bg: dict) -> tuple:
     return bg["r"], bg["alpha"], bg["a"], bg["b"]
 
 
-def _alive_margin(econ, bg, gg, x, T, mbar) -> np.ndarray:
-    """FMa(x, T; horizon of econ): expected discounted future margin given alive at T, (S, n)."""
-    from clvmodels.formulas import bgnbd
-    from clvmodels.value.expected import future_margin
+def _alive_margin(econ, bg, gg, x, T, mbar, alive=None, spend=None) -> np.ndarray:
+    """FMa(x, T; horizon of econ): expected discounted future margin given alive at T, (S, n).
 
-    margin, _ = future_margin(econ, bg, gg, x, T, T, mbar, with_alive_time=econ.cost_to_serve > 0)
-    return margin / bgnbd.p_alive(*_bg(bg), x, T, T)
+    ``alive`` is P(alive | x, t_x = T, T) and ``spend`` the conditional mean spend, if the
+    caller has them (the same numbers either way)."""
+    from clvmodels.formulas import bgnbd
+    from clvmodels.value.expected import future_flows
+
+    if alive is None:
+        alive = bgnbd.p_alive(*_bg(bg), x, T, T)
+    flows = future_flows(econ, bg, gg, x, T, T, mbar, with_alive_time=econ.cost_to_serve > 0,
+                         alive=alive, spend=spend)
+    return flows.margin / alive
 
 
 def window_discount(econ: ResolvedEconomics, window: float) -> tuple[float, float]:
@@ -107,17 +113,19 @@ def winback_values(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
     WinbackValues
         Money in the currency of the log, discounted to T; probabilities in [0, 1].
     """
-    from clvmodels.formulas import bgnbd
+    from clvmodels.formulas import bgnbd, gammagamma
 
     x, t_x, T, mbar = (np.asarray(v, float) for v in (x, t_x, T, mbar))
     rest = dataclasses.replace(econ, horizon=econ.horizon - window)
     factor, length = window_discount(econ, window)
-    now = _alive_margin(econ, bg, gg, x, T, mbar)
-    later = _alive_margin(rest, bg, gg, x, T + window, mbar)
+    # P(alive | x, T, T) and the mean spend enter several terms: computed once
+    p_alive_T = bgnbd.p_alive(*_bg(bg), x, T, T)
+    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
+    now = _alive_margin(econ, bg, gg, x, T, mbar, alive=p_alive_T, spend=spend)
+    later = _alive_margin(rest, bg, gg, x, T + window, mbar, spend=spend)
     not_alive = factor * later - econ.cost_to_serve * length
     # q = P(no purchase in the window | alive at T), from the model's P(no purchase) at t_x = T,
     # where P(alive) is bounded away from 0 ((b+x-1)/(a+b+x-1) for BG/NBD), so the division is exact
-    p_alive_T = bgnbd.p_alive(*_bg(bg), x, T, T)
     q = (bgnbd.prob_no_purchase(*_bg(bg), x, T, T, window) - (1.0 - p_alive_T)) / p_alive_T
     q = np.clip(q, 0.0, 1.0)
     buys = 1.0 - q

@@ -185,16 +185,19 @@ class FutureFlows:
 
 
 def future_flows(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
-                 with_alive_time: bool, branch=None) -> FutureFlows:
+                 with_alive_time: bool, branch=None, alive=None, spend=None) -> FutureFlows:
     """Expected discounted future purchases, margin and (optionally) alive time.
 
     ``P(alive at T)`` times the alive-branch values of :func:`alive_branch`; arguments as for
-    :func:`future_margin`.
+    :func:`future_margin`. ``alive`` (P(alive | x, t_x, T)) and ``spend`` (the Gamma-Gamma
+    conditional mean spend) may be passed when the caller has them already.
     """
     purchases, alive_time = branch if branch is not None else alive_branch(
         econ, bg, x, T, with_alive_time)
-    alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
-    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
+    if alive is None:
+        alive = bgnbd.p_alive(bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T)
+    if spend is None:
+        spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
     purchases = alive * purchases
     margin = purchases * econ.purchase_margin(spend)
     if with_alive_time:
