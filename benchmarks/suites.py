@@ -64,8 +64,8 @@ def score():
 
 
 def value():
-    """Customer value and win-back targets at 100,000 and 1,000,000 customers, both data variants."""
-    return (_value([100_000, 1_000_000], 1_800) + _value([100_000, 1_000_000], 1_800, data="realistic"))
+    """Customer value and win-back targets at 1,000,000 customers, both data variants."""
+    return _value([1_000_000], 1_800) + _value([1_000_000], 1_800, data="realistic")
 
 
 def accuracy():
