@@ -78,20 +78,6 @@ def _float_columns(summary: SparkSummary, grouped: pd.DataFrame, names: list[str
     return pd.DataFrame({name: columns[name] for name in names})
 
 
-def expand_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer from distinct rows with counts (ids are row numbers).
-
-    The models' ``fit`` takes a summary and compresses it again, so this gives exactly the fit on
-    the full summary. Memory: 8 bytes per column per customer (about 32 bytes per customer for
-    BG/NBD rows), far less than the transactions but not constant; a ``fit`` that accepted counts
-    directly would remove it.
-    """
-    expanded = rows.loc[rows.index.repeat(rows[COUNT].to_numpy(np.int64))].drop(columns=COUNT)
-    expanded = expanded.reset_index(drop=True)
-    expanded.attrs = dict(rows.attrs)
-    return expanded
-
-
 def fit_on_spark(summary: SparkSummary, bg_model=None, spend_model=None):
     """Fit BG/NBD (and Gamma-Gamma) models on distinct rows grouped by Spark.
 
@@ -111,9 +97,9 @@ def fit_on_spark(summary: SparkSummary, bg_model=None, spend_model=None):
     from clvmodels.models.beta_geo import BetaGeoModel
     from clvmodels.models.gamma_gamma import GammaGammaModel
 
-    bg = (bg_model or BetaGeoModel()).fit(expand_rows(bgnbd_rows(summary)))
+    # distinct rows with their counts as weights: the same likelihood as one row per customer
+    bg = (bg_model or BetaGeoModel()).fit(bgnbd_rows(summary), weights=COUNT)
     if spend_model is None and not summary.spec.monetary_value_col:
         return bg, None
-    gg_rows = expand_rows(gamma_gamma_rows(summary))
-    gg = (spend_model or GammaGammaModel()).fit(gg_rows)
+    gg = (spend_model or GammaGammaModel()).fit(gamma_gamma_rows(summary), weights=COUNT)
     return bg, gg
