@@ -28,6 +28,7 @@ import numpy as np
 from clvmodels.errors import DataError, check_choice
 from clvmodels.inference.compress import compress_rows
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
+from clvmodels.progress import progress_bar
 
 UNCERTAINTY_KINDS = (None, "expected", "predictive")
 DEFAULT_N_DRAWS = 300
@@ -87,19 +88,30 @@ def merged_params(draw_sets: Sequence, segments: tuple) -> dict[str, np.ndarray]
     return merged
 
 
-def run_chunks(work: Callable[[slice, int], None], n: int, chunk_size: int) -> None:
+def run_chunks(work: Callable[[slice, int], None], n: int, chunk_size: int,
+               label: str = "intervals") -> None:
     """Call ``work(rows, index)`` for consecutive chunks of ``range(n)`` on ``N_THREADS`` threads.
 
     ``work`` writes its results into disjoint slices of preallocated arrays; the chunking, and so
-    every random stream keyed by ``index``, is the same whatever the number of threads.
+    every random stream keyed by ``index``, is the same whatever the number of threads. A
+    progress bar named ``label`` counts the rows (shown only where someone watches, see
+    :mod:`clvmodels.progress`; it never touches the numbers).
     """
     chunks = list(iter_chunks(n, chunk_size))
-    if N_THREADS == 1 or len(chunks) == 1:
-        for index, rows in enumerate(chunks):
-            work(rows, index)
+    if len(chunks) == 1:  # one quick chunk: no bar
+        work(chunks[0], 0)
         return
-    with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
-        list(pool.map(work, chunks, range(len(chunks))))  # list(): re-raise a worker's error
+    with progress_bar(n, label, unit="rows") as advance:
+        def tracked(rows, index):
+            work(rows, index)
+            advance(rows.stop - rows.start)
+
+        if N_THREADS == 1:
+            for index, rows in enumerate(chunks):
+                tracked(rows, index)
+            return
+        with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
+            list(pool.map(tracked, chunks, range(len(chunks))))  # list(): re-raise a worker's error
 
 
 def chunk_rows(n_draws: int, n_arrays: int) -> int:
