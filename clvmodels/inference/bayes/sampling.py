@@ -154,6 +154,15 @@ def _fit(spec: ModelSpec, sampler, chains, draws, tune, seed, progressbar):
     _check_settings(sampler, chains, draws, tune, spec)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)
+    if spec.family.bayes.fast_kernel is not None:
+        return _fit_checked(spec, sampler, chains, draws, tune, seed, progressbar)
+    from clvmodels.inference.bayes.fallback import single_threaded_blas
+
+    with single_threaded_blas():  # numpy likelihoods: see fallback.py for why
+        return _fit_checked(spec, sampler, chains, draws, tune, seed, progressbar)
+
+
+def _fit_checked(spec: ModelSpec, sampler, chains, draws, tune, seed, progressbar):
     started = time.perf_counter()
     segment_modes = None
     if spec.hierarchical:
