@@ -78,9 +78,13 @@ def test_summary_table_and_html(bg):
     table = bg.summary()
     assert list(table.index) == ["r", "alpha", "a", "b"]
     assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
-    assert (table["se"] > 0).all()
+    assert (table["sd"] > 0).all() and (table["level"] == 0.9).all()
+    assert list(table.columns) == ["estimate", "sd", "lower", "upper", "level"]
+    facts = bg.fit_summary()
+    assert len(facts) == 1 and facts["log_likelihood"].iloc[0] == bg.log_likelihood_
+    assert table.attrs["clvmodels"]["converged"] == bool(facts["converged"].iloc[0])
     html = bg._repr_html_()
-    assert "BetaGeoModel" in html and "alpha" in html
+    assert "BetaGeoModel" in html and "alpha" in html and "log_likelihood" in html
 
 
 def test_expected_interval_brackets_estimate_and_is_seeded(bg, cdnow):

@@ -125,9 +125,9 @@ def test_without_shrinkage_each_segment_is_its_own_fit(cdnow):
             alone = cls().fit(cdnow[cdnow["channel"] == channel])
             np.testing.assert_allclose(by.params_.loc[channel].to_numpy(), alone.params_.to_numpy(),
                                        rtol=1e-6)
-            np.testing.assert_allclose(table.loc[channel, "se"].to_numpy(),
-                                       alone.summary()["se"].to_numpy(), rtol=1e-4)
-            assert table.loc[channel, "log_likelihood"].iloc[0] == pytest.approx(alone.log_likelihood_,
+            np.testing.assert_allclose(table.loc[channel, "sd"].to_numpy(),
+                                       alone.summary()["sd"].to_numpy(), rtol=1e-4)
+            assert table.attrs["clvmodels"]["segment_log_likelihood"][channel] == pytest.approx(alone.log_likelihood_,
                                                                                   rel=1e-9)
             total += alone.log_likelihood_
         assert by.log_likelihood_ == pytest.approx(total, rel=1e-9)
@@ -142,7 +142,7 @@ def test_summary_has_one_block_per_segment_in_the_pooled_layout(cdnow):
     pooled = BetaGeoModel().fit(cdnow).summary()
     table = bg.summary(level=0.9)
     assert list(table.columns) == list(pooled.columns)
-    assert table.index.names == ["channel", "parameter"]
+    assert table.index.names == ["segment", "parameter"]
     assert list(table.index) == [(c, p) for c in ("search", "tv") for p in BG_NAMES]
     assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
     facts = table.attrs["clvmodels"]

@@ -205,7 +205,7 @@ def test_continuous_time_summary_is_the_model_without_day_merging():
     bg = clvmodels.BetaGeoModel().fit(summary)
     table = bg.summary()
     for name, true in heavy.items():
-        estimate, sd = table.loc[name, "estimate"], table.loc[name, "se"]
+        estimate, sd = table.loc[name, "estimate"], table.loc[name, "sd"]
         assert abs(estimate - true) < 4 * sd, (name, estimate, true, sd)
 
 

@@ -324,16 +324,83 @@ class FittedParametricModel:
         return draws.for_customers(self._segment_codes(summary_chunk))
 
     # ----- reporting -----------------------------------------------------------------------------
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Parameter table: estimate, standard error and interval, plus fit statistics.
+    def summary(self, level: float = 0.9) -> pd.DataFrame:
+        """Parameter table, the same layout for MLE and Bayes.
 
-        For MLE the interval is ``exp(log estimate +- z * se_log)`` (Laplace on log-parameters); for
-        Bayes the columns are ArviZ's (mean, sd, HDI, ESS, R-hat).
+        Parameters
+        ----------
+        level : float, default 0.9
+            Probability of the interval (the same default as predictions, value and targeting).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``estimate, sd, lower, upper, level``; index ``parameter`` (``segment,
+            parameter`` for a fit pooled by segment). MLE: the estimate, its standard error by the
+            delta method and the interval ``exp(log estimate +- z * sd_log)`` (Laplace on
+            log-parameters). Bayes: posterior mean, posterior sd and highest-density interval.
+            Facts about the fit as a whole are in ``table.attrs["clvmodels"]`` and
+            :meth:`fit_summary`, not on the rows.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        DataError
+            If ``level`` is not strictly between 0 and 1.
+
+        See Also
+        --------
+        fit_summary : method, log-likelihood, convergence, sizes and diagnostics of the fit.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> table = BetaGeoModel().fit(load_cdnow_summary()).summary()
+        >>> list(table.columns)
+        ['estimate', 'sd', 'lower', 'upper', 'level']
+        >>> round(table.loc["r", "estimate"], 3)    # Fader, Hardie & Lee (2005): r = 0.243
+        0.243
         """
         self._check_fitted()
         from clvmodels.models.report import parameter_table
 
         return parameter_table(self, level)
+
+    def fit_summary(self) -> pd.DataFrame:
+        """Facts about the fit as a whole, as a one-row DataFrame.
+
+        Returns
+        -------
+        DataFrame
+            One row indexed by the model's class name; columns ``method, customers,
+            distinct_rows, time_unit, log_likelihood, converged, fit_seconds`` and, by method,
+            ``max_abs_grad`` (MLE), ``pool_by, segments, shrinkage`` (MLE by segment) or the
+            sampler's ``sampler, chains, draws, max_rhat, min_ess_bulk, min_ess_tail,
+            n_divergences, ok, problems`` (Bayes).
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+
+        See Also
+        --------
+        summary : the parameter table.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> facts = BetaGeoModel().fit(load_cdnow_summary()).fit_summary()
+        >>> round(float(facts["log_likelihood"].iloc[0]), 1)    # FHL 2005: LL = -9582.4
+        -9582.4
+        """
+        self._check_fitted()
+        from clvmodels.models.report import fit_summary
+
+        return fit_summary(self)
 
     def _repr_html_(self) -> str:
         from clvmodels.models.report import model_html
