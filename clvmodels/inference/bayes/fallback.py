@@ -17,6 +17,21 @@ elements over threads, which on a busy machine made one BG/NBD evaluation on 30,
 instead of 0.74 ms, and makes the sum's rounding depend on the thread count. Sampling through the
 fallback therefore runs with BLAS limited to one thread (:func:`single_threaded_blas`): faster,
 and the same numbers whatever the thread count.
+
+Measured on BG/NBD (its fused kernel removed) against the fused kernel, simulated CDNOW-like data,
+a shared 2-core machine under load, 4 chains x 1000 draws + 1000 tuning, nutpie:
+
+==========  =============  ====================  ==========================
+customers   distinct rows  logp+grad fused/fb    4 x 1000 wall fused / fb
+==========  =============  ====================  ==========================
+10,000      3,961          69 us / 199 us        10.1 s / 10.5-15.3 s
+100,000     30,041         382 us / 904 us       20.0 s / 50.1 s
+==========  =============  ====================  ==========================
+
+(the fused wall times include numba compilation; R-hat <= 1.003 and posterior means equal to
+3 digits in every run). The numpy likelihood alone per evaluation at 30,041 rows: BG/NBD 0.51 ms,
+MBG/NBD 0.84 ms, Pareto/NBD 8.9 ms (its 2F1), so a Pareto/NBD posterior at 100k customers through
+the fallback costs minutes, not seconds: a fused kernel is what makes a family fast.
 """
 
 from __future__ import annotations
