@@ -101,9 +101,10 @@ def print_result(result, reporter, written: dict | None = None) -> None:
             reporter.say(f"{role} model: {type(model).__name__} ({model.method}) {params}")
     frame = result.frame
     if result.values is not None:
-        top = frame[frame["value_decile"] == 1]
-        reporter.say(f"net value: total {frame['net_value'].sum():,.2f} {result.run.currency}; "
-                     f"top decile {len(top):,} customers hold {top['net_value'].sum():,.2f}")
+        top = frame[frame["value_decile"] == 1]  # deciles rank future value
+        reporter.say(f"net value: total {frame['net_value'].sum():,.2f} {result.run.currency}; future value: "
+                     f"total {frame['future_value'].sum():,.2f}, of which the top decile ({len(top):,} "
+                     f"customers) holds {top['future_value'].sum():,.2f}")
     if result.targets is not None:
         chosen = result.targets[result.targets["selected"].to_numpy(bool)]
         reporter.say(f"win-back targets: {len(chosen):,} of {len(result.targets):,} lapsed customers, expected "
