@@ -149,8 +149,10 @@ class _Run:
         self.refer = rates is not None and rates.population_rate > 0
         self.need_alive = self.econ.cost_to_serve > 0
         n = len(inputs.summary)
-        # simulation holds about twice the temporaries of the expectations
-        self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=24 if self.predictive else 12)
+        # the simulation's temporaries per chunk are budgeted at ~200 MB (48 arrays), so a few
+        # threads' chunks at once stay well inside memory (the size must not depend on the
+        # number of threads: the chunks' random streams are keyed by chunk)
+        self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=48 if self.predictive else 12)
         self.x, self.t_x, self.T, self.mbar = inputs.history
         self.totals = {}
         for by in rollup_by:
@@ -402,7 +404,13 @@ class _Run:
     def run(self) -> ValueOutputs:
         # a predictive run of an MLE fit needs no per-draw expectations (see chunk)
         self._precompute_alive_branch(for_draws=not (self.predictive and self.plugin))
-        order = np.lexsort((self.T, self.t_x, self.x))
+        n = self.x.size
+        if not (self.intervals or self.totals or self.predictive) and n <= self.chunk_size:
+            # one chunk, no random numbers and nothing summed over customers: every value is
+            # computed customer by customer, so the order of the customers changes nothing
+            order = np.arange(n)
+        else:  # identical histories adjacent (shared work), chunks and streams fixed by history
+            order = np.lexsort((self.T, self.t_x, self.x))
         chunks = [order[sl] for sl in iter_chunks(order.size, self.chunk_size)]
         with progress_bar(order.size, "customer value", unit="customers") as advance:
             for result in _in_order(self.compute, chunks, scoring.N_THREADS):
