@@ -20,11 +20,20 @@ from dataclasses import dataclass
 
 from clvmodels.errors import DataError
 
-#: letter, then two e-mails: 1.00 per customer in all, as in the win-back case of the seed texts
-#: (3,000 USD for 3,000 lapsed customers)
+#: letter, then two e-mails: 1.00 per customer in all (3,000 USD for 3,000 lapsed customers,
+#: the budget of the win-back example in notebook 04)
 DEFAULT_SEQUENCE = (("letter", 0.8, 0), ("email 1", 0.1, 7), ("email 2", 0.1, 21))
 
 TIME_UNIT_CHOICES = ("D", "W", "M", "Y")
+
+#: the time unit of the API's summaries when none is stated (``clvmodels.rfm_summary``): days,
+#: the unit of a timestamp, so nothing is rounded. The predictions themselves have no unit
+#: default: every horizon is a required argument in the summary's unit.
+DEFAULT_TIME_UNIT = "D"
+#: the command line's time unit when none is stated: weeks, because its other defaults are
+#: weeks (``horizon=52``, ``lapsed_window=26`` weeks) and a 52-day horizon would be shorter than
+#: the win-back response window. State ``--time-unit``/``time_unit`` to be independent of either.
+CLI_TIME_UNIT = "W"
 
 
 class Invalid(Exception):
@@ -240,6 +249,11 @@ def parse_setting(name: str, text_value: str, label: str):
 class PipelineSettings:
     """All settings of a scoring run (money in the log's currency, times in ``time_unit``).
 
+    Defaults: ``time_unit="W"`` (:data:`CLI_TIME_UNIT`), so ``horizon=52`` is one year and
+    ``lapsed_window=26`` (its own unit, ``lapsed_window_unit="W"``) half a year; note that
+    :func:`clvmodels.rfm_summary` called directly defaults to days (:data:`DEFAULT_TIME_UNIT`).
+    Interval level ``level=0.9``, the default of every prediction, value and parameter table.
+
     Every value is checked against :data:`RULES` when the settings are built, so a wrong type or
     an out-of-range value is refused here, naming the setting and its valid range, instead of
     failing deep inside a step.
@@ -251,7 +265,7 @@ class PipelineSettings:
     monetary_value_col: str = "amount"
     datetime_format: str | None = None
     observation_end: str | None = None
-    time_unit: str = "W"
+    time_unit: str = CLI_TIME_UNIT
     attribute_cols: tuple[str, ...] = ()
     returns: str = "refuse"
     late_purchases: str = "refuse"

@@ -32,6 +32,7 @@ from clvmodels.data.meta import set_summary_meta
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.data.transactions import LogSpec, Problems, Window, day_to_iso
 from clvmodels.errors import DataError, check_choice
+from clvmodels.settings import DEFAULT_TIME_UNIT
 
 #: "pandas" aggregates a DataFrame in memory with numpy (sql.customer_totals_numpy), "duckdb" runs
 #: the SQL. "auto" picks numpy for DataFrames (faster at every size measured, see benchmarks/rfm.py)
@@ -49,7 +50,7 @@ def rfm_summary(
     datetime_col: str = "date",
     monetary_value_col: str | None = None,
     observation_period_end=None,
-    time_unit: str = "D",
+    time_unit: str = DEFAULT_TIME_UNIT,
     datetime_format: str | None = None,
     attribute_cols=None,
     returns: str = "refuse",
@@ -77,8 +78,12 @@ def rfm_summary(
         Last day of observation (inclusive); default the day of the last purchase. ISO text
         (``"1997-09-30"``), ``datetime.date``/``datetime``, ``pandas.Timestamp``, ``numpy.datetime64``
         or a ``pandas.Period`` (its last day); ``datetime_format`` does not apply to it.
-    time_unit : {"D", "W", "M", "Y"}
-        Unit of ``recency`` and ``T``: whole days divided by 1, 7, 365.2425/12 or 365.2425.
+    time_unit : {"D", "W", "M", "Y"}, default "D"
+        Unit of ``recency`` and ``T`` and of every horizon given later to the models fitted on this
+        summary: whole days divided by 1, 7, 365.2425/12 or 365.2425. Default days
+        (``clvmodels.settings.DEFAULT_TIME_UNIT``); the command line defaults to weeks
+        (``CLI_TIME_UNIT``, matching its 52-week horizon). The published CDNOW numbers are in
+        weeks (``time_unit="W"``): state the unit whenever horizons matter.
     datetime_format : str, optional
         strftime format of the log's text (or numeric, e.g. ``"%Y%m%d"``) timestamps. Without it a
         text column is read only when exactly one format reads every value (ISO 8601 first); a
@@ -130,7 +135,7 @@ def calibration_holdout_summary(
     customer_id_col: str = "customer_id",
     datetime_col: str = "date",
     monetary_value_col: str | None = None,
-    time_unit: str = "D",
+    time_unit: str = DEFAULT_TIME_UNIT,
     datetime_format: str | None = None,
     attribute_cols=None,
     returns: str = "refuse",

@@ -11,7 +11,7 @@ from clvmodels.data.checks import check_rfm_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
 from clvmodels.models import histories
-from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.fitted import FittedParametricModel, document_settings, interval_doc
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
 from clvmodels.models.scoring import (
@@ -61,6 +61,7 @@ def simulate_purchases(rng, P, D, horizon):
     return individual.simulate_purchase_counts(rng, alive, lam, p, horizon)
 
 
+@document_settings
 class BetaGeoModel(FittedParametricModel):
     """BG/NBD model of repeat purchasing and dropout.
 
@@ -68,10 +69,10 @@ class BetaGeoModel(FittedParametricModel):
     after each purchase the customer drops out with probability ``p ~ Beta(a, b)``
     (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
 
-    Settings are those of :class:`clvmodels.models.fitted.FittedParametricModel` (``method``,
-    ``penalizer``, ``priors``, ``sampler``, ``chains``, ``draws``, ``tune``, ``pool_by``,
-    ``shrinkage``, ``seed``). With ``pool_by="channel"`` each channel gets its own parameters under
-    either method, so a channel's new customer, break-even acquisition cost and payback are its own.
+    The settings below are keyword-only and stored as given (scikit-learn style); ``fit`` returns
+    the model. With ``pool_by="channel"`` each channel gets its own parameters under either
+    method, so a channel's new customer, break-even acquisition cost and payback are its own.
+    Horizons are in the summary's time unit (``rfm_summary(..., time_unit="W")``: weeks).
 
     "Alive" means not yet dropped out. In BG/NBD a customer can drop out only right after a
     repeat purchase, so a customer who never bought again (frequency 0) is alive with
@@ -91,10 +92,27 @@ class BetaGeoModel(FittedParametricModel):
     expected-value one. Intervals are computed in chunks on a few threads and depend only on the
     seed, not on the number of threads or the order of the customers.
 
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers" the easy way:
+    an alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284.
+
+    See Also
+    --------
+    GammaGammaModel : spend per purchase, for revenue and value.
+    clvmodels.customer_value : discounted value net of acquisition cost.
+
     Examples
     --------
-    >>> bg = BetaGeoModel().fit(summary)                              # doctest: +SKIP
-    >>> bg.predict(summary, horizon=39, uncertainty="predictive")     # doctest: +SKIP
+    >>> from clvmodels import BetaGeoModel
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()          # CDNOW sample: 2,357 customers, weeks
+    >>> bg = BetaGeoModel().fit(summary)
+    >>> bg.params_.round(3).to_dict()           # Fader, Hardie & Lee (2005): 0.243, 4.414, 0.793, 2.426
+    {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+    >>> out = bg.predict(summary, 39, uncertainty="expected", seed=0)   # 39 weeks ahead
+    >>> list(out.columns[:3])
+    ['p_alive', 'p_alive_lower', 'p_alive_upper']
     """
 
     param_names = bgnbd.PARAM_NAMES
@@ -187,9 +205,46 @@ class BetaGeoModel(FittedParametricModel):
                 "uncertainty='expected' for its parameter-uncertainty interval"
             )
 
+    @interval_doc
     def p_alive(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
-        """Probability that each customer is still alive at the end of observation (FHL 2005 eq. 13,
-        computed as expit of a log-odds)."""
+        """Probability that each customer is still alive at the end of observation.
+
+        FHL 2005 eq. 13, computed as expit of a log-odds so long histories stay finite.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score: ``frequency``, ``recency``, ``T`` in the fit's time unit (as
+            :func:`clvmodels.rfm_summary` builds it), one row per customer.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: ``p_alive`` (and ``p_alive_lower``/``p_alive_upper`` with
+            ``uncertainty="expected"``).
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        DataError
+            If the summary is malformed or in another time unit, or ``uncertainty="predictive"``.
+
+        See Also
+        --------
+        p_dropped_out : its complement, churn now.
+        churn_probability : dropped out by the end of a horizon.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> bg = BetaGeoModel().fit(summary)
+        >>> bool(bg.p_alive(summary)["p_alive"].between(0, 1).all())
+        True
+        """
         self._no_predictive(uncertainty, "p_alive")
         return self._frame(summary, [("p_alive", _p_alive, None)], uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
@@ -204,12 +259,41 @@ class BetaGeoModel(FittedParametricModel):
             result.attrs.pop("interval_kinds", None)
         return result
 
+    @interval_doc
     def p_dropped_out(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
-        """Probability that each customer has already dropped out at the end of observation,
-        ``1 - P(alive)`` (churn *now*; FHL 2005 eq. 13). Column ``p_dropped_out``.
+        """Probability that each customer has already dropped out at the end of observation.
 
-        Defaults: no interval (``uncertainty=None``); with ``uncertainty="expected"`` a 90%
-        (``level=0.9``) parameter-uncertainty interval from ``n_draws=300`` draws.
+        ``1 - P(alive)``: churn *now* (FHL 2005 eq. 13).
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: ``p_dropped_out`` (and its ``_lower``/``_upper`` bounds).
+
+        Raises
+        ------
+        DataError
+            If the summary is malformed or ``uncertainty="predictive"``.
+
+        See Also
+        --------
+        p_alive, churn_probability
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> bg = BetaGeoModel().fit(summary)
+        >>> both = bg.p_dropped_out(summary)["p_dropped_out"] + bg.p_alive(summary)["p_alive"]
+        >>> bool(np.allclose(both, 1.0))
+        True
         """
         self._no_predictive(uncertainty, "p_dropped_out")
         quantities = [("p_alive", _p_alive, None), ("p_dropped_out", "p_alive", None)]
@@ -217,15 +301,47 @@ class BetaGeoModel(FittedParametricModel):
                           seed=seed)
         return self._only(out, "p_dropped_out")
 
+    @interval_doc
     def churn_probability(self, summary, horizon, *, uncertainty=None, level=0.9,
                           n_draws=DEFAULT_N_DRAWS, seed=None):
-        """Probability that each customer has dropped out by the END of the next ``horizon``
-        periods (summary time units), ``1 - P(alive at T + horizon)``: the quantity the export
-        and :meth:`predict` call ``churn_probability``. Churn now (``horizon=0``) is
-        :meth:`p_dropped_out`; this method gives the same number at ``horizon=0``.
+        """Probability that each customer has dropped out by the END of the next ``horizon`` periods.
 
-        ``horizon`` has no default, since churn depends on it. Interval defaults as in
-        :meth:`p_dropped_out`.
+        ``1 - P(alive at T + horizon)``: the quantity the export and :meth:`predict` call
+        ``churn_probability``. Churn now (``horizon=0``) is :meth:`p_dropped_out`; this method
+        gives the same number at ``horizon=0``.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
+        horizon : float
+            Periods after the end of observation, >= 0, in the summary's time unit (weeks for a
+            ``time_unit="W"`` summary). No default, since churn depends on it.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: ``churn_probability`` (and its bounds).
+
+        Raises
+        ------
+        DataError
+            If ``horizon`` is negative or not a number, or ``uncertainty="predictive"``.
+
+        See Also
+        --------
+        p_dropped_out : churn now.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> bg = BetaGeoModel().fit(summary)
+        >>> later = bg.churn_probability(summary, 52)["churn_probability"]
+        >>> bool((later >= bg.p_dropped_out(summary)["p_dropped_out"] - 1e-12).all())
+        True
         """
         self._no_predictive(uncertainty, "churn_probability")
         number = isinstance(horizon, (int, float, np.number)) and not isinstance(horizon, bool)
@@ -242,18 +358,87 @@ class BetaGeoModel(FittedParametricModel):
                           seed=seed)
         return self._only(out, "churn_probability")
 
+    @interval_doc
     def expected_purchases(self, summary, horizon, *, uncertainty=None, level=0.9,
                            n_draws=DEFAULT_N_DRAWS, seed=None):
-        """Expected number of purchases in the next ``horizon`` periods (FHL 2005 eq. 10, in a form
-        without the frequency in an exponent)."""
+        """Expected number of purchases in the next ``horizon`` periods given each history.
+
+        FHL 2005 eq. 10, in a form without the frequency in an exponent (stable for thousands of
+        purchases).
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
+        horizon : float
+            Periods after the end of observation, > 0, in the summary's time unit.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: ``expected_purchases`` (and its bounds).
+
+        Raises
+        ------
+        DataError
+            If ``horizon`` is not a positive number or the summary is malformed.
+
+        See Also
+        --------
+        predict : every prediction in one frame.
+
+        Examples
+        --------
+        The customer of FHL (2005) with x=2, t_x=30.43, T=38.86 (weeks) expects 1.226 purchases
+        in the next 39 weeks:
+
+        >>> from clvmodels import BetaGeoModel, as_summary
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> bg = BetaGeoModel().fit(load_cdnow_summary())
+        >>> one = as_summary(pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]}),
+        ...                  time_unit="W", observation_end="1997-09-30")
+        >>> round(float(bg.expected_purchases(one, 39)["expected_purchases"].iloc[0]), 3)
+        1.226
+        """
         h = _check_horizon(horizon)
         return self._frame(summary, [("expected_purchases", *_purchases(h))], uncertainty=uncertainty,
                            level=level, n_draws=n_draws, seed=seed)
 
+    @interval_doc
     def purchase_probability(self, summary, horizon, n: int | Sequence[int] = 0, *, uncertainty=None,
                              level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None):
-        """P(exactly n purchases in the next ``horizon`` periods | history), one column ``p_<n>``
-        per requested n."""
+        """P(exactly n purchases in the next ``horizon`` periods | history).
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
+        horizon : float
+            Periods after the end of observation, > 0, in the summary's time unit.
+        n : int or sequence of int, default 0
+            Purchase counts (whole numbers >= 0); one column per count.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: one column ``p_<n>`` per requested n (and its bounds).
+
+        Raises
+        ------
+        DataError
+            If an ``n`` is not a whole number >= 0, or ``uncertainty="predictive"``.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> bg = BetaGeoModel().fit(summary)
+        >>> list(bg.purchase_probability(summary, 39, n=[0, 1, 2]).columns)
+        ['p_0', 'p_1', 'p_2']
+        """
         self._no_predictive(uncertainty, "purchase_probability")
         h = _check_horizon(horizon)
         counts = [n] if np.isscalar(n) else list(n)
@@ -266,14 +451,36 @@ class BetaGeoModel(FittedParametricModel):
         return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
 
+    @interval_doc
     def expected_purchases_new(self, horizons, *, segment=None, uncertainty=None, level=0.9,
                                n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
-        """Expected repeat purchases of a newly acquired customer within each horizon (FHL 2005
-        eq. 9), indexed by horizon (summary time units).
+        """Expected repeat purchases of a newly acquired customer within each horizon (FHL 2005 eq. 9).
 
-        ``segment`` (required for a model pooled by segment, refused otherwise) names the segment
-        whose new customer is meant. Defaults: no interval; else ``level=0.9`` from
-        ``n_draws=300`` parameter draws.
+        Parameters
+        ----------
+        horizons : float or array-like of float
+            Periods since acquisition, each > 0, in the fit's time unit.
+        segment : str or int, optional
+            Required for a model pooled by segment (refused otherwise): whose new customer.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``horizon``: ``expected_purchases`` (and its bounds).
+
+        Raises
+        ------
+        DataError
+            If a horizon is not positive, or ``segment`` is missing or not allowed.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> bg = BetaGeoModel().fit(load_cdnow_summary())
+        >>> bg.expected_purchases_new([39, 78]).index.tolist()
+        [39.0, 78.0]
         """
         self._check_fitted()
         self._no_predictive(uncertainty, "expected_purchases_new (a population mean)")
@@ -296,10 +503,43 @@ class BetaGeoModel(FittedParametricModel):
         add_columns(out, "expected_purchases", result, uncertainty)
         return out
 
+    @interval_doc
     def predict(self, summary, horizon, *, spend_model=None, uncertainty=None, level=0.9,
                 n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
         """Every per-customer prediction in one frame.
 
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit; with a
+            ``spend_model`` also ``monetary_value``).
+        horizon : float
+            Periods after the end of observation, > 0, in the summary's time unit (e.g. 39 for 39
+            weeks of a ``time_unit="W"`` summary).
+        spend_model : GammaGammaModel, optional
+            A fitted spend model; adds ``expected_spend`` and ``expected_revenue``.
+    <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``, columns as below (each with ``_lower``/``_upper`` when
+            ``uncertainty`` is given); ``attrs["clvmodels"]`` records uncertainty, level, draws,
+            seed, method and time unit.
+
+        Raises
+        ------
+        NotFittedError
+            If this model or ``spend_model`` is not fitted.
+        DataError
+            If ``horizon`` is not positive or the summary is malformed.
+
+        See Also
+        --------
+        clvmodels.customer_value : discounted value net of acquisition cost.
+
+        Notes
+        -----
         Columns, in this order: ``p_alive`` (alive at the end of observation), ``p_dropped_out``
         (already dropped out then: ``1 - p_alive``, churn *now*), ``churn_probability`` (dropped
         out by the END of the horizon, as in the export), ``prob_no_purchase`` (no purchase within
@@ -309,6 +549,16 @@ class BetaGeoModel(FittedParametricModel):
         unit. Defaults: no interval (``uncertainty=None``), else at ``level=0.9`` from
         ``n_draws=300`` parameter draws. Intervals as described in the class docstring; paired
         draws of both models are used for quantities that need both.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel, GammaGammaModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+        >>> out = bg.predict(summary, 39, spend_model=gg)
+        >>> list(out.columns)
+        ['p_alive', 'p_dropped_out', 'churn_probability', 'prob_no_purchase', 'expected_purchases', 'expected_spend', 'expected_revenue']
         """
         h = _check_horizon(horizon)
         quantities = [
