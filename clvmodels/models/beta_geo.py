@@ -216,7 +216,7 @@ class BetaGeoModel(FittedParametricModel):
         summary : DataFrame
             Customers to score: ``frequency``, ``recency``, ``T`` in the fit's time unit (as
             :func:`clvmodels.rfm_summary` builds it), one row per customer.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -269,7 +269,7 @@ class BetaGeoModel(FittedParametricModel):
         ----------
         summary : DataFrame
             Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -317,7 +317,7 @@ class BetaGeoModel(FittedParametricModel):
         horizon : float
             Periods after the end of observation, >= 0, in the summary's time unit (weeks for a
             ``time_unit="W"`` summary). No default, since churn depends on it.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -372,7 +372,7 @@ class BetaGeoModel(FittedParametricModel):
             Customers to score (``frequency``, ``recency``, ``T`` in the fit's time unit).
         horizon : float
             Periods after the end of observation, > 0, in the summary's time unit.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -418,7 +418,7 @@ class BetaGeoModel(FittedParametricModel):
             Periods after the end of observation, > 0, in the summary's time unit.
         n : int or sequence of int, default 0
             Purchase counts (whole numbers >= 0); one column per count.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -462,7 +462,7 @@ class BetaGeoModel(FittedParametricModel):
             Periods since acquisition, each > 0, in the fit's time unit.
         segment : str or int, optional
             Required for a model pooled by segment (refused otherwise): whose new customer.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------
@@ -518,7 +518,7 @@ class BetaGeoModel(FittedParametricModel):
             weeks of a ``time_unit="W"`` summary).
         spend_model : GammaGammaModel, optional
             A fitted spend model; adds ``expected_spend`` and ``expected_revenue``.
-    <interval parameters>
+        <interval parameters>
 
         Returns
         -------

@@ -83,7 +83,8 @@ SETTINGS_DOC = """\
 
 
 #: the interval arguments every prediction method shares (numpydoc Parameters entries);
-#: a method's docstring says ``<interval parameters>`` where they go (see :func:`interval_doc`)
+#: a method's docstring has a line ``<interval parameters>`` where they go, at its own indentation
+#: (see :func:`interval_doc`)
 INTERVAL_PARAMETERS = """\
     uncertainty : {None, "expected", "predictive"}, default None
         None: the point estimate only. ``"expected"``: adds ``<column>_lower``/``<column>_upper``,
@@ -102,7 +103,12 @@ INTERVAL_PARAMETERS = """\
 def interval_doc(func):
     """Decorator: replace the line ``<interval parameters>`` of ``func``'s docstring by
     :data:`INTERVAL_PARAMETERS` (one text for every prediction method)."""
-    func.__doc__ = func.__doc__.replace("    <interval parameters>", INTERVAL_PARAMETERS)
+    import re
+    import textwrap
+
+    text = textwrap.dedent(INTERVAL_PARAMETERS)
+    func.__doc__ = re.sub(r"^( *)<interval parameters>$", lambda m: textwrap.indent(text, m.group(1)),
+                          func.__doc__, flags=re.M)
     return func
 
 
@@ -220,6 +226,27 @@ class FittedParametricModel:
             a summary column holding that; the fit then equals the fit on the summary with each
             row repeated that many times (e.g. distinct rows with counts grouped elsewhere, such as
             in Spark). Rows with weight 0 are left out.
+
+        Returns
+        -------
+        self
+            The fitted model (``params_``, ``cov_log_`` or ``idata_``, and the fit facts).
+
+        Raises
+        ------
+        DataError
+            If a setting is invalid, the summary is malformed (duplicate ids, missing columns,
+            no time unit) or ``pool_by`` is not a column.
+        ConvergenceError
+            If the likelihood cannot be maximised.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> bg = BetaGeoModel().fit(load_cdnow_summary())
+        >>> bg.n_customers_, bg.time_unit_
+        (2357, 'W')
         """
         self._validate_settings()
         check_entry(self, summary, fitting=True)
@@ -304,7 +331,13 @@ class FittedParametricModel:
             )
 
     def point_draws(self) -> ParameterDraws:
-        """The point estimate as a single draw (MLE, or posterior means)."""
+        """The point estimate as a single draw (MLE, or posterior means).
+
+        Returns
+        -------
+        ParameterDraws
+            ``values`` of shape (1, k), or (1, G, k) for a model pooled by segment.
+        """
         self._check_fitted()
         values = np.asarray(self.params_.to_numpy(), float)[None, ...]
         return ParameterDraws(self.param_names, values, "point")
@@ -318,6 +351,18 @@ class FittedParametricModel:
             Number of draws S (at most the number of posterior draws for Bayes).
         seed : int, optional
             Seed of the Laplace draws (posterior thinning is deterministic).
+
+        Returns
+        -------
+        ParameterDraws
+            ``values`` of shape (S, k), or (S, G, k) for a model pooled by segment.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> BetaGeoModel().fit(load_cdnow_summary()).parameter_draws(100, seed=0).values.shape
+        (100, 4)
         """
         self._check_fitted()
         if self.method == "mle" and self.pool_by is not None:
@@ -345,11 +390,27 @@ class FittedParametricModel:
         return codes
 
     def segment_codes(self, summary: pd.DataFrame) -> np.ndarray | None:
-        """Each customer's segment code, shape (n,) int, for a model pooled by segment (the index
-        into ``segments_``, ``params_`` rows and axis 1 of ``parameter_draws().values``); None for
-        a pooled model. Customers with equal codes share every parameter draw, so work that
-        depends on the history and the parameters only can be shared among them. A segment the
-        fit did not see raises a DataError."""
+        """Each customer's segment code, for a model pooled by segment.
+
+        Customers with equal codes share every parameter draw, so work that depends on the
+        history and the parameters only can be shared among them.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers with the segment column the model was pooled by.
+
+        Returns
+        -------
+        ndarray of int, shape (n,), or None
+            The index into ``segments_``, ``params_`` rows and axis 1 of
+            ``parameter_draws().values``; None for a model not pooled by segment.
+
+        Raises
+        ------
+        DataError
+            If a customer's segment was not seen by the fit, or the column is missing.
+        """
         self._check_fitted()
         return self._segment_codes(summary)
 
@@ -359,6 +420,13 @@ class FittedParametricModel:
 
     def customer_params(self, summary_chunk: pd.DataFrame, draws: ParameterDraws | None = None) -> dict:
         """Parameters for the customers of ``summary_chunk``.
+
+        Parameters
+        ----------
+        summary_chunk : DataFrame
+            Customers (with the segment column for a model pooled by segment).
+        draws : ParameterDraws, optional
+            Parameter draws (from :meth:`parameter_draws`); default the point estimate.
 
         Returns
         -------
@@ -407,7 +475,7 @@ class FittedParametricModel:
         >>> table = BetaGeoModel().fit(load_cdnow_summary()).summary()
         >>> list(table.columns)
         ['estimate', 'sd', 'lower', 'upper', 'level']
-        >>> round(table.loc["r", "estimate"], 3)    # Fader, Hardie & Lee (2005): r = 0.243
+        >>> round(float(table.loc["r", "estimate"]), 3)    # Fader, Hardie & Lee (2005): r = 0.243
         0.243
         """
         self._check_fitted()
@@ -464,7 +532,17 @@ class FittedParametricModel:
         return f"{type(self).__name__}(method={self.method!r}) [{state}]"
 
     def save(self, path) -> None:
-        """Save the fitted model as JSON (plus a netCDF file of the posterior for Bayes); no pickle."""
+        """Save the fitted model as JSON (plus a netCDF file of the posterior for Bayes); no pickle.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The JSON file to write; a Bayesian fit also writes ``<path>.posterior.nc``.
+
+        See Also
+        --------
+        clvmodels.load_model : read it back.
+        """
         from clvmodels.models.persistence import save_model
 
         save_model(self, path)

@@ -8,7 +8,7 @@ import pandas as pd
 from clvmodels.data.checks import check_monetary_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import gammagamma
-from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.fitted import FittedParametricModel, document_settings, interval_doc
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, evaluate
@@ -68,6 +68,7 @@ def revenue_quantity(purchases, simulate_purchases) -> ProductQuantity:
     return ProductQuantity(purchases, _expected_spend, simulate_purchases, spend_of)
 
 
+@document_settings
 class GammaGammaModel(FittedParametricModel):
     """Gamma-Gamma model of the value of a customer's transactions.
 
@@ -76,7 +77,25 @@ class GammaGammaModel(FittedParametricModel):
     (Fader & Hardie 2013, "The Gamma-Gamma model of monetary value"). The model assumes spend is
     independent of purchase frequency; check ``summary[["frequency", "monetary_value"]].corr()``.
 
-    Settings and intervals as in :class:`clvmodels.BetaGeoModel`.
+    Intervals as in :class:`clvmodels.BetaGeoModel`; the settings are listed below (keyword-only,
+    stored as given).
+
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary value.
+    http://www.brucehardie.com/notes/025/
+
+    See Also
+    --------
+    BetaGeoModel : purchases and dropout.
+
+    Examples
+    --------
+    >>> from clvmodels import GammaGammaModel
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> gg = GammaGammaModel().fit(load_cdnow_summary())   # 946 repeat buyers enter the fit
+    >>> gg.params_.round(2).to_dict()                      # Fader & Hardie (2013): 6.25, 3.74, 15.44
+    {'p': 6.25, 'q': 3.74, 'gamma': 15.44}
     """
 
     param_names = gammagamma.PARAM_NAMES
@@ -142,13 +161,46 @@ class GammaGammaModel(FittedParametricModel):
         ll = gammagamma.log_likelihood(params["p"], params["q"], params["gamma"], x, mbar)
         return float(np.sum(counts * ll))
 
+    @interval_doc
     def expected_spend(self, summary, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS,
                        seed=None) -> pd.DataFrame:
-        """Expected spend per purchase given each customer's history (Fader & Hardie 2013 eq. 5);
-        customers without repeat purchases get the population mean ``p gamma / (q - 1)``.
+        """Expected spend per purchase given each customer's history (Fader & Hardie 2013 eq. 5).
 
-        With ``uncertainty="predictive"`` the interval is that of the value of the customer's next
-        purchase.
+        Customers without repeat purchases get the population mean ``p gamma / (q - 1)``.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers to score: ``frequency`` (repeat purchases) and ``monetary_value`` (mean spend
+            per repeat purchase, in the log's currency).
+        <interval parameters>
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``summary``: ``expected_spend`` per purchase, in the log's currency (and
+            its bounds; with ``uncertainty="predictive"`` the interval of the value of the
+            customer's next purchase).
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        DataError
+            If the summary lacks ``frequency``.
+
+        See Also
+        --------
+        population_mean_spend : a new customer's expected spend per purchase.
+
+        Examples
+        --------
+        >>> from clvmodels import GammaGammaModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> spend = GammaGammaModel().fit(summary).expected_spend(summary)
+        >>> bool((spend["expected_spend"] > 0).all())
+        True
         """
         self._check_scoring(summary)
         data = self._scoring_data(summary)

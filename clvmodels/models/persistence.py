@@ -88,7 +88,35 @@ def save_model(model, path) -> None:
 
 
 def load_model(path):
-    """Load a model written by ``model.save(path)``."""
+    """Load a model written by ``model.save(path)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON file ``save`` wrote (a Bayesian fit's posterior is read from the netCDF file
+        next to it, ``<path>.posterior.nc``).
+
+    Returns
+    -------
+    BetaGeoModel or GammaGammaModel
+        The fitted model, with the same settings, estimates and predictions as when saved.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is not a saved clvmodels model, or names an unknown class.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from clvmodels import BetaGeoModel, load_model
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> bg = BetaGeoModel().fit(load_cdnow_summary())
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "bg.json"
+    >>> bg.save(path)
+    >>> load_model(path).params_.equals(bg.params_)
+    True
+    """
     from clvmodels.inference.mle import MleResult
 
     path = Path(path)
