@@ -54,6 +54,17 @@ from clvmodels.value.totals import rollup_key, rollup_table
 class ValueRun:
     """The result of one pass of :func:`value_run`: the customer table and per-draw group totals.
 
+    Parameters
+    ----------
+    customers : DataFrame
+        What :func:`customer_value` returns.
+    totals : dict
+        Per-draw group totals per rollup key.
+    paybacks : dict
+        Payback period per group, per rollup column.
+    level : float or None
+        Coverage of the intervals (None without intervals).
+
     Attributes
     ----------
     customers : DataFrame
@@ -74,7 +85,29 @@ class ValueRun:
 
     def rollup(self, by=None, *, per_customer: bool = False, level: float | None = None,
                attribution: bool = False) -> pd.DataFrame:
-        """Value by group (see :func:`clvmodels.value_rollup` for the columns and options)."""
+        """Value by group from the per-draw totals of this run.
+
+        Parameters
+        ----------
+        by : None, str or tuple of str, optional
+            One of the run's ``rollup_by`` groupings (None: all customers).
+        per_customer : bool, default False
+            Means per customer instead of totals.
+        level : float, optional
+            Interval coverage (default the run's, 0.9 unless it was set).
+        attribution : bool, default False
+            Referral view: own value (False) or attributed value (True).
+
+        Returns
+        -------
+        DataFrame
+            One row per group; columns as :func:`clvmodels.value_rollup` describes.
+
+        Raises
+        ------
+        DataError
+            If the run did not accumulate totals by ``by``, or ``level``/``attribution`` is invalid.
+        """
         by = rollup_key(by)
         if by not in self.totals:
             raise DataError(f"this run accumulated totals by {list(self.totals)}, not {by!r}; run "
@@ -142,10 +175,58 @@ def value_run(purchase_model, spend_model, summary: pd.DataFrame,
               chunk_size: int | None = None, **settings) -> ValueRun:
     """Value every customer and, in the same pass, accumulate per-draw totals for rollups.
 
-    Arguments as for :func:`customer_value`, plus ``rollup_by``: a list of groupings to roll up
-    by afterwards with ``run.rollup(by)`` or :func:`value_rollup`; each is None (all customers),
-    a summary column, or a tuple of columns (``rollup_by=[("channel", "cohort")]``). A single
-    string is one grouping.
+    Parameters
+    ----------
+    purchase_model : BetaGeoModel
+        Fitted purchase model.
+    spend_model : GammaGammaModel
+        Fitted spend model.
+    summary : DataFrame
+        Customer summary in the models' time unit.
+    economics : Economics or dict, optional
+        The economic settings (see :func:`customer_value`).
+    acquisition : str, DataFrame or AcquisitionCosts, optional
+        Acquisition costs (see :func:`customer_value`).
+    referrals : DataFrame or Referrals, optional
+        Who referred whom (see :func:`customer_value`).
+    uncertainty : {"expected", "predictive", None}, default "expected"
+        Interval kind (see :func:`customer_value`).
+    level : float, default 0.9
+        Coverage of the central intervals.
+    n_draws : int, default 300
+        Parameter draws (and simulated futures) per customer.
+    seed : int or None, default 0
+        Seed of the draws and simulations.
+    rollup_by : list, default ()
+        Groupings to roll up by afterwards with ``run.rollup(by)`` or :func:`value_rollup`; each
+        is None (all customers), a summary column, or a tuple of columns
+        (``rollup_by=[("channel", "cohort")]``). A single string is one grouping.
+    chunk_size : int, optional
+        Customers per chunk.
+    **settings
+        Economic settings as keywords (``margin=0.3``, ``horizon=52``, ...).
+
+    Returns
+    -------
+    ValueRun
+        ``customers`` (what :func:`customer_value` returns) and the per-draw group totals.
+
+    Raises
+    ------
+    DataError
+        As :func:`customer_value`.
+
+    Examples
+    --------
+    >>> from clvmodels import BetaGeoModel, GammaGammaModel
+    >>> from clvmodels.value import value_run
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()
+    >>> bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+    >>> run = value_run(bg, gg, summary, margin=0.3, horizon=52, n_draws=50, rollup_by=[None])
+    >>> total = run.rollup()
+    >>> bool(np.isclose(total["net_value"].iloc[0], run.customers["net_value"].sum()))
+    True
     """
     _check_models(purchase_model, spend_model)
     unit = _check_summary(summary, purchase_model)
@@ -231,6 +312,9 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
         count or chunk size.
     chunk_size : int, optional
         Customers per chunk (memory ~ 12 x 8 bytes x n_draws x chunk_size).
+    **settings
+        The economic settings as keywords instead of ``economics`` (``margin=0.3``,
+        ``horizon=52``, ...; see ``economics``).
 
     Returns
     -------
@@ -267,6 +351,33 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
     after a repeat purchase), which is why future referrals are tied to expected purchases, not
     to time alive. The model is non-contractual. Gamma-Gamma assumes spend independent of
     frequency (check with :func:`clvmodels.value.spend_frequency_check`).
+
+    Raises
+    ------
+    DataError
+        If the models are not a fitted purchase and spend model, the summary is malformed or in
+        another time unit than the fit, or a setting (margin, level, n_draws, ...) is invalid.
+    NotFittedError
+        If a model is not fitted.
+
+    See Also
+    --------
+    value_run : the same pass, keeping per-draw totals for rollups.
+    clvmodels.value_rollup : value by channel, cohort or partner.
+
+    Examples
+    --------
+    Every total conserves: summed over customers, ``net_value`` equals realised margin plus
+    expected future margin minus acquisition cost.
+
+    >>> from clvmodels import BetaGeoModel, GammaGammaModel, customer_value
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()
+    >>> bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+    >>> value = customer_value(bg, gg, summary, margin=0.3, horizon=52, uncertainty=None)
+    >>> parts = value["realised_margin"] + value["expected_future_margin"] - value["acquisition_cost"]
+    >>> bool(np.isclose(value["net_value"].sum(), parts.sum()))
+    True
     """
     run = value_run(purchase_model, spend_model, summary, economics, acquisition=acquisition,
                     referrals=referrals, uncertainty=uncertainty, level=level, n_draws=n_draws,
