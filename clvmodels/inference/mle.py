@@ -120,7 +120,23 @@ def _laplace_covariance(hess_total: np.ndarray, names: Sequence[str]) -> np.ndar
     return np.linalg.inv(hess_total)
 
 
-def fit_mle(
+def fit_mle(objective: Objective, x0: np.ndarray, **settings) -> MleResult:
+    """Minimise a negative log-likelihood over log-parameters with BLAS on one thread.
+
+    The likelihoods sum over distinct rows with dot products (``counts @ ...``); a multithreaded
+    BLAS splits those sums differently for different thread counts (the estimates then differ in
+    the 7th digit) and, on a busy machine, its threads wait on each other: a 1M-customer BG/NBD
+    fit took 3-6 s instead of 0.4 s at a load of 5 on 2 cores. One BLAS thread makes the fit
+    deterministic whatever the machine and is never slower for k <= 4 parameters. Arguments as
+    :func:`_fit_mle`.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return _fit_mle(objective, x0, **settings)
+
+
+def _fit_mle(
     objective: Objective,
     x0: np.ndarray,
     *,
