@@ -72,7 +72,20 @@ class AcquisitionCosts:
                             f"{type(self.table).__name__}")
 
     def for_customers(self, summary: pd.DataFrame) -> tuple[np.ndarray, str]:
-        """Cost of each customer of ``summary`` (shape (n,)) and a one-line note of its source."""
+        """Cost of each customer of ``summary`` and a one-line note of its source.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            Customers, with the cost column or the table's key columns (e.g. ``channel``).
+
+        Returns
+        -------
+        costs : ndarray, shape (n,)
+            Acquisition cost per customer, in the log's currency.
+        note : str
+            Where the costs came from (column or table, missing values filled).
+        """
         if self.column is not None:
             costs, note = self._from_column(summary), f"column {self.column!r}"
         else:

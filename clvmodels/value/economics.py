@@ -147,7 +147,26 @@ class Economics:
                                "It is a cost per time unit while the customer is alive")
 
     def resolve(self, time_unit: str) -> "ResolvedEconomics":
-        """The settings expressed in ``time_unit``: horizon in units and per-period discount rate."""
+        """The settings expressed in ``time_unit``: horizon in units and per-period discount rate.
+
+        Parameters
+        ----------
+        time_unit : {"D", "W", "M", "Y"}
+            The summary's time unit; the annual discount rate is converted to it once.
+
+        Returns
+        -------
+        ResolvedEconomics
+            ``horizon`` in time units ("lifetime" = 100 years), ``discount_rate`` per unit and the
+            other settings as given.
+
+        Examples
+        --------
+        >>> from clvmodels.value import Economics
+        >>> econ = Economics(margin=0.3, horizon="lifetime", discount_rate=0.1).resolve("Y")
+        >>> econ.horizon, round(econ.discount_rate, 6)
+        (100.0, 0.1)
+        """
         per_year = units_per_year(time_unit)
         horizon = LIFETIME_YEARS * per_year if self.horizon == "lifetime" else float(self.horizon)
         return ResolvedEconomics(

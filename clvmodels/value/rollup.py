@@ -106,6 +106,10 @@ def value_rollup(source, by=None, *, per_customer: bool = False, level: float | 
         their referrer's (the ``referral_attribution`` column, included in ``clv``, ``net_value``
         and ``ltv_cac``). Acquisition costs stay where they were paid. Either way the groups'
         ``net_value`` sums to own realised + own future margin - acquisition cost.
+    **value_settings
+        With a tuple ``source``: the keyword settings of :func:`clvmodels.customer_value`
+        (``margin=0.3``, ``horizon=52``, ``uncertainty=...``, ``level`` defaults to 0.9); refused
+        with a ValueRun, whose settings are fixed.
 
     Returns
     -------
@@ -121,11 +125,29 @@ def value_rollup(source, by=None, *, per_customer: bool = False, level: float | 
         are predictive (one simulated future per draw); the break-even cost, an expectation,
         keeps its parameter-uncertainty interval.
 
+    Raises
+    ------
+    DataError
+        If ``by`` names no summary column, the run did not accumulate totals by it, or settings
+        are given with a ValueRun.
+
+    See Also
+    --------
+    clvmodels.customer_value : the per-customer table.
+
     Examples
     --------
-    >>> run = value_run(bg, gg, summary, margin=0.3, rollup_by=["channel"])   # doctest: +SKIP
-    >>> value_rollup(run, "channel")                                        # doctest: +SKIP
-    >>> value_rollup((bg, gg, summary), ["channel", "cohort"], margin=0.3)   # doctest: +SKIP
+    Groups add up to the whole: the channels' net values sum to every customer's.
+
+    >>> from clvmodels import BetaGeoModel, GammaGammaModel, value_rollup
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()
+    >>> summary["channel"] = np.where(summary["frequency"] > 2, "search", "tv")   # a made-up channel
+    >>> bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+    >>> by_channel = value_rollup((bg, gg, summary), "channel", margin=0.3, horizon=52, uncertainty=None)
+    >>> everyone = value_rollup((bg, gg, summary), None, margin=0.3, horizon=52, uncertainty=None)
+    >>> bool(np.isclose(by_channel["net_value"].sum(), everyone["net_value"].sum()))
+    True
     """
     from clvmodels.value.customer_value import ValueRun, value_run
     from clvmodels.value.totals import rollup_key
