@@ -19,11 +19,18 @@ FAMILIES = [get_family(name) for name in family_names()]
 X = np.array([0, 0, 1, 2, 5, 10, 30, 3, 1])
 T_X = np.array([0.0, 0.0, 5.0, 30.43, 20.0, 38.0, 38.5, 2.0, 0.5])
 T = np.array([39.0, 2.0, 39.0, 38.86, 39.0, 38.0, 39.0, 52.0, 104.0])
+# discrete opportunities (x, t_x, n): whole numbers with x <= t_x <= n (t_x = 0 when x = 0)
+X_D = np.array([0, 0, 1, 2, 5, 6, 3, 1, 4])
+T_X_D = np.array([0, 0, 1, 5, 6, 6, 3, 9, 10])
+N_D = np.array([6, 1, 6, 6, 6, 6, 10, 12, 40])
 
 
 def _history(family):
-    """The history arrays in the family's column order (x, t_x, T for the BG/NBD-like families)."""
-    columns = {"frequency": X, "recency": T_X, "T": T}
+    """The history arrays in the family's column order."""
+    if family.discrete_time:
+        columns = dict(zip(family.history_columns, (X_D, T_X_D, N_D)))
+    else:
+        columns = {"frequency": X, "recency": T_X, "T": T}
     return tuple(columns[c] for c in family.history_columns)
 
 
@@ -78,7 +85,15 @@ def test_zero_discount_equals_undiscounted(family):
 
 
 def test_discounted_alive_time_is_the_integral_of_discounted_survival(family):
+    """Continuous time: the integral of the discounted survival; discrete opportunities: its sum
+    over the coming opportunities k = 1..H."""
     params, key = family.example_params, family.key_of(*_history(family))
+    if family.discrete_time:
+        horizon, d = 30, 0.05
+        total = sum(family.survival_if_alive(params, *key, k) * (1 + d) ** -k for k in range(1, horizon + 1))
+        np.testing.assert_allclose(family.discounted_alive_time_if_alive(params, *key, horizon, d),
+                                   total, rtol=1e-9)
+        return
     horizon, d = 104.0, 0.002
     s = np.linspace(0.0, horizon, 4001)
     integrand = np.stack([family.survival_if_alive(params, *key, si) * (1 + d) ** -si for si in s])

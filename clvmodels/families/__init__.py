@@ -10,6 +10,7 @@ from clvmodels.families.contract import PurchaseFamily
 
 #: family name -> module defining it (imported on first use, so listing families stays cheap)
 _MODULES = {
+    "bgbb": ("clvmodels.families.bgbb", "BGBB"),
     "bgnbd": ("clvmodels.families.bgnbd", "BGNBD"),
     "mbgnbd": ("clvmodels.families.mbgnbd", "MBGNBD"),
     "pnbd": ("clvmodels.families.paretonbd", "PARETONBD"),

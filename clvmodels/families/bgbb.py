@@ -58,6 +58,7 @@ def _simulate(rng, latents, t):
 BGBB = PurchaseFamily(
     name="bgbb",
     label="BG/BB",
+    discrete_time=True,
     param_names=bgbb.PARAM_NAMES,
     history_columns=("frequency", "recency", "n_periods"),
     alive_key=("frequency", "n_periods"),

@@ -56,6 +56,10 @@ class PurchaseFamily:
         The paper the formulas implement.
     example_params : mapping of str to float
         A typical point (e.g. the published CDNOW fit), for tests, docs and examples.
+    discrete_time : bool
+        True for models of discrete purchase opportunities (BG/BB): the time unit is one
+        opportunity, horizons count whole opportunities, histories are whole numbers, discounting
+        is per opportunity and the discounted alive time is a sum over the coming opportunities.
 
     Fitting
     -------
@@ -112,6 +116,7 @@ class PurchaseFamily:
     sample_latents: Callable
     simulate_purchases: Callable
     bayes: BayesHooks = NO_HOOKS
+    discrete_time: bool = False
 
     def key_of(self, *history):
         """The alive-key arrays picked out of the history arrays (same order as ``alive_key``)."""
