@@ -51,6 +51,17 @@ _BOOTSTRAP_BLOCK = 256
 class CampaignEvaluation:
     """Result of :func:`evaluate_campaign`.
 
+    Parameters
+    ----------
+    table : DataFrame
+        One row per segment (``"all"`` first).
+    posteriors : dict
+        Segment -> Beta posteriors of the response rates.
+    has_control : bool
+        Whether an uplift was estimated.
+    settings : dict, optional
+        The inputs that shaped the result.
+
     Attributes
     ----------
     table : DataFrame
@@ -71,7 +82,29 @@ class CampaignEvaluation:
 
     def response_draws(self, group: str = "treated", n_draws: int = 4000, seed=0,
                        segment=ALL) -> np.ndarray:
-        """Posterior draws of a group's response rate, shape (n_draws,)."""
+        """Posterior draws of a group's response rate.
+
+        Parameters
+        ----------
+        group : {"treated", "control"}, default "treated"
+            Whose response rate.
+        n_draws : int, default 4000
+            Number of draws.
+        seed : int, default 0
+            Seed of the draws.
+        segment : str, default "all"
+            A segment of the evaluation (``"all"``: every customer).
+
+        Returns
+        -------
+        ndarray, shape (n_draws,)
+            Draws of P(purchase in the window) from the group's Beta posterior.
+
+        Raises
+        ------
+        DataError
+            If there is no control group (``group="control"``) or the segment is unknown.
+        """
         check_choice("group", group, ["treated", "control"])
         params = self._posterior(segment)[group]
         if params is None:
@@ -79,7 +112,27 @@ class CampaignEvaluation:
         return np.random.default_rng(seed).beta(*params, size=n_draws)
 
     def uplift_draws(self, n_draws: int = 4000, seed=0, segment=ALL) -> np.ndarray:
-        """Posterior draws of the uplift (treated minus control response rate), shape (n_draws,)."""
+        """Posterior draws of the uplift (treated minus control response rate).
+
+        Parameters
+        ----------
+        n_draws : int, default 4000
+            Number of draws.
+        seed : int, default 0
+            Seed of the draws.
+        segment : str, default "all"
+            A segment of the evaluation.
+
+        Returns
+        -------
+        ndarray, shape (n_draws,)
+            Treated-rate draws minus independent control-rate draws.
+
+        Raises
+        ------
+        DataError
+            If the campaign had no control group or the segment is unknown.
+        """
         if not self.has_control:
             raise DataError(_NO_CONTROL)
         post = self._posterior(segment)

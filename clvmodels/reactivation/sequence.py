@@ -105,9 +105,22 @@ class ContactSequence:
     def schedule(self, start) -> pd.DataFrame:
         """Dates and costs of the steps for a campaign starting on ``start``.
 
+        Parameters
+        ----------
+        start : date-like
+            Day 0 of the sequence (ISO text, ``datetime.date`` or ``pandas.Timestamp``).
+
         Returns
         -------
-        DataFrame with columns ``step``, ``day``, ``date``, ``cost`` (one row per step, in order).
+        DataFrame
+            Columns ``step``, ``day``, ``date``, ``cost`` (one row per step, in order; cost in the
+            log's currency per customer).
+
+        Examples
+        --------
+        >>> seq = ContactSequence([("letter", 0.6, 0), ("email", 0.05, 14)])
+        >>> seq.schedule("2024-01-01")["date"].dt.strftime("%Y-%m-%d").tolist()
+        ['2024-01-01', '2024-01-15']
         """
         start = pd.Timestamp(start).normalize()
         return pd.DataFrame({

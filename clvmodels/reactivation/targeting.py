@@ -209,6 +209,9 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, sequen
         Return every candidate with ``selected`` and ``why_not`` instead of the selected only.
     response, scale_by_p_alive, reference_p_alive
         Deprecated (see the module docstring).
+    **economic_settings
+        The economic settings as keywords instead of ``economics`` (``margin=0.3``,
+        ``horizon=52``, ``discount_rate=0.1``).
 
     Returns
     -------
@@ -223,6 +226,36 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, sequen
         ``expected_value = uplift x (value_if_returned - value_if_not_returned) - contact_cost``.
         ``attrs["clvmodels"]["campaign"]`` records the list date, start, sequence and settings
         for :func:`clvmodels.sequence_status`.
+
+    Raises
+    ------
+    DataError
+        If ``lapsed`` is not a lapsed-customer table, neither ``uplift`` nor
+        ``response_with_contact`` is given (or both are), the horizon is not longer than the
+        response window, or a setting is invalid.
+
+    See Also
+    --------
+    clvmodels.lapsed_customers : the candidates.
+    clvmodels.sequence_status : who has returned and must get no further contact.
+    clvmodels.evaluate_campaign : measure the uplift of a past campaign.
+
+    Examples
+    --------
+    Customers silent for 26 weeks, a 1.00 letter, an assumed 5-point uplift, a 200 budget:
+
+    >>> from clvmodels import BetaGeoModel, GammaGammaModel, lapsed_customers, winback_targets
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()
+    >>> bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+    >>> lapsed = lapsed_customers(summary, window=26, window_unit="W")
+    >>> targets = winback_targets(lapsed, bg, gg, sequence=[("letter", 1.0, 0)], uplift=0.05,
+    ...                           margin=0.3, horizon=52, budget=200, n_draws=100)
+    >>> len(targets), float(targets["cumulative_cost"].max())
+    (200, 200.0)
+    >>> increment = targets["uplift"] * (targets["value_if_returned"] - targets["value_if_not_returned"])
+    >>> bool(np.allclose(targets["expected_value"], increment - targets["contact_cost"]))
+    True
     """
     from clvmodels.value.economics import as_economics
 
