@@ -153,7 +153,52 @@ def calibration_holdout_summary(
     period only (holdout purchases are what the model is checked against). The holdout runs from the day after
     ``calibration_period_end`` to ``observation_period_end`` (default: the last purchase), both
     inclusive; ``df.attrs["clvmodels"]`` adds ``holdout_end`` and ``duration_holdout`` (in
-    ``time_unit``). Other parameters as in :func:`rfm_summary`.
+    ``time_unit``).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame or path-like or list of path-likes
+        One row per purchase (as :func:`rfm_summary`).
+    calibration_period_end : date-like
+        Last day of the calibration period (inclusive); required.
+    observation_period_end : date-like, optional
+        Last day of the holdout (inclusive); default the day of the last purchase.
+    customer_id_col, datetime_col, monetary_value_col, datetime_format, attribute_cols : optional
+        Columns and formats of the log, as in :func:`rfm_summary`.
+    time_unit : {"D", "W", "M", "Y"}, default "D"
+        Unit of ``recency``, ``T`` and ``duration_holdout``.
+    returns, zero_amounts, late_purchases : str, default "refuse"
+        What to do with negative amounts, zero amounts and purchases after the observation end,
+        as in :func:`rfm_summary`.
+    engine : {"auto", "duckdb", "pandas"}, default "auto"
+        Aggregation engine, as in :func:`rfm_summary`.
+    duckdb_config : dict, optional
+        DuckDB settings (memory limit, threads), as in :func:`rfm_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer acquired by the calibration end: the :func:`rfm_summary` columns
+        plus ``frequency_holdout`` and ``monetary_value_holdout``.
+
+    Raises
+    ------
+    DataError
+        As :func:`rfm_summary`, and if the calibration end is not before the observation end.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels import calibration_holdout_summary
+    >>> log = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                     "date": ["2024-01-01", "2024-01-15", "2024-03-01", "2024-01-10"]})
+    >>> cal = calibration_holdout_summary(log, calibration_period_end="2024-01-31",
+    ...                                   observation_period_end="2024-03-31", time_unit="D")
+    >>> cal[["frequency", "recency", "T", "frequency_holdout"]]
+                 frequency  recency     T  frequency_holdout
+    customer_id
+    a                    1     14.0  30.0                  1
+    b                    0      0.0  21.0                  0
     """
     spec = _make_spec(customer_id_col, datetime_col, monetary_value_col, datetime_format,
                       attribute_cols, returns, zero_amounts, late_purchases)

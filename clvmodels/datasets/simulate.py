@@ -317,6 +317,28 @@ def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=
                           seed=0, id_offset=0, return_truth=False, spend_decimals=2):
     """Simulate a transaction log whose summary is :func:`simulate_summary` with the same arguments.
 
+    Parameters
+    ----------
+    n_customers : int
+        Number of customers (>= 1).
+    r, alpha, a, b : float
+        BG/NBD parameters, per ``time_unit`` (> 0).
+    p, q, gamma : float, optional
+        Gamma-Gamma parameters (all three or none); without them the log has no ``amount``.
+    time_unit : {"D", "W", "M", "Y"}, default "W"
+        Unit of the parameters (and of the summary the attrs describe).
+    calibration_days, holdout_days, cohort_days : int, default 273, 0, 84
+        Lengths in days of the calibration period, the holdout (0: none) and the span over which
+        first purchases are spread.
+    seed : int, default 0
+        Seed (>= 0); the same arguments give the same log.
+    id_offset : int, default 0
+        Customer ids are ``id_offset, id_offset + 1, ...``.
+    return_truth : bool, default False
+        Also return the true traits.
+    spend_decimals : int, default 2
+        Amounts are rounded to ``10 ** -spend_decimals`` (2: cents).
+
     Returns
     -------
     log : pandas.DataFrame
@@ -328,6 +350,21 @@ def simulate_transactions(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=
         ``rfm_summary(log, monetary_value_col="amount", **log.attrs["clvmodels"])``.
     truth : pandas.DataFrame, only with ``return_truth=True``
         As in :func:`simulate_summary`.
+
+    Raises
+    ------
+    DataError
+        If a count is not a whole number in range or a parameter is not positive.
+
+    Examples
+    --------
+    >>> from clvmodels import rfm_summary
+    >>> from clvmodels.datasets import simulate_transactions
+    >>> log = simulate_transactions(200, r=0.24, alpha=4.4, a=0.79, b=2.4, p=6.25, q=3.74,
+    ...                             gamma=15.44, seed=1)
+    >>> summary = rfm_summary(log, monetary_value_col="amount", **log.attrs["clvmodels"])
+    >>> len(summary), summary.attrs["clvmodels"]["time_unit"]
+    (200, 'W')
     """
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,
                cohort_days, seed, id_offset, spend_decimals)

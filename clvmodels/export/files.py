@@ -48,8 +48,18 @@ class _RowEnds:
 def csv_writer(frame: pd.DataFrame, **to_csv) -> Callable[[str], None]:
     """A ``write(path)`` that writes ``frame.to_csv(**to_csv)`` with the quoting rule of this module.
 
-    ``to_csv`` takes :meth:`pandas.DataFrame.to_csv` options (``index``, ``index_label``, ``na_rep``,
-    ``date_format``); the line terminator and quoting are fixed here.
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        What to write.
+    **to_csv
+        :meth:`pandas.DataFrame.to_csv` options (``index``, ``index_label``, ``na_rep``,
+        ``date_format``); the line terminator (CRLF) and the quoting are fixed here.
+
+    Returns
+    -------
+    callable
+        ``write(path)``, for :func:`clvmodels.export.staging.atomic_write`.
     """
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -109,6 +119,16 @@ def write_csv(frame: pd.DataFrame, path, run: RunInfo | None = None, *, field_ma
         Fills the run-level columns (run id, snapshot date, ...).
     field_mapping : dict, optional
         Schema column -> CRM field name for the header.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataError
+        If the frame does not fit the schema or the mapping is invalid (nothing is written).
     """
     conformed, mapping = _prepare(frame, run, field_mapping)
     return atomic_write(path, csv_export_writer(conformed, mapping))
@@ -118,15 +138,51 @@ def write_parquet(frame: pd.DataFrame, path, run: RunInfo | None = None, *,
                   field_mapping: dict | None = None) -> Path:
     """Write the export as Parquet atomically, with the run metadata in the key-value metadata.
 
-    Parameters as :func:`write_csv`. The file is deterministic: the same frame and run give the
-    same bytes.
+    The file is deterministic: the same frame and run give the same bytes.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per customer with schema columns (see :func:`clvmodels.export.schema.conform`).
+    path : path-like
+        Target file; its directory must exist.
+    run : RunInfo, optional
+        Fills the run-level columns and is stored in the file (:func:`read_run_info`).
+    field_mapping : dict, optional
+        Schema column -> CRM field name.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataError
+        If the frame does not fit the schema or the mapping is invalid (nothing is written).
     """
     conformed, mapping = _prepare(frame, run, field_mapping)
     return atomic_write(path, parquet_export_writer(conformed, mapping, run))
 
 
 def read_run_info(path) -> RunInfo | None:
-    """The run metadata stored in a Parquet export (None if it has none)."""
+    """The run metadata stored in a Parquet export.
+
+    Parameters
+    ----------
+    path : path-like
+        A Parquet file written by :func:`write_parquet`.
+
+    Returns
+    -------
+    RunInfo or None
+        The run metadata, or None if the file has none.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read as Parquet.
+    """
     import pyarrow.parquet as pq
 
     try:

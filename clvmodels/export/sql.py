@@ -60,7 +60,17 @@ DEFAULT_CHUNK_ROWS = 2_000
 
 @dataclass(frozen=True)
 class SqlWriteResult:
-    """What a write did: rows inserted (new customers) and updated (known customers)."""
+    """What a write did: rows inserted (new customers) and updated (known customers).
+
+    Parameters
+    ----------
+    run_id : str
+        The run written.
+    inserted : int
+        Rows of customers new to the scores table.
+    updated : int
+        Rows of customers already there (upserted on the customer id).
+    """
 
     run_id: str
     inserted: int
@@ -180,7 +190,24 @@ class SqlExport:
     that does not exist yet) and checks that the schema exists and that existing tables have the
     export's columns. Every failure is an :class:`~clvmodels.errors.ExportError` naming the target.
 
-    Parameters as :func:`write_sql`; ``conformed`` is a frame from :func:`clvmodels.export.schema.conform`.
+    Parameters
+    ----------
+    conformed : pandas.DataFrame
+        A frame from :func:`clvmodels.export.schema.conform`.
+    run : RunInfo
+        The run; its id is written on every row and keys the runs table.
+    target : str, path-like or sqlalchemy.engine.Engine
+        Database URL, SQLite file path or engine (as :func:`write_sql`).
+    field_mapping : dict, optional
+        Schema column -> column name in the scores table.
+    scores_table_name : str, default "clv_customer_scores"
+        Table of the scores.
+    runs_table_name : str, default "clv_model_runs"
+        Table of the runs.
+    schema_name : str, optional
+        Database schema of both tables (must exist).
+    chunk_rows : int
+        Rows sent per batch of bound parameters.
     """
 
     def __init__(self, conformed: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict | None = None,
@@ -284,6 +311,18 @@ class SqlExport:
     def write(self, progress: Callable[[int, int], None] | None = None, attempts: int = 3) -> SqlWriteResult:
         """Upsert the scores and record the run in one transaction; returns what it did.
 
+        Parameters
+        ----------
+        progress : callable, optional
+            ``progress(rows_done, rows_total)`` after each batch.
+        attempts : int, default 3
+            Tries when another first-time export creates the tables at the same moment.
+
+        Returns
+        -------
+        SqlWriteResult
+            Rows inserted and updated.
+
         A concurrent table creation (another first-time export) is retried up to ``attempts`` times;
         any other database error is an :class:`ExportError` and the transaction is rolled back. An
         exception raised by ``progress`` rolls back and propagates as it is. A SQLite file that does
@@ -371,6 +410,8 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
         Rows sent per batch of bound parameters.
     progress : callable, optional
         ``progress(rows_done, rows_total)`` after each batch; an exception it raises rolls back.
+    _conformed : bool, default False
+        Internal: the frame is already conformed (by :func:`clvmodels.export.export_scores`).
 
     Returns
     -------
@@ -394,7 +435,29 @@ def write_sql(frame: pd.DataFrame, run: RunInfo, target, *, field_mapping: dict 
 
 
 def read_table(target, table: str = SCORES_TABLE, schema_name: str | None = None) -> pd.DataFrame:
-    """Read a whole table (e.g. the scores or the runs) into a DataFrame."""
+    """Read a whole table (e.g. the scores or the runs) into a DataFrame.
+
+    Parameters
+    ----------
+    target : str, path-like or sqlalchemy.engine.Engine
+        Database URL, SQLite file path or engine.
+    table : str, default "clv_customer_scores"
+        Table to read.
+    schema_name : str, optional
+        Database schema of the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every row and column of the table.
+
+    Raises
+    ------
+    ExportError
+        If the target cannot be parsed, does not exist or cannot be read.
+    DataError
+        If the database has no such table.
+    """
     import sqlalchemy as sa
 
     parsed = parse_target(target)
