@@ -43,6 +43,33 @@ def _usable(result: MleResult | None) -> bool:
     return bool(np.all(np.isfinite(eig)) and eig.min() > 0)
 
 
+#: an own fit whose Laplace sd of a log-parameter exceeds this (a 90% interval wider than a factor
+#: of e**(2 * 1.645 * 3) ~ 20,000) says little about that parameter: flagged "ill-determined"
+ILL_DETERMINED_SD_LOG = 3.0
+#: ... as is one more than this many powers of e away from the pooled fit (a factor ~ 1,100)
+ILL_DETERMINED_DISTANCE_LOG = 7.0
+
+
+def own_fit_status(own: MleResult | None, pooled: MleResult, n_customers: float) -> str:
+    """One word on a segment's own fit: "ok", "ill-determined", "unusable" or "no customers".
+
+    "unusable": failed, not converged, or a covariance that is not positive definite (a flat
+    likelihood). "ill-determined": converged, but some log-parameter has a Laplace sd above
+    :data:`ILL_DETERMINED_SD_LOG` or lies more than :data:`ILL_DETERMINED_DISTANCE_LOG` from the
+    pooled fit (e.g. a spend fit with p = 1.2e7 on a handful of repeat buyers): its estimate
+    should not be read as the segment's.
+    """
+    if n_customers == 0:
+        return "no customers"
+    if not _usable(own):
+        return "unusable"
+    sd = np.sqrt(np.diag(own.cov_log))
+    far = np.abs(own.log_params - pooled.log_params)
+    if np.any(sd > ILL_DETERMINED_SD_LOG) or np.any(far > ILL_DETERMINED_DISTANCE_LOG):
+        return "ill-determined"
+    return "ok"
+
+
 def _prior_only(names, centre: np.ndarray, tau: np.ndarray) -> MleResult:
     """A segment with no customers in the likelihood: its posterior is the prior."""
     return MleResult(names=tuple(names), log_params=centre.copy(), cov_log=np.diag(tau ** 2),
@@ -85,13 +112,28 @@ class SegmentFits:
         return np.stack([f.cov_log for f in self.fits])
 
     def table(self, pool_by: str) -> pd.DataFrame:
-        """Per segment and parameter: the pooled, unshrunk and final estimates; ``prior_sd_log``
-        (tau, log units; inf without shrinkage); ``shrinkage_factor``, the prior's share
-        ``v / (v + tau**2)`` of the normal-normal model (0 = own estimate kept, 1 = pooled fit;
-        ``v`` the unshrunk Laplace variance; NaN where the segment's own fit failed); and
-        ``moved``, the share of the log-distance from the unshrunk estimate to the pooled fit that
-        the shrunk estimate actually moved (with correlated parameters it can leave [0, 1] when
-        that distance is small)."""
+        """Per segment and parameter: how shrinkage combined the segment's own fit with the pooled one.
+
+        Parameters
+        ----------
+        pool_by : str
+            Name of the segment column (the first index level).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by (segment, parameter): ``pooled``, ``unshrunk`` (the segment's own MLE)
+            and ``estimate`` (the final one); ``own_fit`` (:func:`own_fit_status`: "ok",
+            "ill-determined", "unusable" or "no customers"; read ``unshrunk`` only where it
+            says "ok"); ``prior_sd_log`` (tau, log units; inf without shrinkage);
+            ``shrinkage_factor``, the prior's share ``v / (v + tau**2)`` of the normal-normal
+            model, always in [0, 1] (0 = own estimate kept, 1 = pooled fit; ``v`` the unshrunk
+            Laplace variance; 1 for a segment with no customers, NaN where the own fit is
+            unusable, since it has no variance); ``moved``, the share of the log-distance from
+            the unshrunk estimate to the pooled fit that the shrunk estimate actually moved,
+            clipped to [0, 1] and NaN unless ``own_fit`` is "ok" (unclipped it can leave [0, 1]
+            when correlated parameters move together over a small distance); ``customers``.
+        """
         names = list(self.pooled.names)
         k = len(names)
         tau = self.prior_sd if self.prior_sd is not None else np.full(k, np.inf)
@@ -105,11 +147,14 @@ class SegmentFits:
                 factor = np.where(np.isinf(own_var), 1.0, own_var / (own_var + tau ** 2))
             moved = (shrinkage_weight(own_lp, fit.log_params, self.pooled.log_params)
                      if self.prior_sd is not None else np.zeros(k))
+            status = own_fit_status(own, self.pooled, fit.n_customers)
+            moved = np.clip(moved, 0.0, 1.0) if status == "ok" else np.full(k, np.nan)
             for j, name in enumerate(names):
                 rows.append({pool_by: label, "parameter": name,
                              "pooled": float(np.exp(self.pooled.log_params[j])),
                              "unshrunk": float(np.exp(own_lp[j])),
                              "estimate": float(np.exp(fit.log_params[j])),
+                             "own_fit": status,
                              "prior_sd_log": float(tau[j]),
                              "shrinkage_factor": float(factor[j]),
                              "moved": float(moved[j]),
