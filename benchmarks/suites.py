@@ -80,4 +80,5 @@ def bayes():
     return suite(time_limit=2_400)
 
 
-SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "value": value, "accuracy": accuracy, "bayes": bayes}
+SUITES = {"quick": quick, "rfm": rfm, "fit": fit, "score": score, "value": value, "accuracy": accuracy,
+          "bayes": bayes}

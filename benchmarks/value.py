@@ -108,7 +108,8 @@ def value(size: int, tool: str, what: str = "none", n_draws: int = 300, seed: in
         from lifetimes import BetaGeoFitter, GammaGammaFitter
 
         b, g = BetaGeoFitter(), GammaGammaFitter()
-        b.params_ = pd.Series([bg_params[k] for k in ("r", "alpha", "a", "b")], index=["r", "alpha", "a", "b"])
+        names = ["r", "alpha", "a", "b"]
+        b.params_ = pd.Series([bg_params[k] for k in names], index=names)
         b.predict = b.conditional_expected_number_of_purchases_up_to_time  # set by fit() otherwise
         g.params_ = pd.Series({"p": gg_params["p"], "q": gg_params["q"], "v": gg_params["gamma"]})
         seconds, out = _timed(lambda s: g.customer_lifetime_value(

@@ -6,8 +6,9 @@ draw of the uplift)::
     value_is = uplift_is x (V_return_is - Vnot_alive_is) - contact cost
 
 with the values of :mod:`clvmodels.reactivation.returner` and the uplift of
-:mod:`clvmodels.reactivation.response`. Chunks run on the scoring path's threads (:func:`clvmodels.models.scoring.run_chunks`), each
-writing its own slice of the outputs. Point columns are at the point estimate for MLE fits
+:mod:`clvmodels.reactivation.response`. Chunks run on the scoring path's threads
+(:func:`clvmodels.models.scoring.run_chunks`), each writing its own slice of the outputs; identical
+adjacent histories are valued once. Point columns are at the point estimate for MLE fits
 (with the uplift's posterior mean) and posterior means for Bayesian fits; intervals are central
 intervals over the draws.
 """
