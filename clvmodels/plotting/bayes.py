@@ -136,14 +136,16 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
         the panel then says how much posterior mass lies below and above it.
     var_names : list of str, optional
         Parameters to show (default: all).
-    hdi_prob : float
-        Probability mass of the HDI.
+    hdi_prob : float, default 0.9
+        Probability mass of the HDI (the same 0.9 as every interval of clvmodels).
     ax : ndarray of Axes, optional
         One per parameter; default a new figure, two panels per row.
 
     Returns
     -------
     ndarray of matplotlib Axes, one per parameter
+        Each panel's title gives the posterior mean and HDI; the HDI is the black bar on the
+        x axis; the reference (orange) line stops below the text above the curve.
 
     Examples
     --------
@@ -154,7 +156,7 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
     >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
     >>> bayes = clvmodels.BetaGeoModel(method="bayes", chains=2, draws=200, tune=200, seed=3).fit(summary)
     >>> axes = plotting.plot_posterior(bayes, reference=clvmodels.BetaGeoModel().fit(summary))
-    >>> [ax.get_title() for ax in axes.ravel()]
+    >>> [ax.get_title().split(":")[0] for ax in axes.ravel()]
     ['r', 'alpha', 'a', 'b']
     """
     import arviz as az
@@ -172,27 +174,40 @@ def plot_posterior(model, *, reference=None, var_names=None, hdi_prob: float = 0
         ref = {n: float(values[n]) for n in names}
     rows = int(np.ceil(len(names) / 2))
     layout = {} if ax is not None else {"grid": (rows, min(len(names), 2)),
-                                        "figsize": (9.0, 3.4 * rows),
+                                        "figsize": (9.0, 3.6 * rows),
                                         "backend_kwargs": {"layout": "constrained"}}
     idata = _idata(model, need_chains=False)
-    axes = np.asarray(az.plot_posterior(idata, var_names=names, hdi_prob=hdi_prob, ax=ax, textsize=9,
-                                        **layout))
+    # ArviZ draws only the density here: its "mean=" and "90% HDI" texts sit on the curve and
+    # under the reference line, so the numbers go into the panel title and the HDI is a bar on
+    # the x axis, below the curve
+    axes = np.asarray(az.plot_posterior(idata, var_names=names, point_estimate=None, hdi_prob="hide",
+                                        ax=ax, textsize=9, **layout))
     for panel, name in zip(axes.ravel(), names):
+        draws = idata.posterior[name].to_numpy().ravel()
+        low, high = (float(v) for v in az.hdi(draws, hdi_prob=hdi_prob))
+        top = max((float(np.max(line.get_ydata())) for line in panel.get_lines()), default=1.0)
+        panel.set_title(f"{name}: mean {draws.mean():.4g}, {hdi_prob:.0%} HDI [{low:.4g}, {high:.4g}]",
+                        fontsize=9)
+        panel.plot([low, high], [0.0, 0.0], color="black", linewidth=4, solid_capstyle="butt",
+                   label=f"{hdi_prob:.0%} HDI")
         panel.set_xlabel("Parameter value")
         panel.set_ylabel("Posterior density")
+        # headroom above the curve: the reference text lives there, clear of curve and line
+        panel.set_ylim(-0.04 * top, 1.45 * top)
+        panel.tick_params(axis="x", labelsize=8)
         if ref is None:
             continue
-        # the reference line and its text are ours, not ArviZ's ref_val: ArviZ centres that text
-        # on the line, over the curve and the "mean=" label; a corner of the panel stays clear
-        draws = idata.posterior[name].to_numpy().ravel()
         below = float((draws < ref[name]).mean())
-        panel.axvline(ref[name], color="C1", linewidth=1.2)
-        panel.text(0.99, 0.97, f"{ref[name]:.4g}\n{below:.0%} below, {1 - below:.0%} above",
-                   transform=panel.transAxes, ha="right", va="top", fontsize=8, color="C1")
+        panel.vlines(ref[name], 0.0, 1.08 * top, color="C1", linewidth=1.2)
+        text_x = "right" if ref[name] <= float(np.median(draws)) else "left"
+        panel.text(0.99 if text_x == "right" else 0.01, 0.97,
+                   f"{ref[name]:.4g}: {below:.0%} below, {1 - below:.0%} above",
+                   transform=panel.transAxes, ha=text_x, va="top", fontsize=8, color="C1")
     if reference is not None:
         what = f"{type(reference).__name__} ({reference.method})" if hasattr(reference, "method") else "reference"
-        axes.ravel()[0].figure.suptitle(f"Posterior with {hdi_prob:.0%} HDI; orange line: {what} "
-                                        "estimate, with the posterior mass on either side", fontsize=10)
+        axes.ravel()[0].figure.suptitle(f"Posterior with {hdi_prob:.0%} HDI (black bar); orange line: "
+                                        f"{what} estimate, with the posterior mass on either side",
+                                        fontsize=10)
     return axes
 
 
