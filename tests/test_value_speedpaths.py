@@ -142,3 +142,24 @@ def test_distinct_rows_is_numpys_unique_of_rows():
                                                 return_inverse=True)
         np.testing.assert_array_equal(first, want_first)
         np.testing.assert_array_equal(inverse, want_inverse.ravel())
+
+
+@pytest.mark.parametrize("n, pr", [(0.243, 0.46), (1.5, 0.9), (5.0, 0.3), (0.8, 0.02)])
+def test_negative_binomial_given_at_least_one_purchase(n, pr):
+    """The potential purchases of a buyer, NB(n, pr) given K >= 1 (inversion where P(K=0) > 1/2,
+    rejection otherwise), against scipy.stats.nbinom's pmf divided by 1 - pmf(0): frequencies of
+    K = 1..6 within 5 standard errors and the mean within 5 standard errors, 200,000 draws."""
+    from scipy.stats import nbinom
+
+    from clvmodels.formulas.individual import _negative_binomial_at_least_one
+
+    size = 200_000
+    k = _negative_binomial_at_least_one(np.random.default_rng(4), np.full(size, n), np.full(size, pr),
+                                        np.full(size, n * np.log(pr)))
+    assert k.min() >= 1
+    truncated = nbinom(n, pr)
+    for value in range(1, 7):
+        want = truncated.pmf(value) / truncated.sf(0)
+        assert abs((k == value).mean() - want) <= 5 * np.sqrt(want * (1 - want) / size) + 1e-12
+    mean = truncated.mean() / truncated.sf(0)
+    assert abs(k.mean() - mean) <= 5 * k.std() / np.sqrt(size)

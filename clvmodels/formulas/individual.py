@@ -345,6 +345,46 @@ def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape):
     return values[:, np.cumsum(new) - 1]
 
 
+def _negative_binomial_at_least_one(rng, n, pr, log_p0):
+    """Draws of K ~ NB(n, pr) (P(K = k) = C(n+k-1, k) pr^n (1-pr)^k) given K >= 1, flat arrays.
+
+    Where P(K = 0) = pr^n = exp(log_p0) is at most 1/2, by rejection: Gamma-Poisson draws of K
+    until K >= 1 (each accepted with probability >= 1/2). Otherwise by inversion: a uniform
+    share of the mass 1 - P(K = 0), matched by the running sum of P(K = 1), P(K = 2), ... (the
+    ratio recursion P(k) = P(k-1) (n+k-1)/k (1-pr)); the few whose target the rounded series
+    never reaches (a rounding gap of ~1e-16) are drawn by rejection too.
+    """
+    out = np.zeros(n.size, dtype=np.int64)
+    p0 = np.exp(log_p0)
+    light = np.flatnonzero(p0 > 0.5)
+    rejection = [np.flatnonzero(p0 <= 0.5)]
+    if light.size:
+        target = rng.random(light.size) * -np.expm1(log_p0[light])
+        nn, q = n[light], 1.0 - pr[light]
+        pk = p0[light] * nn * q  # P(K = 1)
+        total, k, pending = pk.copy(), 1, np.arange(light.size)
+        while pending.size:
+            done = total >= target
+            out[light[pending[done]]] = k
+            keep = ~done
+            pending, target, total, pk, nn, q = (v[keep] for v in (pending, target, total, pk, nn, q))
+            k += 1
+            pk = pk * (nn + (k - 1)) / k * q
+            stuck = pk <= 1e-17 * total  # the series has stopped growing in floating point
+            if stuck.any():
+                rejection.append(light[pending[stuck]])
+                pending, target, total, pk, nn, q = (v[~stuck] for v in (pending, target, total, pk, nn, q))
+            total = total + pk
+    todo = np.concatenate(rejection)
+    while todo.size:
+        mean = rng.standard_gamma(n[todo]) * ((1.0 - pr[todo]) / pr[todo])
+        k = rng.poisson(np.minimum(mean, _MAX_POISSON_MEAN))
+        ok = k > 0
+        out[todo[ok]] = k[ok]
+        todo = todo[~ok]
+    return out
+
+
 def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rate, *,
                            spend_shape=None, nu_shape=None, nu_rate=None, batch_purchases=2**22):
     """One simulated future per element, drawing only what the outcome depends on.
@@ -355,9 +395,12 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
 
     1. alive at T with probability P(alive | x, t_x, T) (FHL 2005 eq. 11); a customer dead at T
        buys nothing and is alive for no time, whatever their lambda and p: nothing else is drawn;
-    2. for the alive, ``lambda ~ Gamma(r+x, rate alpha+T)`` and ``K ~ Poisson(lambda horizon)``
-       potential purchases; with K = 0 the customer makes no purchase and, dropping out only
-       right after a purchase, is alive over the whole horizon: nothing else is drawn;
+    2. for the alive, ``K ~ Poisson(lambda horizon)`` potential purchases with
+       ``lambda ~ Gamma(r+x, rate alpha+T)``, i.e. K ~ NB(r+x, (alpha+T)/(alpha+T+horizon))
+       (lambda is not needed once K is known: given K the times are uniform order statistics):
+       K = 0 or not by one uniform; with K = 0 the customer makes no purchase and, dropping out
+       only right after a purchase, is alive over the whole horizon: nothing else is drawn;
+       for K >= 1, K from the negative binomial given K >= 1;
     3. for K > 0, ``p ~ Beta(a, b+x)``, ``M ~ Geometric(p)``, ``N = min(K, M) >= 1``, the
        spacings, the spend rate and the purchases' spends.
 
@@ -411,10 +454,17 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
     def at(v, s, c):  # values of a broadcastable array at (draw, customer) index pairs
         return _at_pairs(v, shape, s, c)
 
-    lam = rng.standard_gamma(at(r, s_i, c_i) + at(x, s_i, c_i)) / (at(alpha, s_i, c_i) + at(T, s_i, c_i))
-    potential = rng.poisson(np.minimum(lam * horizon, _MAX_POISSON_MEAN))
-    buying = potential > 0
-    s_k, c_k, potential = s_i[buying], c_i[buying], potential[buying]
+    # K ~ Poisson(lambda horizon), lambda ~ Gamma(r+x, rate alpha+T): marginally negative
+    # binomial NB(r+x, pr = (alpha+T)/(alpha+T+horizon)); lambda itself is not needed (given K,
+    # purchase times are uniform order statistics). P(K = 0) = pr^(r+x) decides who buys at all
+    # with one uniform; only the buyers' K is drawn, from NB given K >= 1.
+    shape_k = at(r, s_i, c_i) + at(x, s_i, c_i)
+    age = at(alpha, s_i, c_i) + at(T, s_i, c_i)
+    pr = age / (age + horizon)
+    log_p0 = shape_k * np.log(pr)
+    buying = rng.random(s_i.size) >= np.exp(log_p0)
+    s_k, c_k = s_i[buying], c_i[buying]
+    potential = _negative_binomial_at_least_one(rng, shape_k[buying], pr[buying], log_p0[buying])
     p = rng.beta(at(a, s_k, c_k), at(b, s_k, c_k) + at(x, s_k, c_k))
     last = draw_geometric(rng, p, p.shape)
     count = np.minimum(potential, last).astype(np.int64)
