@@ -52,6 +52,10 @@ def test_pooled_by_segment(cdnow):
     summary["channel"] = np.where(np.arange(len(summary)) % 3 == 0, "email", "search")
     gg = GammaGammaModel(method="bayes", pool_by="channel", chains=2, draws=200, tune=200, seed=3).fit(summary)
     assert list(gg.params_.index) == ["email", "search"]
+    table = gg.summary()
+    assert table.index.names == ["segment", "parameter"] and table.index.get_level_values(0).unique().tolist() == ["email", "search"]
+    np.testing.assert_allclose(table.xs("search")["estimate"].to_numpy(), gg.params_.loc["search"].to_numpy(),
+                               rtol=1e-12)
     spend = gg.expected_spend(summary)
     assert spend["expected_spend"].notna().all()
     unknown = summary.head(3).assign(channel="tv")
@@ -65,3 +69,34 @@ def test_pool_by_names_a_column_of_the_summary(cdnow):
     for method in ("mle", "bayes"):
         with pytest.raises(DataError, match=r"pool_by='channel' is not a column.*attribute_cols=\['channel'\]"):
             BetaGeoModel(method=method, pool_by="channel").fit(cdnow)
+
+
+def test_bayes_table_has_the_mle_layout(bg_bayes, cdnow):
+    """One layout for both methods (issue 19): estimate = posterior mean, sd = posterior sd,
+    lower/upper = ArviZ's HDI at the level; fit-level facts once, not per row."""
+    import arviz as az
+
+    table = bg_bayes.summary()
+    mle = BetaGeoModel().fit(cdnow).summary()
+    assert list(table.columns) == list(mle.columns) == ["estimate", "sd", "lower", "upper", "level"]
+    assert list(table.index) == list(mle.index) and (table["level"] == 0.9).all()
+    draws = bg_bayes.idata_.posterior["alpha"].to_numpy().ravel()
+    assert table.loc["alpha", "estimate"] == pytest.approx(draws.mean(), rel=1e-12)
+    assert table.loc["alpha", "sd"] == pytest.approx(draws.std(ddof=1), rel=1e-12)
+    np.testing.assert_allclose(table.loc["alpha", ["lower", "upper"]].to_numpy(float),
+                               az.hdi(draws, hdi_prob=0.9), rtol=1e-12)
+    wider = bg_bayes.summary(level=0.95)
+    # sample HDIs at two levels need not nest, but the wider level gives the wider interval
+    assert ((wider["upper"] - wider["lower"]) > (table["upper"] - table["lower"])).all()
+    facts = bg_bayes.fit_summary()
+    assert len(facts) == 1
+    for column in ("method", "log_likelihood", "converged", "customers", "distinct_rows",
+                   "fit_seconds", "max_rhat", "n_divergences"):
+        assert column in facts.columns, column
+    assert table.attrs["clvmodels"]["max_rhat"] == facts["max_rhat"].iloc[0]
+    assert "max_rhat" in bg_bayes._repr_html_()
+
+
+def test_level_outside_zero_one_is_refused(bg_bayes):
+    with pytest.raises(DataError, match="level must be a number strictly between 0 and 1"):
+        bg_bayes.summary(level=95)
