@@ -79,8 +79,15 @@ def as_summary(frame: pd.DataFrame, *, time_unit: str, observation_end, customer
 
     Examples
     --------
-    >>> frame = pd.read_csv("summary.csv", index_col="customer_id")          # doctest: +SKIP
-    >>> summary = clvmodels.as_summary(frame, time_unit="W", observation_end="1997-09-30")  # doctest: +SKIP
+    A summary read back from CSV has lost its metadata; state it again:
+
+    >>> import pandas as pd
+    >>> import clvmodels
+    >>> frame = pd.DataFrame({"frequency": [2, 0], "recency": [30.43, 0.0], "T": [38.86, 20.0]},
+    ...                      index=pd.Index(["x", "y"], name="customer_id"))
+    >>> summary = clvmodels.as_summary(frame, time_unit="W", observation_end="1997-09-30")
+    >>> clvmodels.summary_meta(summary)
+    {'time_unit': 'W', 'period': 'D', 'observation_end': '1997-09-30'}
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"as_summary needs a pandas DataFrame; got {type(frame).__name__}")

@@ -56,7 +56,8 @@ def summary_meta(summary: pd.DataFrame) -> dict:
 
     Examples
     --------
-    >>> summary_meta(summary)                                        # doctest: +SKIP
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary_meta(load_cdnow_summary(holdout=False))
     {'time_unit': 'W', 'period': 'D', 'observation_end': '1997-09-30'}
     """
     return dict(summary.attrs.get(ATTRS_KEY, {}))

@@ -120,6 +120,28 @@ def rfm_summary(
     ------
     DataError
         Listing every problem in the log, with row counts, example ids and what to do.
+
+    See Also
+    --------
+    calibration_holdout_summary : the same plus what each customer did in a holdout period.
+    as_summary : a summary built elsewhere (its time unit stated).
+
+    Examples
+    --------
+    Two purchases after the first make ``a`` a repeat buyer with frequency 2; ``recency`` and
+    ``T`` are in days (the default unit) from the first purchase:
+
+    >>> import pandas as pd
+    >>> from clvmodels import rfm_summary
+    >>> log = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                     "date": ["2024-01-01", "2024-01-15", "2024-03-01", "2024-01-10"],
+    ...                     "amount": [20.0, 30.0, 50.0, 10.0]})
+    >>> summary = rfm_summary(log, monetary_value_col="amount", observation_period_end="2024-03-31")
+    >>> summary[["frequency", "recency", "T", "monetary_value", "revenue_to_date"]]
+                 frequency  recency     T  monetary_value  revenue_to_date
+    customer_id
+    a                    2     60.0  90.0            40.0            100.0
+    b                    0      0.0  81.0             0.0             10.0
     """
     spec = _make_spec(customer_id_col, datetime_col, monetary_value_col, datetime_format,
                       attribute_cols, returns, zero_amounts, late_purchases)

@@ -151,8 +151,14 @@ def lapsed_customers(summary: pd.DataFrame, *, window: float | None = None, wind
 
     Examples
     --------
-    >>> lapsed_customers(summary, window=365)                              # doctest: +SKIP
-    >>> lapsed_customers(summary, window=12, window_unit="M", p_alive_below=0.3, model=bg)  # doctest: +SKIP
+    >>> import clvmodels
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> summary = load_cdnow_summary()
+    >>> bg = clvmodels.BetaGeoModel().fit(summary)
+    >>> lapsed = clvmodels.lapsed_customers(summary, window=26, window_unit="W", p_alive_below=0.3,
+    ...                                     model=bg)
+    >>> len(lapsed), lapsed["lapsed_reason"].iloc[0]
+    (1685, 'no purchase in 26 weeks; P(alive) 0.21 < 0.3')
     """
     check_choice("combine", combine, COMBINE_CHOICES)
     if window is None and p_alive_below is None:
