@@ -211,9 +211,29 @@ class GammaGammaModel(FittedParametricModel):
         return out
 
     def population_mean_spend(self) -> float | pd.Series:
-        """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1), at
-        the estimate; for a model pooled by segment one value per segment (a Series indexed by
-        segment), each segment's new customer's expected spend per purchase."""
+        """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1).
+
+        At the estimate; for a model pooled by segment one value per segment, each segment's
+        new customer's expected spend per purchase (Fader & Hardie 2013).
+
+        Returns
+        -------
+        float or Series
+            In the log's currency; a Series indexed by segment for a model pooled by segment.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+
+        Examples
+        --------
+        >>> from clvmodels import GammaGammaModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> gg = GammaGammaModel().fit(load_cdnow_summary())
+        >>> round(gg.population_mean_spend(), 2)       # 6.25 x 15.44 / (3.74 - 1) dollars
+        35.17
+        """
         self._check_fitted()
         P = self.params_
         values = gammagamma.population_mean_spend(P["p"], P["q"], P["gamma"])
