@@ -280,6 +280,21 @@ def simulate_summary(n_customers, *, r, alpha, a, b, p=None, q=None, gamma=None,
         rate, with spend), ``dropout_time`` (units after the first purchase; inf: never),
         ``alive_at_end`` (at the end of the calibration period) and, with a holdout,
         ``alive_at_holdout_end``.
+
+    Raises
+    ------
+    DataError
+        If a count is not a whole number in range or a parameter is not positive.
+
+    Examples
+    --------
+    >>> from clvmodels import BetaGeoModel
+    >>> from clvmodels.datasets import simulate_summary
+    >>> world = simulate_summary(1000, r=0.24, alpha=4.4, a=0.79, b=2.4, seed=1)
+    >>> len(world), world.attrs["clvmodels"]["time_unit"]
+    (1000, 'W')
+    >>> sorted(BetaGeoModel().fit(world).params_.index)
+    ['a', 'alpha', 'b', 'r']
     """
     check_choice("time_resolution", time_resolution, ("day", "continuous"))
     s = _setup(n_customers, r, alpha, a, b, p, q, gamma, time_unit, calibration_days, holdout_days,

@@ -53,6 +53,17 @@ class AcquisitionCosts:
         customers of the same channel.
     cost_col : str
         Name of the cost column in ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clvmodels.value import AcquisitionCosts
+    >>> summary = pd.DataFrame({"channel": ["search", "tv", "search"]},
+    ...                        index=pd.Index(["a", "b", "c"], name="customer_id"))
+    >>> costs = AcquisitionCosts(table=pd.DataFrame({"channel": ["search", "tv"],
+    ...                                              "acquisition_cost": [12.0, 30.0]}))
+    >>> costs.for_customers(summary)[0].tolist()
+    [12.0, 30.0, 12.0]
     """
 
     column: str | None = None
