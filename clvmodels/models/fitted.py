@@ -337,6 +337,13 @@ class FittedParametricModel:
         -------
         ParameterDraws
             ``values`` of shape (1, k), or (1, G, k) for a model pooled by segment.
+
+        Examples
+        --------
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> BetaGeoModel().fit(load_cdnow_summary()).point_draws().values.shape
+        (1, 4)
         """
         self._check_fitted()
         values = np.asarray(self.params_.to_numpy(), float)[None, ...]
@@ -410,6 +417,17 @@ class FittedParametricModel:
         ------
         DataError
             If a customer's segment was not seen by the fit, or the column is missing.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from clvmodels import BetaGeoModel
+        >>> from clvmodels.datasets import load_cdnow_summary
+        >>> summary = load_cdnow_summary()
+        >>> summary["channel"] = np.where(summary["frequency"] > 0, "repeat", "once")   # made up
+        >>> bg = BetaGeoModel(pool_by="channel").fit(summary)
+        >>> bg.segments_, bg.segment_codes(summary.head(3)).tolist()
+        (['once', 'repeat'], [1, 1, 0])
         """
         self._check_fitted()
         return self._segment_codes(summary)
