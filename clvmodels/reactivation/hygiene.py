@@ -93,6 +93,29 @@ def sequence_status(campaign_list: pd.DataFrame, transactions: pd.DataFrame, *, 
         the list date, NaT if none), ``steps_sent`` (count), ``next_step`` and ``next_step_date``
         (in_sequence only), ``steps_remaining`` (steps still to send, in_sequence only) and
         ``steps_cancelled`` (steps that must not be sent because the customer returned).
+
+    Raises
+    ------
+    DataError
+        If the list is empty or has repeated ids, ``as_of`` is before the list date, its
+        sequence is neither given nor recorded in its attrs, or the transactions lack the id or
+        date column.
+
+    Examples
+    --------
+    A letter on 2 January, an e-mail two weeks later; ``a`` bought on 10 January, so the e-mail
+    is cancelled for ``a``; ``b`` got both:
+
+    >>> import pandas as pd
+    >>> import clvmodels
+    >>> from clvmodels.reactivation import ContactSequence
+    >>> campaign = pd.DataFrame(index=pd.Index(["a", "b"], name="customer_id"))
+    >>> log = pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-10"]})
+    >>> steps = ContactSequence([("letter", 1.0, 0), ("email", 0.1, 14)])
+    >>> status = clvmodels.sequence_status(campaign, log, as_of="2024-01-20", start="2024-01-02",
+    ...                                    list_date="2024-01-01", sequence=steps)
+    >>> status["status"].tolist(), status["steps_sent"].tolist()
+    (['returned', 'completed'], [1, 2])
     """
     if not isinstance(campaign_list, pd.DataFrame) or len(campaign_list) == 0:
         raise DataError("campaign_list must be a non-empty DataFrame indexed by customer id")
