@@ -54,13 +54,14 @@ def canonical_json(value) -> str:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Metadata of one scoring run.
+    """Metadata of one scoring run (build it with :func:`new_run`).
 
-    Attributes
+    Parameters
     ----------
     run_id : str
         Identifier; the key of table ``clv_model_runs``.
     package_version : str
+        Version of clvmodels that computed the scores.
     models : dict
         Role ("purchase", "spend") -> {"type": class name, "method": "mle" | "bayes"}.
     parameters : dict
@@ -73,8 +74,14 @@ class RunInfo:
         ``first_purchase``, ``observation_end`` (ISO dates) and ``n_customers``.
     configuration : dict
         The settings of the run (horizon, economics, targeting, ...).
-    time_unit, horizon, interval_level, currency
-        Run-level export columns.
+    time_unit : str or None
+        Unit of recency, tenure and horizon (D, W, M or Y).
+    horizon : float or None
+        Prediction horizon in ``time_unit``.
+    interval_level : float or None
+        Coverage of every exported interval (None without intervals).
+    currency : str or None
+        Currency of every money column.
     """
 
     run_id: str
@@ -106,9 +113,21 @@ class RunInfo:
         }
 
     def to_dict(self) -> dict:
+        """The metadata as plain JSON-serialisable values (dict of str to str, number, list, dict).
+
+        Returns
+        -------
+        dict
+        """
         return jsonable(dataclasses.asdict(self))
 
     def to_json(self) -> str:
+        """The metadata as canonical JSON (sorted keys), as stored in ``clv_model_runs``.
+
+        Returns
+        -------
+        str
+        """
         return canonical_json(self.to_dict())
 
     @classmethod

@@ -106,7 +106,18 @@ def column(name: str) -> ExportColumn:
 
 
 def schema_markdown(field_mapping: dict | None = None) -> str:
-    """The column table as Markdown (for the README), with a CRM field column when mapped."""
+    """The column table as Markdown (for the README), with a CRM field column when mapped.
+
+    Parameters
+    ----------
+    field_mapping : dict of str to str, optional
+        Schema column -> CRM field name (see :func:`check_field_mapping`).
+
+    Returns
+    -------
+    str
+        One Markdown table row per export column: name, type, meaning (and CRM field).
+    """
     mapping = check_field_mapping(field_mapping)
     head = ["column", "type", "meaning"] + (["CRM field"] if mapping else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -122,8 +133,20 @@ def schema_markdown(field_mapping: dict | None = None) -> str:
 def check_field_mapping(mapping: dict | None) -> dict[str, str]:
     """Complete a {schema column: CRM field name} mapping (unmapped columns keep their name).
 
-    Raises a :class:`DataError` for unknown columns, empty names or two columns mapped to one field.
-    Returns an empty dict when there is no mapping.
+    Parameters
+    ----------
+    mapping : dict of str to str or None
+        Schema column -> CRM field name, for the columns to rename.
+
+    Returns
+    -------
+    dict of str to str
+        Every schema column -> its field name; empty when there is no mapping.
+
+    Raises
+    ------
+    DataError
+        For unknown columns, empty names or two columns mapped to one field.
     """
     if not mapping:
         return {}
@@ -145,6 +168,18 @@ def check_field_mapping(mapping: dict | None) -> dict[str, str]:
 
 def load_field_mapping(path, section: str | None = "fields") -> dict[str, str]:
     """Read a field mapping from a TOML file: the ``[fields]`` table (or the top level if absent).
+
+    Parameters
+    ----------
+    path : path-like
+        The TOML file.
+    section : str or None, default "fields"
+        Table holding the mapping; None for the top level.
+
+    Returns
+    -------
+    dict of str to str
+        As :func:`check_field_mapping` returns it.
 
     Example file::
 

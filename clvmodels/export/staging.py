@@ -147,7 +147,22 @@ class FileStage:
         self._committed = False
 
     def add(self, path, write: Callable[[str], None], what: str = "file") -> Path:
-        """Check ``path``, sweep its stale temporaries and call ``write(tmp_path)``; returns the target."""
+        """Check ``path``, sweep its stale temporaries and call ``write(tmp_path)``.
+
+        Parameters
+        ----------
+        path : path-like
+            The target file; it is replaced only by :meth:`commit`.
+        write : callable
+            ``write(tmp_path)`` writes the whole file to the temporary path it is given.
+        what : str, default "file"
+            What the file is, for messages (e.g. "CSV export").
+
+        Returns
+        -------
+        Path
+            The target path.
+        """
         target = check_file_target(path, what)
         if any(t == target for _, t in self._staged):
             raise ExportError(f"the export writes {str(target)!r} twice; give each target its own file",
