@@ -21,9 +21,9 @@ MODULES = ("clvmodels", "clvmodels.value", "clvmodels.reactivation", "clvmodels.
            "clvmodels.datasets")
 #: methods whose signature is their documentation (dataclasses.replace-style copies)
 SKIP_METHODS = {"replace"}
-#: public callables defined in files this change does not own (issue 19): their docstrings
-#: still lack a Parameters entry; strict xfail, so fixing one makes the test say so
-NOT_YET: set[str] = set()  # callables allowed to lack a Parameters section for now (strict xfail)
+#: public callables allowed to lack a Parameters section for now (strict xfail, so fixing one
+#: makes the test say so); none today
+NOT_YET: set[str] = set()
 
 
 def _public_objects():
