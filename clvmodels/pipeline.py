@@ -22,6 +22,7 @@ import pandas as pd
 
 from clvmodels import progress
 from clvmodels._read_errors import file_named_in, find_read_error, read_problem
+from clvmodels.data.meta import time_unit_of
 from clvmodels.errors import DataError
 from clvmodels.settings import DEFAULT_SEQUENCE, PipelineSettings  # noqa: F401  (re-exported)
 
@@ -113,7 +114,7 @@ def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: b
 
 
 def predict(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
-    return bg.predict(summary, settings.horizon, spend_model=gg, uncertainty=settings.uncertainty,
+    return bg.predict(summary, settings.horizon_in(time_unit_of(summary)), spend_model=gg, uncertainty=settings.uncertainty,
                       level=settings.level, n_draws=settings.n_draws, seed=settings.seed)
 
 
@@ -121,7 +122,7 @@ def value(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
     from clvmodels.value.customer_value import customer_value
 
     acquisition = settings.acquisition_cost_col
-    return customer_value(bg, gg, summary, settings.economics(), acquisition=acquisition,
+    return customer_value(bg, gg, summary, settings.economics(time_unit_of(summary)), acquisition=acquisition,
                           uncertainty=settings.uncertainty, level=settings.level,
                           n_draws=settings.n_draws, seed=settings.seed)
 
@@ -134,7 +135,7 @@ def targets(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
     lapsed = lapsed_customers(summary, window=settings.lapsed_window, window_unit=settings.lapsed_window_unit,
                               p_alive_below=settings.p_alive_below, model=bg)
     return winback_targets(lapsed, bg, gg, uplift=settings.uplift, sequence=list(settings.sequence),
-                           economics=settings.economics(), budget=settings.budget,
+                           economics=settings.economics(time_unit_of(summary)), budget=settings.budget,
                            min_return=settings.min_return, level=settings.level, n_draws=settings.n_draws,
                            seed=settings.seed, include_rejected=True)
 
@@ -245,7 +246,7 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
             result.frame = export_frame(summary, result.predictions, result.values, result.targets)
             result.run = new_run(
                 summary=summary, models={"purchase": bg, "spend": gg}, seed=settings.seed,
-                configuration=dataclasses.asdict(settings), horizon=settings.horizon,
+                configuration=dataclasses.asdict(settings), horizon=settings.horizon_in(time_unit_of(summary)),
                 interval_level=settings.level if settings.uncertainty else None,
                 currency=settings.currency, run_id=settings.run_id,
             )

@@ -26,14 +26,10 @@ DEFAULT_SEQUENCE = (("letter", 0.8, 0), ("email 1", 0.1, 7), ("email 2", 0.1, 21
 
 TIME_UNIT_CHOICES = ("D", "W", "M", "Y")
 
-#: the time unit of the API's summaries when none is stated (``clvmodels.rfm_summary``): days,
-#: the unit of a timestamp, so nothing is rounded. The predictions themselves have no unit
-#: default: every horizon is a required argument in the summary's unit.
+#: the time unit of summaries when none is stated, in the API (``clvmodels.rfm_summary``) and on
+#: the command line alike: days, the unit of a timestamp, so nothing is rounded. Horizons follow
+#: the summary's unit; the command line's default horizon is one year in that unit.
 DEFAULT_TIME_UNIT = "D"
-#: the command line's time unit when none is stated: weeks, because its other defaults are
-#: weeks (``horizon=52``, ``lapsed_window=26`` weeks) and a 52-day horizon would be shorter than
-#: the win-back response window. State ``--time-unit``/``time_unit`` to be independent of either.
-CLI_TIME_UNIT = "W"
 
 
 class Invalid(Exception):
@@ -195,7 +191,7 @@ RULES: dict[str, Rule] = {
     "zero_amounts": choice(("refuse", "keep", "drop")),
     "method": choice(("mle", "bayes")),
     "penalizer": number("a number >= 0", 0.0),
-    "horizon": number("a number of time units > 0 (e.g. 52 weeks)", 0.0, low_open=True),
+    "horizon": number("a number of time units > 0 (e.g. 52 weeks)", 0.0, low_open=True, optional=True),
     "uncertainty": choice(("expected", "predictive"), none_word="none"),
     "level": number("a number strictly between 0 and 1 (e.g. 0.9)", 0.0, 1.0, low_open=True, high_open=True),
     "n_draws": integer("a whole number >= 2 (e.g. 300)", 2),
@@ -249,10 +245,11 @@ def parse_setting(name: str, text_value: str, label: str):
 class PipelineSettings:
     """All settings of a scoring run (money in the log's currency, times in ``time_unit``).
 
-    Defaults: ``time_unit="W"`` (:data:`CLI_TIME_UNIT`), so ``horizon=52`` is one year and
-    ``lapsed_window=26`` (its own unit, ``lapsed_window_unit="W"``) half a year; note that
-    :func:`clvmodels.rfm_summary` called directly defaults to days (:data:`DEFAULT_TIME_UNIT`).
-    Interval level ``level=0.9``, the default of every prediction, value and parameter table.
+    Defaults: ``time_unit="D"`` (:data:`DEFAULT_TIME_UNIT`, as :func:`clvmodels.rfm_summary`);
+    ``horizon=None`` is one year in the summary's time unit (365.2425 days, 52.18 weeks, 12
+    months; see :meth:`horizon_in`); ``lapsed_window=26`` in its own unit
+    (``lapsed_window_unit="W"``) is half a year. Interval level ``level=0.9``, the default of
+    every prediction, value and parameter table.
 
     Every value is checked against :data:`RULES` when the settings are built, so a wrong type or
     an out-of-range value is refused here, naming the setting and its valid range, instead of
@@ -265,7 +262,7 @@ class PipelineSettings:
     monetary_value_col: str = "amount"
     datetime_format: str | None = None
     observation_end: str | None = None
-    time_unit: str = CLI_TIME_UNIT
+    time_unit: str = DEFAULT_TIME_UNIT
     attribute_cols: tuple[str, ...] = ()
     returns: str = "refuse"
     late_purchases: str = "refuse"
@@ -274,7 +271,7 @@ class PipelineSettings:
     method: str = "mle"
     penalizer: float = 0.0
     # predictions and value
-    horizon: float = 52.0
+    horizon: float | None = None  # None: one year in the summary's time unit
     uncertainty: str | None = "expected"
     level: float = 0.9
     n_draws: int = 300
@@ -308,6 +305,13 @@ class PipelineSettings:
             raise DataError(f"unknown settings {unknown}; settings are {sorted(names)}")
         return dataclasses.replace(self, **changes)
 
-    def economics(self) -> dict:
-        return {"margin": self.margin, "horizon": self.horizon, "discount_rate": self.discount_rate,
+    def horizon_in(self, time_unit: str) -> float:
+        """The horizon in ``time_unit`` (the summary's): as set, or one year when unset."""
+        from clvmodels.data.timeunits import units_per_year
+
+        return self.horizon if self.horizon is not None else units_per_year(time_unit)
+
+    def economics(self, time_unit: str) -> dict:
+        """The value settings for a summary in ``time_unit`` (see :class:`clvmodels.value.Economics`)."""
+        return {"margin": self.margin, "horizon": self.horizon_in(time_unit), "discount_rate": self.discount_rate,
                 "cost_per_transaction": self.cost_per_transaction, "cost_to_serve": self.cost_to_serve}

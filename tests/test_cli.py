@@ -68,7 +68,7 @@ def test_summarise_writes_the_summary(log_file, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = pd.read_parquet(out)
     assert len(summary) == N_CUSTOMERS and summary.index.name == "customer_id"
-    assert summary.attrs["clvmodels"]["time_unit"] == "W"
+    assert summary.attrs["clvmodels"]["time_unit"] == "D"  # the Python API's default too
     assert summary.attrs["clvmodels"]["observation_end"] == "2023-12-31"
     assert f"customers: {N_CUSTOMERS}" in result.stdout
 
@@ -121,7 +121,8 @@ def test_config_file_maps_columns_and_rejects_unknown_settings(tmp_path):
 
 def test_fit_score_export_targets_chain(log_file, tmp_path):
     summary, models, scores = tmp_path / "summary.parquet", tmp_path / "models", tmp_path / "scores.parquet"
-    assert clv("summarise", log_file, "-o", summary, "--observation-end", "2023-12-31").returncode == 0
+    assert clv("summarise", log_file, "-o", summary, "--observation-end", "2023-12-31",
+               "--time-unit", "W").returncode == 0
     result = clv("fit", summary, "-o", models)
     assert result.returncode == 0, result.stderr
     assert "BetaGeoModel (mle): r=" in result.stdout and (models / "purchase_model.json").is_file()

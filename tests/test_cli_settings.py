@@ -182,3 +182,21 @@ def test_flag_text_is_quoted_as_typed():
     with pytest.raises(DataError) as info:
         parse_setting("budget", "-5", "--budget")
     assert str(info.value) == "--budget must be an amount > 0; got '-5'"
+
+
+def test_one_time_unit_default_and_a_one_year_horizon():
+    """API and command line share the time-unit default (days); the pipeline's default horizon is
+    one year in the summary's unit, so it means the same span whatever the unit."""
+    import inspect
+
+    import clvmodels
+    from clvmodels.settings import DEFAULT_TIME_UNIT, PipelineSettings
+
+    assert inspect.signature(clvmodels.rfm_summary).parameters["time_unit"].default == DEFAULT_TIME_UNIT
+    settings = PipelineSettings()
+    assert settings.time_unit == DEFAULT_TIME_UNIT == "D"
+    assert settings.horizon_in("D") == 365.2425
+    assert settings.horizon_in("W") == 365.2425 / 7
+    assert settings.horizon_in("M") == 12.0
+    assert PipelineSettings(horizon=39).horizon_in("D") == 39.0  # a stated horizon is kept
+    assert settings.economics("W")["horizon"] == 365.2425 / 7

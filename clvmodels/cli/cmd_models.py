@@ -74,7 +74,7 @@ def score(summary, models_dir, out, config_path, **options):
 @opt.reactivation_options
 @opt.setting_option("--min-return", "min_return", "Least expected return on contact cost (value / cost).")
 @opt.setting_option("--margin", "margin", "Gross-margin rate on revenue (default 0.3).")
-@opt.setting_option("--horizon", "horizon", "Value horizon in time units (default 52).")
+@opt.setting_option("--horizon", "horizon", "Value horizon in the summary's time units (default: one year).")
 @opt.seed_option
 @opt.verbosity
 def targets(summary, models_dir, out, config_path, **options):

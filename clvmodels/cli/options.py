@@ -94,7 +94,7 @@ def data_options(func):
                        "strftime format of the dates, e.g. %Y%m%d (default ISO 8601)."),
         setting_option("--observation-end", "observation_end",
                        "Last day of observation, YYYY-MM-DD (default: the last purchase)."),
-        setting_option("--time-unit", "time_unit", "Unit of recency, T and horizons (default W)."),
+        setting_option("--time-unit", "time_unit", "Unit of recency, T and horizons: D, W, M or Y (default D, as the Python API)."),
         setting_option("--attribute-col", "attribute_cols", "Customer attribute column to carry (e.g. channel); "
                        "repeat for several.", rule="customer_id_col", multiple=True),
         setting_option("--acquisition-cost-col", "acquisition_cost_col", "Column of each customer's acquisition cost."),
@@ -111,7 +111,7 @@ def data_options(func):
 
 def value_options(func):
     options = [
-        setting_option("--horizon", "horizon", "Prediction and value horizon in time units (default 52)."),
+        setting_option("--horizon", "horizon", "Prediction and value horizon in the summary's time units (default: one year)."),
         setting_option("--uncertainty", "uncertainty", "Interval kind: expected (parameter uncertainty, default), "
                        "predictive, or none (no intervals)."),
         setting_option("--level", "level", "Coverage of the intervals (default 0.9)."),

@@ -81,9 +81,8 @@ def rfm_summary(
     time_unit : {"D", "W", "M", "Y"}, default "D"
         Unit of ``recency`` and ``T`` and of every horizon given later to the models fitted on this
         summary: whole days divided by 1, 7, 365.2425/12 or 365.2425. Default days
-        (``clvmodels.settings.DEFAULT_TIME_UNIT``); the command line defaults to weeks
-        (``CLI_TIME_UNIT``, matching its 52-week horizon). The published CDNOW numbers are in
-        weeks (``time_unit="W"``): state the unit whenever horizons matter.
+        (``clvmodels.settings.DEFAULT_TIME_UNIT``), on the command line too. The published CDNOW
+        numbers are in weeks (``time_unit="W"``): state the unit whenever horizons matter.
     datetime_format : str, optional
         strftime format of the log's text (or numeric, e.g. ``"%Y%m%d"``) timestamps. Without it a
         text column is read only when exactly one format reads every value (ISO 8601 first); a
