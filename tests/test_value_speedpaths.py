@@ -163,3 +163,35 @@ def test_negative_binomial_given_at_least_one_purchase(n, pr):
         assert abs((k == value).mean() - want) <= 5 * np.sqrt(want * (1 - want) / size) + 1e-12
     mean = truncated.mean() / truncated.sf(0)
     assert abs(k.mean() - mean) <= 5 * k.std() / np.sqrt(size)
+
+
+def test_alive_branch_tables_per_segment_equal_the_per_chunk_computation(monkeypatch):
+    """A model pooled by segment gets its alive-branch tables once per distinct (x, T, segment);
+    the values equal those each chunk computes for itself (the path taken when the tables would
+    be too large), for point values and both interval kinds."""
+    import clvmodels
+    from clvmodels.datasets import simulate_summary
+    from clvmodels.value import engine
+
+    a = simulate_summary(1_500, r=0.25, alpha=4.0, a=0.8, b=2.5, p=6.0, q=3.7, gamma=15.0, seed=1)
+    b = simulate_summary(1_500, r=0.6, alpha=3.0, a=0.5, b=3.0, p=6.0, q=3.7, gamma=25.0, seed=2,
+                         id_offset=10_000)
+    summary = pd.concat([a.assign(channel="a"), b.assign(channel="b")])
+    summary.attrs = a.attrs
+    bg = clvmodels.BetaGeoModel(pool_by="channel").fit(summary)
+    gg = clvmodels.GammaGammaModel(pool_by="channel").fit(summary)
+
+    def values(uncertainty):
+        return clvmodels.customer_value(bg, gg, summary, margin=0.3, horizon=52, uncertainty=uncertainty,
+                                        n_draws=50, seed=4, chunk_size=700)
+
+    with_tables = {u: values(u) for u in (None, "expected", "predictive")}
+    real_distinct = engine.distinct_rows
+
+    def no_tables(*columns):  # report more distinct rows than the table budget allows
+        first, inverse = real_distinct(*columns)
+        return np.broadcast_to(first[:1], (400_000_000,)), inverse  # a view: no memory
+
+    monkeypatch.setattr(engine, "distinct_rows", no_tables)
+    for uncertainty, expected in with_tables.items():
+        pd.testing.assert_frame_equal(values(uncertainty), expected, rtol=1e-12)

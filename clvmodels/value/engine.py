@@ -112,16 +112,20 @@ def _in_order(work, chunks: list, n_threads: int):
 
 
 def _alive_branch_threaded(econ, draws: dict, x, T, with_alive_time: bool):
-    """:func:`alive_branch` of pooled parameters (each (S, 1)) for distinct (x, T), in column
-    blocks on the threads; every value is computed element by element, so the blocks give the
-    same numbers as one call."""
+    """:func:`alive_branch` for distinct (x, T) rows, in column blocks on the threads; parameters
+    are pooled (each (S, 1)) or one column per row (each (S, m), a model pooled by segment).
+    Every value is computed element by element, so the blocks give the same numbers as one call."""
     n_threads = scoring.N_THREADS
     if n_threads <= 1 or x.size < 2 * n_threads:
         return alive_branch(econ, draws, x, T, with_alive_time)
     blocks = np.array_split(np.arange(x.size), 4 * n_threads)  # small blocks balance the load
+
+    def block(b):
+        params = {k: (v[:, b] if np.shape(v)[-1] > 1 else v) for k, v in draws.items()}
+        return alive_branch(econ, params, x[b], T[b], with_alive_time)
+
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        parts = list(pool.map(lambda b: alive_branch(econ, draws, x[b], T[b], with_alive_time),
-                              blocks))
+        parts = list(pool.map(block, blocks))
     purchases = np.concatenate([p for p, _ in parts], axis=1)
     alive = None if not with_alive_time else np.concatenate([a for _, a in parts], axis=1)
     return purchases, alive
@@ -178,21 +182,26 @@ class _Run:
                 self.gg_model.customer_params(part, self.gg_draws))
 
     def _precompute_alive_branch(self, for_draws: bool) -> None:
-        """For a pooled purchase model, the alive-branch integrals of every distinct (x, T) at
-        once: customers of all chunks share them, so chunks need not redo them. Skipped when the
-        (S, distinct) tables would exceed ~400 MB (then each chunk computes its own)."""
+        """The alive-branch integrals of every distinct (x, T) at once (per segment too, for a
+        model pooled by segment, whose parameters differ between segments): customers of all
+        chunks share them, so chunks need not redo them. Skipped when the (S, distinct) tables
+        would exceed ~400 MB (then each chunk computes its own)."""
         self.branch = {}
-        if self.bg_draws.values.ndim != 2:
-            return  # pooled by segment: parameters differ between customers
-        first, self.branch_row = distinct_rows(self.x, self.T)
+        segments = None
+        if self.bg_draws.values.ndim != 2:  # pooled by segment: the segment is part of the key
+            segments = self.bg_model.segment_codes(self.inputs.summary)
+            first, self.branch_row = distinct_rows(self.x, self.T, segments)
+        else:
+            first, self.branch_row = distinct_rows(self.x, self.T)
         if 2 * 8 * (self.S + 1) * first.size > 400e6:
             return
         xd, Td = self.x[first], self.T[first]
+        at = None if segments is None else segments[first]
         if for_draws:
-            draws = self.bg_draws.for_customers(None)
+            draws = self.bg_draws.for_customers(at)
             self.branch[False] = _alive_branch_threaded(self.econ, draws, xd, Td, self.need_alive)
         if self.plugin:
-            point = self.bg_model.point_draws().for_customers(None)
+            point = self.bg_model.point_draws().for_customers(at)
             self.branch[True] = alive_branch(self.econ, point, xd, Td, self.need_alive)
 
     def _future(self, rows, bg, gg, point: bool = False):
