@@ -42,6 +42,19 @@ def _simulated(size: int, seed: int = 0, data: str = "compressible"):
                             **DATA_VARIANTS[data])
 
 
+def _fitted(size: int, seed: int, data: str):
+    """Simulated customers and clvmodels' MLE fits on them, outside any timed region: (summary,
+    BetaGeoModel, GammaGammaModel, BG/NBD parameters, Gamma-Gamma parameters), the parameters as
+    plain dicts to copy into a peer's fitters."""
+    import clvmodels
+
+    summary = _simulated(size, seed, data)
+    bg = clvmodels.BetaGeoModel().fit(summary)
+    gg = clvmodels.GammaGammaModel().fit(summary)
+    return (summary, bg, gg, {k: float(bg.params_[k]) for k in TRUE_BG},
+            {k: float(gg.params_[k]) for k in TRUE_GG})
+
+
 def _compare(key: str, data: str) -> str:
     """The pairing key of a record: the original variant keeps its key, others are suffixed."""
     return key if data == "compressible" else f"{key}@{data}"
@@ -188,11 +201,7 @@ def score(size: int, tool: str, what: str = "point-3", n_draws: int = 200, seed:
         raise ValueError(f"what must be one of {SCORE_VARIANTS}; got {what!r}")
     if tool != "clvmodels" and what not in ("point-3", "clv"):
         raise ValueError(f"{tool} has no {what!r} variant")
-    summary = _simulated(size, seed, data)
-    bg = clvmodels.BetaGeoModel().fit(summary)
-    gg = clvmodels.GammaGammaModel().fit(summary)
-    bg_params = {k: float(bg.params_[k]) for k in TRUE_BG}
-    gg_params = {k: float(gg.params_[k]) for k in TRUE_GG}
+    summary, bg, gg, bg_params, gg_params = _fitted(size, seed, data)
     extra: dict = {}
     label = {"point-3": "point-3: p_alive, purchases, spend", "predict": "full predict (7 quantities)",
              "expected": f"predict, expected intervals, {n_draws} draws",

@@ -21,8 +21,8 @@ import os
 
 import numpy as np
 
-from benchmarks.tasks import (CLV_MONTHLY_RATE, CLV_MONTHS, CLV_NOTE, CLV_WEEKS_PER_MONTH, TRUE_BG,
-                              TRUE_GG, _compare, _distinct, _simulated, _sums, _timed, _version)
+from benchmarks.tasks import (CLV_MONTHLY_RATE, CLV_MONTHS, CLV_NOTE, CLV_WEEKS_PER_MONTH, _compare,
+                              _distinct, _fitted, _sums, _timed, _version)
 
 VALUE_VARIANTS = ("none", "expected", "predictive", "winback")
 _LABELS = {"none": "customer value, no intervals (12 months)",
@@ -80,11 +80,7 @@ def value(size: int, tool: str, what: str = "none", n_draws: int = 300, seed: in
         raise ValueError(f"what must be one of {VALUE_VARIANTS}; got {what!r}")
     if tool != "clvmodels" and what != "none":
         raise ValueError(f"{tool} has no {what!r} variant")
-    summary = _simulated(size, seed, data)
-    bg = clvmodels.BetaGeoModel().fit(summary)
-    gg = clvmodels.GammaGammaModel().fit(summary)
-    bg_params = {k: float(bg.params_[k]) for k in TRUE_BG}
-    gg_params = {k: float(gg.params_[k]) for k in TRUE_GG}
+    summary, bg, gg, bg_params, gg_params = _fitted(size, seed, data)
     extra: dict = {}
     if tool == "clvmodels":
         from clvmodels.models.scoring import N_THREADS
