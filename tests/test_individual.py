@@ -12,11 +12,11 @@ from scipy import integrate, stats
 
 from clvmodels.datasets import simulate_summary
 from clvmodels.formulas import bgnbd, gammagamma
+from clvmodels.formulas.future_simulation import simulate_discounted_purchases
 from clvmodels.formulas.individual import (
     draw_geometric,
     sample_bgnbd_latents,
     sample_gg_nu,
-    simulate_discounted_purchases,
     simulate_purchase_counts,
     simulate_spend_totals,
 )

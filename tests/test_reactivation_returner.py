@@ -8,7 +8,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from clvmodels import BetaGeoModel, GammaGammaModel, lapsed_customers, winback_targets
-from clvmodels.formulas import bgnbd, individual
+from clvmodels.formulas import bgnbd, future_simulation, individual
 from clvmodels.reactivation.returner import winback_values
 from clvmodels.value.economics import Economics
 from clvmodels.value.expected import future_margin
@@ -67,10 +67,10 @@ def _simulate(rng, bg, gg, history, econ, w, n):
     alive, lam, drop = individual.sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T)
     nu = individual.sample_gg_nu(rng, p, q, gamma, x, mbar)
     d = econ.discount_rate
-    first = individual.simulate_discounted_purchases(rng, alive, lam, drop, w, d, spend_shape=p, nu=nu)
+    first = future_simulation.simulate_discounted_purchases(rng, alive, lam, drop, w, d, spend_shape=p, nu=nu)
     # Poisson purchases and geometric dropout are memoryless: who is alive at T+w continues afresh
     alive_w = alive & (first.alive_time >= w)
-    rest = individual.simulate_discounted_purchases(rng, alive_w, lam, drop, econ.horizon - w, d,
+    rest = future_simulation.simulate_discounted_purchases(rng, alive_w, lam, drop, econ.horizon - w, d,
                                                     spend_shape=p, nu=nu)
     margin = econ.margin * (first.discounted_spend + (1 + d) ** -w * rest.discounted_spend)
     margin -= econ.cost_to_serve * (first.discounted_alive_time + (1 + d) ** -w * rest.discounted_alive_time)

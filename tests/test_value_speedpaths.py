@@ -59,19 +59,19 @@ HISTORIES = {"one-time buyer": (0.0, 0.0, 30.0), "three purchases": (3.0, 20.0, 
 
 
 def _futures(sparse: bool, x, t_x, T, mbar, horizon, rate, n_sims, seed):
-    from clvmodels.formulas import individual
+    from clvmodels.formulas import future_simulation, individual
 
     bg = {k: np.full((n_sims, 1), v) for k, v in BG.items()}
     gg = {k: np.full((n_sims, 1), v) for k, v in GG.items()}
     rng = np.random.default_rng(seed)
     x, t_x, T, mbar = (np.array([v]) for v in (x, t_x, T, mbar))
     if sparse:
-        return individual.simulate_bgnbd_futures(
+        return future_simulation.simulate_bgnbd_futures(
             rng, *bg.values(), x, t_x, T, horizon, rate, spend_shape=gg["p"],
             nu_shape=gg["p"] * x + gg["q"], nu_rate=gg["gamma"] + x * mbar)
     alive, lam, p = individual.sample_bgnbd_latents(rng, *bg.values(), x, t_x, T)
     nu = individual.sample_gg_nu(rng, *gg.values(), x, mbar)
-    return individual.simulate_discounted_purchases(rng, alive, lam, p, horizon, rate,
+    return future_simulation.simulate_discounted_purchases(rng, alive, lam, p, horizon, rate,
                                                     spend_shape=gg["p"], nu=nu)
 
 
@@ -151,7 +151,7 @@ def test_negative_binomial_given_at_least_one_purchase(n, pr):
     K = 1..6 within 5 standard errors and the mean within 5 standard errors, 200,000 draws."""
     from scipy.stats import nbinom
 
-    from clvmodels.formulas.individual import _negative_binomial_at_least_one
+    from clvmodels.formulas.future_simulation import _negative_binomial_at_least_one
 
     size = 200_000
     k = _negative_binomial_at_least_one(np.random.default_rng(4), np.full(size, n), np.full(size, pr),

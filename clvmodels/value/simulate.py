@@ -2,7 +2,7 @@
 
 For parameter draw s and customer i, the customer's own traits are drawn from their exact
 posterior and one future is simulated over the horizon with purchase times, spends and dropout
-(:func:`clvmodels.formulas.individual.simulate_bgnbd_futures`: the distribution of
+(:func:`clvmodels.formulas.future_simulation.simulate_bgnbd_futures`: the distribution of
 ``sample_bgnbd_latents``, ``sample_gg_nu`` and ``simulate_discounted_purchases``, drawing only
 what the future depends on). Its margin is::
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clvmodels.formulas import individual
+from clvmodels.formulas import future_simulation
 from clvmodels.value.economics import ResolvedEconomics
 from clvmodels.value.referrals import ReferralRates, purchase_occasions
 
@@ -51,7 +51,7 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     # the sparse simulator draws only what the future depends on (nothing more for customers
     # dead at T or without a potential purchase): same distribution, far fewer random numbers
     x, mbar = np.asarray(x, float), np.asarray(mbar, float)
-    future = individual.simulate_bgnbd_futures(
+    future = future_simulation.simulate_bgnbd_futures(
         rng, bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T, econ.horizon, econ.discount_rate,
         spend_shape=gg["p"], nu_shape=gg["p"] * x + gg["q"], nu_rate=gg["gamma"] + x * mbar)
     margin = (econ.margin * future.discounted_spend
@@ -61,7 +61,7 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
 
 
 def simulate_discounted_referrals(rng: np.random.Generator, rate: np.ndarray,
-                                  future: individual.FuturePurchases) -> np.ndarray:
+                                  future: future_simulation.FuturePurchases) -> np.ndarray:
     """Discounted number of referrals made at the simulated future purchases.
 
     ``Poisson(rate x count)`` referrals, each discounted by the mean discount factor of the

@@ -1,0 +1,400 @@
+"""Individual futures with their timing: discounted purchases, alive time and spend, simulated.
+
+The *predictive* interval of a discounted value needs each simulated customer's purchases with
+their times (a purchase s units ahead counts ``(1 + d) ** -s``), not only their count. Two routes,
+the same distribution:
+
+* :func:`simulate_discounted_purchases` from known traits (``alive``, ``lam``, ``p``, e.g. from
+  :func:`clvmodels.formulas.individual.sample_bgnbd_latents`);
+* :func:`simulate_bgnbd_futures` straight from a BG/NBD history, drawing only what a customer's
+  future needs (nothing for customers dead at T; counts as a negative binomial; times, dropout and
+  spend only for buyers): the fast path of :mod:`clvmodels.value.simulate`.
+
+Pure numpy, the generator passed in; nothing validates its input. Every argument broadcasts like
+the formulas in :mod:`clvmodels.formulas.bgnbd`.
+
+References: Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science
+24(2); Fader & Hardie (2013), "The Gamma-Gamma model of monetary value" (note).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from clvmodels.formulas.bgnbd import p_alive
+from clvmodels.formulas.individual import _MAX_POISSON_MEAN, draw_geometric
+
+
+class FuturePurchases(NamedTuple):
+    """What :func:`simulate_discounted_purchases` returns, each of the broadcast shape (S, n)."""
+
+    count: np.ndarray
+    """Purchases in (0, horizon] (int64); distributed as :func:`simulate_purchase_counts`."""
+    discounted_count: np.ndarray
+    """Sum over those purchases of ``(1 + discount_rate) ** -s`` (s: time of the purchase)."""
+    alive_time: np.ndarray
+    """Time alive within the horizon: until the dropout (right after the last purchase) or the
+    whole horizon; 0 for customers dead at the start."""
+    discounted_alive_time: np.ndarray
+    """Integral of ``(1 + discount_rate) ** -s`` over the time alive (equals alive_time at rate 0)."""
+    discounted_spend: np.ndarray | None
+    """Sum over the purchases of spend x discount factor; None when no spend rate was given."""
+
+
+def simulate_discounted_purchases(
+    rng, alive, lam, p, horizon, discount_rate, *, spend_shape=None, nu=None, batch_purchases=2**22
+):
+    """Simulate each customer's purchases in (0, horizon] with their times, and discount them.
+
+    An alive customer has ``K ~ Poisson(lam * horizon)`` potential purchases and drops out right
+    after purchase ``M ~ Geometric(p)`` on {1, 2, ...}, so makes ``N = min(K, M)`` of them (the
+    count of :func:`simulate_purchase_counts`). Given K, the potential purchase times are K
+    uniform order statistics on [0, horizon]; only the first N matter. They are drawn without
+    generating the other K - N: with ``E_1, E_2, ...`` iid Exp(1), ``S_i = E_1 + ... + E_i`` and
+    ``G ~ Gamma(K + 1 - N)`` standing for the remaining spacings, ``s_i = horizon * S_i /
+    (S_N + G)`` (the normalised-spacings representation of uniform order statistics). The work is
+    proportional to the purchases made, never to ``lam * horizon``; it runs in flat batches of
+    at most ``batch_purchases`` purchases, with no per-purchase Python loop.
+
+    If ``N = M`` the customer drops out at ``s_N``; otherwise they are alive at the horizon.
+    The horizon must be finite (for a "lifetime", use a long one such as 100 years: with
+    ``horizon = inf`` every customer would make all M purchases, millions where p is tiny).
+    With ``spend_shape`` (the Gamma-Gamma ``p``) and ``nu`` each purchase
+    also gets a value ``Gamma(spend_shape, rate nu)`` (Fader & Hardie 2013 note).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    alive, lam, p : array_like
+        Traits, e.g. from :func:`sample_bgnbd_latents`, shape (S, n); ``p`` is the dropout
+        probability.
+    horizon : array_like
+        Horizon in time units (finite).
+    discount_rate : array_like
+        Discount rate per time unit; a purchase s units ahead counts ``(1 + discount_rate)**-s``.
+    spend_shape, nu : array_like, optional
+        Gamma-Gamma shape ``p`` (e.g. (S, 1)) and spend rates (e.g. from :func:`sample_gg_nu`).
+    batch_purchases : int
+        Upper bound on the purchases simulated at once (memory: about 40 bytes each).
+
+    Returns
+    -------
+    FuturePurchases
+        ``count``, ``discounted_count``, ``alive_time``, ``discounted_alive_time`` and
+        ``discounted_spend`` (None without spend), each of the broadcast shape.
+    """
+    with_spend = nu is not None
+    arrays = [np.asarray(alive, dtype=bool)] + [
+        np.asarray(v, dtype=float) for v in (lam, p, horizon, discount_rate)
+    ]
+    if with_spend:
+        arrays += [np.asarray(spend_shape, dtype=float), np.asarray(nu, dtype=float)]
+    arrays = np.broadcast_arrays(*arrays)
+    shape = arrays[0].shape
+    alive, lam, p, horizon, rate = (v.ravel() for v in arrays[:5])
+    spend_shape, nu = (arrays[5].ravel(), arrays[6].ravel()) if with_spend else (None, None)
+    log_discount = np.log1p(rate)
+
+    potential = rng.poisson(np.minimum(lam * horizon, _MAX_POISSON_MEAN))
+    last = draw_geometric(rng, p, alive.shape)
+    count = np.where(alive, np.minimum(potential, last), 0).astype(np.int64)
+    # the spacings after the N-th purchase, summed: Gamma(K + 1 - N) (K - N + 1 >= 1 always)
+    rest = rng.standard_gamma(potential + 1.0 - count)
+
+    discounted, spend, last_time = _discounted_sums(rng, count, rest, horizon, log_discount,
+                                                    spend_shape, nu, batch_purchases)
+    dropped = alive & (count >= last)  # dropped out right after the last purchase
+    alive_time = np.where(dropped, last_time, np.where(alive, horizon, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        discounted_alive = np.where(
+            log_discount > 0, -np.expm1(-log_discount * alive_time) / log_discount, alive_time
+        )
+    return FuturePurchases(
+        count.reshape(shape),
+        discounted.reshape(shape),
+        alive_time.reshape(shape),
+        discounted_alive.reshape(shape),
+        None if spend is None else spend.reshape(shape),
+    )
+
+
+def _discounted_sums(rng, count, rest, horizon, log_discount, spend_shape, nu, batch_purchases,
+                     one_spend_draw=False, spend_by_runs=False):
+    """Discounted count, discounted spend (None without ``nu``) and time of the last purchase of
+    customers making ``count`` purchases in (0, horizon], flat arrays of one length.
+
+    Purchase times by normalised spacings (see :func:`simulate_discounted_purchases`; ``rest``
+    is the Gamma(K + 1 - N) of the spacings after the last purchase). With ``one_spend_draw``
+    (only exact where every discount factor is 1, i.e. ``log_discount == 0``) the spend total of
+    N purchases is one ``Gamma(N spend_shape, rate nu)`` draw instead of N ``Gamma(spend_shape)``;
+    with ``spend_by_runs`` the per-purchase spends are drawn run by run of equal shapes (same
+    distribution, another order of the random stream).
+    """
+    with_spend = nu is not None
+    discounted = np.zeros(count.shape)
+    spend = np.zeros(count.shape) if with_spend else None
+    last_time = np.zeros(count.shape)
+    for rows in _batches(count, batch_purchases):
+        n_rows = count[rows]
+        owner = _owners(n_rows)
+        cumulative = _segment_cumsum(rng.standard_exponential(owner.size), n_rows, owner)
+        total = np.zeros(rows.size)
+        ends = np.cumsum(n_rows) - 1
+        total[n_rows > 0] = cumulative[ends[n_rows > 0]]
+        scale = _take(horizon, rows) / (total + rest[rows])  # s_i = horizon S_i / (S_N + G)
+        times = cumulative * scale[owner]
+        if np.ndim(log_discount):
+            weight = np.exp(-log_discount[rows][owner] * times)
+        else:
+            weight = np.exp(-log_discount * times)
+        discounted[rows] = np.bincount(owner, weight, minlength=rows.size)
+        last_time[rows] = total * scale
+        if with_spend and one_spend_draw:
+            spend[rows] = rng.standard_gamma(spend_shape[rows] * n_rows) / nu[rows]
+        elif with_spend and spend_by_runs:
+            value = _gamma_by_runs(rng, spend_shape[rows], n_rows) / nu[rows][owner]
+            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
+        elif with_spend:
+            value = rng.standard_gamma(spend_shape[rows][owner]) / nu[rows][owner]
+            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
+    return discounted, spend, last_time
+
+
+def _owners(lengths):
+    """``np.repeat(np.arange(lengths.size), lengths)`` for positive lengths, by a cumulative sum
+    of segment-start marks (several times faster than repeat)."""
+    marks = np.zeros(int(lengths.sum()), dtype=np.int64)
+    marks[np.cumsum(lengths[:-1])] = 1
+    return np.cumsum(marks)
+
+
+def _gamma_by_runs(rng, shape, lengths):
+    """``lengths[i]`` Gamma(shape[i]) draws per i, concatenated, with one scalar-shape call per
+    run of equal adjacent shapes (per-draw shapes come in runs of a draw's customers): numpy
+    draws a scalar shape several times faster than an array of shapes."""
+    new = np.ones(shape.size, dtype=bool)
+    new[1:] = shape[1:] != shape[:-1]
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], shape.size)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    out = np.empty(int(offsets[-1]))
+    for start, end in zip(starts, ends):
+        out[offsets[start]:offsets[end]] = rng.standard_gamma(shape[start],
+                                                              int(offsets[end] - offsets[start]))
+    return out
+
+
+def _take(v, rows):
+    """``v[rows]`` of an array, a scalar as it is."""
+    return v[rows] if np.ndim(v) else v
+
+
+def _at_pairs(v, shape, s, c):
+    """Values of ``v`` (broadcastable to ``shape`` = (S, n)) at the (draw, customer) pairs (s, c),
+    without materialising the broadcast for per-draw (S, 1) and per-customer (n,) arrays."""
+    v = np.asarray(v, dtype=float)
+    if v.ndim == 0:
+        return np.full(s.shape, float(v))
+    if v.ndim == 1 and v.shape[0] == shape[1]:
+        return v[c]
+    if v.ndim == 2 and v.shape[1] == 1 and v.shape[0] == shape[0]:
+        return v[:, 0][s]
+    return np.broadcast_to(v, shape)[s, c]
+
+
+def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape):
+    """P(alive | x, t_x, T), shape (S, n), evaluated once per run of identical adjacent
+    histories (customers sorted by history repeat them) when the parameters are per draw;
+    element by element, so the values are those of one call on all customers."""
+    pooled = all(np.ndim(v) < 2 or np.shape(v)[-1] == 1 for v in (r, alpha, a, b))
+    if not pooled or np.ndim(x) != 1 or np.ndim(t_x) != 1 or np.ndim(T) != 1 or x.size < 2:
+        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
+    new = np.ones(x.size, dtype=bool)
+    new[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1])
+    first = np.flatnonzero(new)
+    if first.size > 0.8 * x.size:
+        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
+    values = np.broadcast_to(p_alive(r, alpha, a, b, x[first], t_x[first], T[first]),
+                             (shape[0], first.size))
+    return values[:, np.cumsum(new) - 1]
+
+
+def _negative_binomial_at_least_one(rng, n, pr, log_p0):
+    """Draws of K ~ NB(n, pr) (P(K = k) = C(n+k-1, k) pr^n (1-pr)^k) given K >= 1, flat arrays.
+
+    Where P(K = 0) = pr^n = exp(log_p0) is at most 1/2, by rejection: Gamma-Poisson draws of K
+    until K >= 1 (each accepted with probability >= 1/2). Otherwise by inversion: a uniform
+    share of the mass 1 - P(K = 0), matched by the running sum of P(K = 1), P(K = 2), ... (the
+    ratio recursion P(k) = P(k-1) (n+k-1)/k (1-pr)); the few whose target the rounded series
+    never reaches (a rounding gap of ~1e-16) are drawn by rejection too.
+    """
+    out = np.zeros(n.size, dtype=np.int64)
+    p0 = np.exp(log_p0)
+    light = np.flatnonzero(p0 > 0.5)
+    rejection = [np.flatnonzero(p0 <= 0.5)]
+    if light.size:
+        target = rng.random(light.size) * -np.expm1(log_p0[light])
+        nn, q = n[light], 1.0 - pr[light]
+        pk = p0[light] * nn * q  # P(K = 1)
+        total, k, pending = pk.copy(), 1, np.arange(light.size)
+        while pending.size:
+            done = total >= target
+            out[light[pending[done]]] = k
+            keep = ~done
+            pending, target, total, pk, nn, q = (v[keep] for v in (pending, target, total, pk, nn, q))
+            k += 1
+            pk = pk * (nn + (k - 1)) / k * q
+            stuck = pk <= 1e-17 * total  # the series has stopped growing in floating point
+            if stuck.any():
+                rejection.append(light[pending[stuck]])
+                pending, target, total, pk, nn, q = (v[~stuck] for v in (pending, target, total, pk, nn, q))
+            total = total + pk
+    todo = np.concatenate(rejection)
+    while todo.size:
+        mean = rng.standard_gamma(n[todo]) * ((1.0 - pr[todo]) / pr[todo])
+        k = rng.poisson(np.minimum(mean, _MAX_POISSON_MEAN))
+        ok = k > 0
+        out[todo[ok]] = k[ok]
+        todo = todo[~ok]
+    return out
+
+
+def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rate, *,
+                           spend_shape=None, nu_shape=None, nu_rate=None, batch_purchases=2**22):
+    """One simulated future per element, drawing only what the outcome depends on.
+
+    The same distribution as :func:`sample_bgnbd_latents`, then ``nu ~ Gamma(nu_shape, rate
+    nu_rate)`` (e.g. :func:`sample_gg_nu`'s posterior), then :func:`simulate_discounted_purchases`,
+    but in a sparser order, so far fewer random numbers per customer:
+
+    1. alive at T with probability P(alive | x, t_x, T) (FHL 2005 eq. 11); a customer dead at T
+       buys nothing and is alive for no time, whatever their lambda and p: nothing else is drawn;
+    2. for the alive, ``K ~ Poisson(lambda horizon)`` potential purchases with
+       ``lambda ~ Gamma(r+x, rate alpha+T)``, i.e. K ~ NB(r+x, (alpha+T)/(alpha+T+horizon))
+       (lambda is not needed once K is known: given K the times are uniform order statistics):
+       K = 0 or not by one uniform; with K = 0 the customer makes no purchase and, dropping out
+       only right after a purchase, is alive over the whole horizon: nothing else is drawn;
+       for K >= 1, K from the negative binomial given K >= 1;
+    3. for K > 0, ``p ~ Beta(a, b+x)``, ``M ~ Geometric(p)``, ``N = min(K, M) >= 1``, the
+       spacings, the spend rate and the purchases' spends.
+
+    Each draw comes from the same conditional distribution as in the dense functions (the alive
+    component of the posterior mixture, see :func:`sample_bgnbd_latents`), and the draws skipped
+    are of variables the outcome does not depend on in that case, so the joint distribution of
+    the outputs is the same; only the random stream differs. Without discounting
+    (``discount_rate == 0`` everywhere) the spend total of N purchases is one
+    ``Gamma(N spend_shape, rate nu)`` draw (a sum of N iid Gamma(spend_shape, nu) is exactly
+    that); with discounting each purchase has its own discount factor and its own spend draw
+    (the weighted sum of Gammas with unequal weights has no one-draw form: a Gamma(N p) total
+    split by Dirichlet weights would still need N draws).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    r, alpha, a, b : array_like
+        BG/NBD parameters, e.g. shape (S, 1).
+    x, t_x, T : array_like
+        Histories, e.g. shape (n,).
+    horizon, discount_rate : float
+        Horizon (finite, time units) and discount rate per time unit.
+    spend_shape, nu_shape, nu_rate : array_like, optional
+        Gamma-Gamma per-purchase shape ``p`` and the Gamma posterior of each customer's spend
+        rate (shape ``p x + q``, rate ``gamma + x mbar``), broadcast with the rest.
+    batch_purchases : int
+        Upper bound on the purchases simulated at once.
+
+    Returns
+    -------
+    FuturePurchases
+        As :func:`simulate_discounted_purchases`, each of the broadcast shape (e.g. (S, n)).
+    """
+    with_spend = nu_shape is not None
+    args = [np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T)]
+    if with_spend:
+        args += [np.asarray(v, dtype=float) for v in (spend_shape, nu_shape, nu_rate)]
+    shape = np.broadcast_shapes(*(v.shape for v in args))
+    horizon, rate = float(horizon), float(discount_rate)
+    if len(shape) != 2:  # the (draw, customer) bookkeeping below works on (S, n)
+        shape2 = (1, int(np.prod(shape))) if len(shape) < 2 else (int(np.prod(shape[:-1])), shape[-1])
+        flat = [np.broadcast_to(v, shape).reshape(shape2) for v in args]
+        out = simulate_bgnbd_futures(rng, *flat[:7], horizon, discount_rate,
+                                     **(dict(zip(("spend_shape", "nu_shape", "nu_rate"), flat[7:]))
+                                        if with_spend else {}), batch_purchases=batch_purchases)
+        return FuturePurchases(*(None if v is None else v.reshape(shape) for v in out))
+    r, alpha, a, b, x, t_x, T = args[:7]
+    alive = rng.random(shape) < _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape)
+    s_i, c_i = np.nonzero(alive)
+
+    def at(v, s, c):  # values of a broadcastable array at (draw, customer) index pairs
+        return _at_pairs(v, shape, s, c)
+
+    # K ~ Poisson(lambda horizon), lambda ~ Gamma(r+x, rate alpha+T): marginally negative
+    # binomial NB(r+x, pr = (alpha+T)/(alpha+T+horizon)); lambda itself is not needed (given K,
+    # purchase times are uniform order statistics). P(K = 0) = pr^(r+x) decides who buys at all
+    # with one uniform; only the buyers' K is drawn, from NB given K >= 1.
+    shape_k = at(r, s_i, c_i) + at(x, s_i, c_i)
+    age = at(alpha, s_i, c_i) + at(T, s_i, c_i)
+    pr = age / (age + horizon)
+    log_p0 = shape_k * np.log(pr)
+    buying = rng.random(s_i.size) >= np.exp(log_p0)
+    s_k, c_k = s_i[buying], c_i[buying]
+    potential = _negative_binomial_at_least_one(rng, shape_k[buying], pr[buying], log_p0[buying])
+    p = rng.beta(at(a, s_k, c_k), at(b, s_k, c_k) + at(x, s_k, c_k))
+    last = draw_geometric(rng, p, p.shape)
+    count = np.minimum(potential, last).astype(np.int64)
+    rest = rng.standard_gamma(potential + 1.0 - count)
+    nu = shape_k = None
+    if with_spend:
+        nu = rng.standard_gamma(at(args[8], s_k, c_k)) / at(args[9], s_k, c_k)
+        shape_k = at(args[7], s_k, c_k)
+    discounted, spend, last_time = _discounted_sums(
+        rng, count, rest, horizon, np.log1p(rate), shape_k, nu, batch_purchases,
+        one_spend_draw=rate == 0, spend_by_runs=True)
+
+    out_count = np.zeros(shape, dtype=np.int64)
+    out_discounted = np.zeros(shape)
+    alive_time = np.where(alive, horizon, 0.0)
+    out_count[s_k, c_k] = count
+    out_discounted[s_k, c_k] = discounted
+    dropped = count >= last  # dropped out right after the last purchase
+    alive_time[s_k[dropped], c_k[dropped]] = last_time[dropped]
+    if rate > 0:
+        log_d = np.log1p(rate)
+        discounted_alive = -np.expm1(-log_d * alive_time) / log_d
+    else:
+        discounted_alive = alive_time.copy()
+    out_spend = None
+    if with_spend:
+        out_spend = np.zeros(shape)
+        out_spend[s_k, c_k] = spend
+    return FuturePurchases(out_count, out_discounted, alive_time, discounted_alive, out_spend)
+
+
+def _batches(count, batch_purchases):
+    """Consecutive index ranges of customers with at most ``batch_purchases`` purchases each
+    (a single customer with more makes a batch of its own). Only customers with purchases."""
+    rows = np.flatnonzero(count > 0)
+    cumulative = np.cumsum(count[rows])
+    start = 0
+    while start < rows.size:
+        offset = cumulative[start - 1] if start else 0
+        stop = max(int(np.searchsorted(cumulative, offset + batch_purchases, side="right")), start + 1)
+        yield rows[start:stop]
+        start = stop
+
+
+def _segment_cumsum(values, lengths, owner=None):
+    """Cumulative sums of ``values`` restarting at each segment of the given lengths.
+
+    One global cumsum minus the running total at each segment's start; the batches are small
+    enough (a few million values of order 1) that the subtraction loses < 1e-9 absolute.
+    ``owner`` (each value's segment, if known) saves repeating the starts.
+    """
+    cumulative = np.cumsum(values)
+    starts = np.cumsum(lengths) - lengths
+    nonempty = lengths > 0
+    before = np.zeros(lengths.size)
+    before[nonempty] = cumulative[starts[nonempty]] - values[starts[nonempty]]
+    return cumulative - (np.repeat(before, lengths) if owner is None else before[owner])
