@@ -11,7 +11,8 @@ from clvmodels.data.checks import check_rfm_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
 from clvmodels.models import histories
-from clvmodels.models.fitted import FittedParametricModel, document_settings, interval_doc
+from clvmodels.models.docstrings import document_settings, interval_doc
+from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
 from clvmodels.models.scoring import (

@@ -8,7 +8,8 @@ import pandas as pd
 from clvmodels.data.checks import check_monetary_summary
 from clvmodels.errors import DataError
 from clvmodels.formulas import gammagamma
-from clvmodels.models.fitted import FittedParametricModel, document_settings, interval_doc
+from clvmodels.models.docstrings import document_settings, interval_doc
+from clvmodels.models.fitted import FittedParametricModel
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, evaluate
