@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from clvmodels.families.contract import PurchaseFamily
+from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import bgbb
 from clvmodels.formulas.betageometric import beta_survival_sum
+
+
+_NAMES = bgbb.PARAM_NAMES
 
 
 def _p(params):
@@ -66,18 +69,15 @@ BGBB = PurchaseFamily(
     example_params={"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783},  # donations
     neg_log_likelihood_and_grad=bgbb.neg_log_likelihood_and_grad,
     start=_start,
-    p_alive=lambda params, x, t_x, n: bgbb.p_alive(*_p(params), x, t_x, n),
-    survival_if_alive=lambda params, x, n, t: bgbb.survival_if_alive(*_p(params), x, n, t),
-    expected_purchases_if_alive=lambda params, x, n, t: bgbb.expected_discounted_if_alive(
-        *_p(params), x, n, t),
-    expected_discounted_purchases_if_alive=lambda params, x, n, horizon, d: (
-        bgbb.expected_discounted_if_alive(*_p(params), x, n, horizon, d)),
+    p_alive=on_params(bgbb.p_alive, _NAMES),
+    survival_if_alive=on_params(bgbb.survival_if_alive, _NAMES),
+    expected_purchases_if_alive=on_params(bgbb.expected_discounted_if_alive, _NAMES),
+    expected_discounted_purchases_if_alive=on_params(bgbb.expected_discounted_if_alive, _NAMES),
     discounted_alive_time_if_alive=_alive_time,
     prob_no_purchase=lambda params, x, t_x, n, t: bgbb.purchase_probability(
         *_p(params), x, t_x, n, t, 0),
-    purchase_probability=lambda params, x, t_x, n, t, k: bgbb.purchase_probability(
-        *_p(params), x, t_x, n, t, k),
-    expected_purchases_new=lambda params, t: bgbb.expected_transactions_new(*_p(params), t),
+    purchase_probability=on_params(bgbb.purchase_probability, _NAMES),
+    expected_purchases_new=on_params(bgbb.expected_transactions_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
 )

@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.bayes_hooks import BayesHooks
-from clvmodels.families.contract import PurchaseFamily
+from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import bgnbd, individual
 from clvmodels.value.expected import discounted_alive_time_if_alive as _alive_time
+
+
+_NAMES = bgnbd.PARAM_NAMES
 
 
 def _p(params):
@@ -84,17 +87,15 @@ BGNBD = PurchaseFamily(
     example_params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},  # CDNOW, FHL 2005
     neg_log_likelihood_and_grad=_nll,
     start=_start,
-    p_alive=lambda params, x, t_x, T: bgnbd.p_alive(*_p(params), x, t_x, T),
-    survival_if_alive=lambda params, x, T, t: bgnbd.survival_if_alive(*_p(params), x, T, t),
-    expected_purchases_if_alive=lambda params, x, T, t: bgnbd.expected_purchases_if_alive(
-        *_p(params), x, T, t),
+    p_alive=on_params(bgnbd.p_alive, _NAMES),
+    survival_if_alive=on_params(bgnbd.survival_if_alive, _NAMES),
+    expected_purchases_if_alive=on_params(bgnbd.expected_purchases_if_alive, _NAMES),
     expected_discounted_purchases_if_alive=_discounted_purchases_if_alive,
     discounted_alive_time_if_alive=lambda params, x, T, horizon, d: _alive_time(
         *_p(params), x, T, horizon, d),
-    prob_no_purchase=lambda params, x, t_x, T, t: bgnbd.prob_no_purchase(*_p(params), x, t_x, T, t),
-    purchase_probability=lambda params, x, t_x, T, t, n: bgnbd.purchase_probability(
-        *_p(params), x, t_x, T, t, n),
-    expected_purchases_new=lambda params, t: bgnbd.expected_purchases_new(*_p(params), t),
+    prob_no_purchase=on_params(bgnbd.prob_no_purchase, _NAMES),
+    purchase_probability=on_params(bgnbd.purchase_probability, _NAMES),
+    expected_purchases_new=on_params(bgnbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     bayes=_BAYES,

@@ -36,6 +36,18 @@ from clvmodels.families.bayes_hooks import NO_HOOKS, BayesHooks
 Params = Mapping[str, np.ndarray]
 
 
+def on_params(function: Callable, names: tuple[str, ...]) -> Callable:
+    """A contract function from a formula taking the parameters positionally first:
+    ``on_params(f, ("r", "alpha"))(params, *rest) == f(params["r"], params["alpha"], *rest)``,
+    the adapter every family module would otherwise write out by hand."""
+    def adapted(params: Params, *rest):
+        return function(*(params[name] for name in names), *rest)
+
+    adapted.__name__ = adapted.__qualname__ = getattr(function, "__name__", "adapted")
+    adapted.__doc__ = function.__doc__
+    return adapted
+
+
 @dataclass(frozen=True)
 class PurchaseFamily:
     """One purchase-and-dropout model family, as pure functions (see the module docstring).

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from clvmodels.families.contract import PurchaseFamily
+from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import individual, individual_mbgnbd, mbgnbd
 from clvmodels.value.expected import discounted_alive_time_if_alive as _bgnbd_alive_time
+
+
+_NAMES = mbgnbd.PARAM_NAMES
 
 
 def _p(params):
@@ -52,17 +55,14 @@ MBGNBD = PurchaseFamily(
     example_params={"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
     neg_log_likelihood_and_grad=_nll,
     start=mbgnbd.start_point,
-    p_alive=lambda params, x, t_x, T: mbgnbd.p_alive(*_p(params), x, t_x, T),
-    survival_if_alive=lambda params, x, T, t: mbgnbd.survival_if_alive(*_p(params), x, T, t),
-    expected_purchases_if_alive=lambda params, x, T, t: mbgnbd.expected_purchases_if_alive(
-        *_p(params), x, T, t),
-    expected_discounted_purchases_if_alive=lambda params, x, T, horizon, d:
-        mbgnbd.expected_discounted_purchases_if_alive(*_p(params), x, T, horizon, d),
+    p_alive=on_params(mbgnbd.p_alive, _NAMES),
+    survival_if_alive=on_params(mbgnbd.survival_if_alive, _NAMES),
+    expected_purchases_if_alive=on_params(mbgnbd.expected_purchases_if_alive, _NAMES),
+    expected_discounted_purchases_if_alive=on_params(mbgnbd.expected_discounted_purchases_if_alive, _NAMES),
     discounted_alive_time_if_alive=_alive_time,
-    prob_no_purchase=lambda params, x, t_x, T, t: mbgnbd.prob_no_purchase(*_p(params), x, t_x, T, t),
-    purchase_probability=lambda params, x, t_x, T, t, n: mbgnbd.purchase_probability(
-        *_p(params), x, t_x, T, t, n),
-    expected_purchases_new=lambda params, t: mbgnbd.expected_purchases_new(*_p(params), t),
+    prob_no_purchase=on_params(mbgnbd.prob_no_purchase, _NAMES),
+    purchase_probability=on_params(mbgnbd.purchase_probability, _NAMES),
+    expected_purchases_new=on_params(mbgnbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
 )

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from clvmodels.families.contract import PurchaseFamily
+from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import individual_paretonbd, paretonbd
+
+
+_NAMES = paretonbd.PARAM_NAMES
 
 
 def _p(params):
@@ -45,18 +48,14 @@ PARETONBD = PurchaseFamily(
     example_params={"r": 0.5534, "alpha": 10.580, "s": 0.6061, "beta": 11.656},
     neg_log_likelihood_and_grad=_nll,
     start=paretonbd.start_point,
-    p_alive=lambda params, x, t_x, T: paretonbd.p_alive(*_p(params), x, t_x, T),
-    survival_if_alive=lambda params, x, T, t: paretonbd.survival_if_alive(*_p(params), x, T, t),
-    expected_purchases_if_alive=lambda params, x, T, t: paretonbd.expected_purchases_if_alive(
-        *_p(params), x, T, t),
-    expected_discounted_purchases_if_alive=lambda params, x, T, horizon, d:
-        paretonbd.expected_discounted_purchases_if_alive(*_p(params), x, T, horizon, d),
-    discounted_alive_time_if_alive=lambda params, x, T, horizon, d:
-        paretonbd.discounted_alive_time_if_alive(*_p(params), x, T, horizon, d),
-    prob_no_purchase=lambda params, x, t_x, T, t: paretonbd.prob_no_purchase(*_p(params), x, t_x, T, t),
-    purchase_probability=lambda params, x, t_x, T, t, n: paretonbd.purchase_probability(
-        *_p(params), x, t_x, T, t, n),
-    expected_purchases_new=lambda params, t: paretonbd.expected_purchases_new(*_p(params), t),
+    p_alive=on_params(paretonbd.p_alive, _NAMES),
+    survival_if_alive=on_params(paretonbd.survival_if_alive, _NAMES),
+    expected_purchases_if_alive=on_params(paretonbd.expected_purchases_if_alive, _NAMES),
+    expected_discounted_purchases_if_alive=on_params(paretonbd.expected_discounted_purchases_if_alive, _NAMES),
+    discounted_alive_time_if_alive=on_params(paretonbd.discounted_alive_time_if_alive, _NAMES),
+    prob_no_purchase=on_params(paretonbd.prob_no_purchase, _NAMES),
+    purchase_probability=on_params(paretonbd.purchase_probability, _NAMES),
+    expected_purchases_new=on_params(paretonbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
 )
