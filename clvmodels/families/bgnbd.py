@@ -2,7 +2,7 @@
 
 A thin adapter: the mathematics lives in :mod:`clvmodels.formulas.bgnbd` (likelihood, P(alive),
 alive-branch expectations), :mod:`clvmodels.formulas.individual` (exact individual posterior and
-future simulation) and :mod:`clvmodels.value.expected` (discounted alive time); this module only
+future simulation) and :mod:`clvmodels.formulas.bgnbd_alive_time` (discounted alive time); this module only
 maps the contract's ``params`` dict and positional history onto them.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import bgnbd, individual
-from clvmodels.value.expected import discounted_alive_time_if_alive as _alive_time
+from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _alive_time
 
 
 _NAMES = bgnbd.PARAM_NAMES

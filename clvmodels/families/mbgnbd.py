@@ -14,7 +14,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.formulas import individual, individual_mbgnbd, mbgnbd
-from clvmodels.value.expected import discounted_alive_time_if_alive as _bgnbd_alive_time
+from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _bgnbd_alive_time
 
 
 _NAMES = mbgnbd.PARAM_NAMES

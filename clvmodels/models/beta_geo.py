@@ -9,6 +9,7 @@ import pandas as pd
 
 from clvmodels.data.checks import check_rfm_summary
 from clvmodels.errors import DataError
+from clvmodels.families.bgnbd import BGNBD
 from clvmodels.formulas import bgnbd
 from clvmodels.models import histories
 from clvmodels.models.docstrings import document_settings, interval_doc
@@ -116,6 +117,7 @@ class BetaGeoModel(FittedParametricModel):
     ['p_alive', 'p_alive_lower', 'p_alive_upper']
     """
 
+    family = BGNBD
     param_names = bgnbd.PARAM_NAMES
 
     def _check_summary(self, summary, fitting):
