@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
+from clvmodels.families.mixing import beta_probability
 from clvmodels.formulas import bgbb
 from clvmodels.formulas.betageometric import beta_survival_sum
 
@@ -80,4 +81,11 @@ BGBB = PurchaseFamily(
     expected_purchases_new=on_params(bgbb.expected_transactions_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    # FHS 2010 sec. 2: p ~ Beta(alpha, beta) per opportunity while alive, theta ~ Beta(gamma, delta)
+    heterogeneity=(
+        beta_probability("Transaction probability per opportunity while alive (p)",
+                         "Probability of a transaction in an opportunity (p)", "alpha", "beta"),
+        beta_probability("Dropout probability per opportunity (theta)",
+                         "Probability of dropping out before an opportunity (theta)", "gamma", "delta"),
+    ),
 )

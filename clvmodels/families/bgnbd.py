@@ -12,6 +12,7 @@ import numpy as np
 
 from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
+from clvmodels.families.mixing import beta_probability, gamma_rate
 from clvmodels.formulas import bgnbd, individual
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _alive_time
 
@@ -99,4 +100,10 @@ BGNBD = PurchaseFamily(
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     bayes=_BAYES,
+    # FHL 2005 sec. 3: lambda ~ Gamma(r, alpha) (eq. 2), p ~ Beta(a, b) (eq. 4)
+    heterogeneity=(
+        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
+        beta_probability("Dropout probability after each purchase (p)",
+                         "Probability of dropping out after a purchase (p)", "a", "b"),
+    ),
 )

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clvmodels.families.bayes_hooks import NO_HOOKS, BayesHooks
+from clvmodels.families.mixing import Mixing
 
 Params = Mapping[str, np.ndarray]
 
@@ -106,6 +107,12 @@ class PurchaseFamily:
         Priors, a fused numba kernel and a PyTensor log-likelihood, each optional (see
         :mod:`clvmodels.families.bayes_hooks`); without them the Bayesian engine falls back on
         ``neg_log_likelihood_and_grad`` and priors centred on ``start``.
+
+    Description (optional)
+    ----------------------
+    heterogeneity : tuple of Mixing
+        The distributions the family mixes over (how customers differ), each a
+        :class:`~clvmodels.families.mixing.Mixing`; empty when not described.
     """
 
     name: str
@@ -129,6 +136,7 @@ class PurchaseFamily:
     simulate_purchases: Callable
     bayes: BayesHooks = NO_HOOKS
     discrete_time: bool = False
+    heterogeneity: tuple[Mixing, ...] = ()
 
     def key_of(self, *history):
         """The alive-key arrays picked out of the history arrays (same order as ``alive_key``)."""

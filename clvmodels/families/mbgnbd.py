@@ -5,7 +5,7 @@ gradient, P(alive), alive-branch expectations, conditional PMF),
 :mod:`clvmodels.formulas.individual_mbgnbd` (exact individual posterior) and, because the
 MBG/NBD alive branch is the BG/NBD's with ``b + 1``,
 :func:`clvmodels.formulas.individual.simulate_purchase_counts` and
-:func:`clvmodels.value.expected.discounted_alive_time_if_alive` at ``b + 1``.
+:func:`clvmodels.formulas.bgnbd_alive_time.discounted_alive_time_if_alive` at ``b + 1``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
+from clvmodels.families.mixing import beta_probability, gamma_rate
 from clvmodels.formulas import individual, individual_mbgnbd, mbgnbd
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _bgnbd_alive_time
 
@@ -65,4 +66,10 @@ MBGNBD = PurchaseFamily(
     expected_purchases_new=on_params(mbgnbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    # BDF 2007: lambda ~ Gamma(r, alpha) and p ~ Beta(a, b) as in BG/NBD, p also applying at time 0
+    heterogeneity=(
+        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
+        beta_probability("Dropout probability at the first and each later purchase (p)",
+                         "Probability of dropping out at a purchase (p)", "a", "b"),
+    ),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
+from clvmodels.families.mixing import gamma_rate
 from clvmodels.formulas import individual_paretonbd, paretonbd
 
 
@@ -58,4 +59,9 @@ PARETONBD = PurchaseFamily(
     expected_purchases_new=on_params(paretonbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    # SMC 1987: lambda ~ Gamma(r, alpha); the lifetime is exponential with rate mu ~ Gamma(s, beta)
+    heterogeneity=(
+        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
+        gamma_rate("Dropout rate (mu)", "Dropouts per {unit} while alive (mu)", "s", "beta"),
+    ),
 )

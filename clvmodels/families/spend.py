@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clvmodels.families.bayes_hooks import NO_HOOKS, BayesHooks
+from clvmodels.families.mixing import Mixing
 from clvmodels.formulas import gammagamma
 
 
@@ -37,6 +38,9 @@ class SpendFamily:
     start : (*history, weights) -> ndarray (k,)
         Starting log-parameters for the optimiser.
     bayes : BayesHooks
+    heterogeneity : tuple of Mixing
+        How customers' spending differs (see :mod:`clvmodels.families.mixing`); empty when not
+        described.
     """
 
     name: str
@@ -48,6 +52,7 @@ class SpendFamily:
     neg_log_likelihood_and_grad: Callable
     start: Callable
     bayes: BayesHooks = NO_HOOKS
+    heterogeneity: tuple[Mixing, ...] = ()
 
     def __repr__(self) -> str:
         return f"SpendFamily({self.name!r}: {self.label}, parameters {list(self.param_names)})"
@@ -89,6 +94,12 @@ GAMMAGAMMA = SpendFamily(
         fit_rows_meaning="repeat buyers (frequency > 0)",
         fast_kernel=_gg_fast_kernel,
         pytensor_log_likelihood=_gg_pytensor,
+    ),
+    # FH 2013 eq. 1-2: the mean spend p / nu with nu ~ Gamma(q, gamma) is inverse-Gamma(q, p gamma)
+    heterogeneity=(
+        Mixing("Mean spend per transaction (p / nu)", "{money}Mean spend per transaction",
+               "inverse_gamma", ("p", "q", "gamma"),
+               arguments=lambda params: (params["q"], params["p"] * params["gamma"])),
     ),
 )
 
