@@ -331,3 +331,87 @@ def cohort_survival(tenures: pd.DataFrame, by=None) -> pd.DataFrame:
         table.index = table.index.get_level_values(0)
     table.attrs = dict(tenures.attrs)
     return table
+
+
+def tenures_from_cohorts(table: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
+    """A cohort survival table as weighted (renewals, churned) rows, for fitting the sBG on cohorts.
+
+    Each cohort's counts ``n_0 >= n_1 >= ... >= n_k`` (customers still subscribed after t
+    renewals; NA beyond the cohort's reach) become the rows of
+    :func:`clvmodels.formulas.sbg.cohort_to_tenures`: ``n_{t-1} - n_t`` customers left after
+    t - 1 renewals, ``n_k`` are still subscribed after k (right-censored), the Fader & Hardie
+    (2007) eq. 6 likelihood. Rows with no customer are dropped.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, shape (n_cohorts, k + 1)
+        As :func:`cohort_survival` returns it (columns 0..k), or built by hand: index the cohort
+        (and e.g. channel) labels, column 0 the cohort size.
+    period : {"D", "W", "M", "Y"}, optional
+        The billing period, when the table does not carry it in its metadata (a hand-built one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (cohort, renewals, churned) with customers, RangeIndex: the index levels of
+        ``table`` as columns, ``renewals`` (int64), ``churned`` (bool) and ``customers`` (int64,
+        the weight to fit with: ``model.fit(rows, weights="customers")``). Metadata: the table's,
+        with ``time_unit`` and ``period``.
+
+    Raises
+    ------
+    DataError
+        Counts that are not whole numbers >= 0, increase with t, have a gap (NA then a count), or
+        a cohort of size 0; no billing period known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame([[1000, 631, 468]], index=pd.Index(["regular"], name="cohort"))
+    >>> rows = tenures_from_cohorts(table, period="Y")
+    >>> rows[["renewals", "churned", "customers"]].values.tolist()
+    [[0, True, 369], [1, True, 163], [2, False, 468]]
+    """
+    from clvmodels.formulas.sbg import cohort_to_tenures
+
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise DataError("tenures_from_cohorts needs a non-empty cohort survival table (columns 0, 1, "
+                        "..., one row per cohort), e.g. from cohort_survival(...)")
+    unit = period or table.attrs.get("clvmodels", {}).get("period") or table.attrs.get(
+        "clvmodels", {}).get("time_unit")
+    if unit is None:
+        raise DataError("the cohort table does not say its billing period; pass period='Y' (or 'M', "
+                        "'W', 'D')")
+    check_choice("period", unit, PERIODS)
+    try:
+        counts = table.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DataError("the cohort table's counts must be numbers") from None
+    filled = np.isfinite(counts)
+    bad = {
+        "a count that is not a whole number >= 0": (filled & ((counts < 0) | (counts != np.round(counts)))).any(1),
+        "a count after an empty (NA) column": (filled[:, 1:] & ~filled[:, :-1]).any(1),
+        "more customers after t renewals than after t - 1": (
+            filled[:, 1:] & filled[:, :-1] & (counts[:, 1:] > counts[:, :-1])).any(1),
+        "no customer at t = 0 (column 0 is the cohort size)": ~filled[:, 0] | (np.nan_to_num(counts[:, 0]) <= 0),
+    }
+    lines = [f"{what} in {count_rows(int(mask.sum()), list(table.index[mask]), 'cohort')}"
+             for what, mask in bad.items() if mask.any()]
+    if lines:
+        raise DataError("the cohort survival table cannot be read (nothing was fitted):\n- " + "\n- ".join(lines)
+                        + "\nEach row holds the customers of one cohort still subscribed after 0, 1, ... renewals.")
+    names = [n if n is not None else f"level_{i}" for i, n in enumerate(table.index.names)]
+    if len(names) == 1 and table.index.names[0] is None:
+        names = ["cohort"]
+    parts = []
+    for label, row in zip(table.index, counts):
+        renewals, churned, weights = cohort_to_tenures(row[np.isfinite(row)])
+        keys = label if isinstance(label, tuple) else (label,)
+        part = pd.DataFrame({"renewals": renewals.astype(np.int64), "churned": churned,
+                             "customers": weights.astype(np.int64)})
+        for name, key in zip(names, keys):
+            part[name] = [key] * len(part)
+        parts.append(part[part["customers"] > 0])
+    rows = pd.concat(parts, ignore_index=True)[names + ["renewals", "churned", "customers"]]
+    rows.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in table.attrs.items()}
+    return set_summary_meta(rows, time_unit=unit, period=unit)

@@ -33,6 +33,8 @@ from clvmodels.formulas.betageometric import beta_survival_sum
 from clvmodels.formulas.individual import draw_geometric
 
 PARAM_NAMES = ("alpha", "beta")
+#: cap of simulated renewals over an infinite horizon (exact in float64 and int64)
+MAX_SIMULATED_RENEWALS = 1e15
 
 
 def _f(*arrays):
@@ -275,7 +277,9 @@ def simulate_renewals(rng, theta, horizon):
 
     Each period-end the subscriber renews with probability ``1 - theta``; the renewals before
     the first refusal are ``M - 1`` with ``M ~ Geometric(theta)`` on {1, 2, ...}, capped at the
-    (floored) horizon.
+    (floored) horizon. An infinite horizon is capped at :data:`MAX_SIMULATED_RENEWALS` (a
+    subscriber with theta == 0, or so small that they would renew for longer than the universe
+    lasts, never leaves), so the counts stay exact int64.
 
     Returns
     -------
@@ -284,7 +288,7 @@ def simulate_renewals(rng, theta, horizon):
     """
     theta, horizon = np.broadcast_arrays(*_f(theta, np.floor(horizon)))
     m = draw_geometric(rng, theta, theta.shape) - 1.0
-    return np.minimum(m, horizon).astype(np.int64)
+    return np.minimum(np.minimum(m, horizon), MAX_SIMULATED_RENEWALS).astype(np.int64)
 
 
 def discounted_count(count, discount_rate):
