@@ -25,7 +25,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability
-from clvmodels.formulas import bgbb
+from clvmodels.formulas import bgbb, family_futures
 from clvmodels.formulas.betageometric import beta_survival_sum
 
 
@@ -59,6 +59,13 @@ def _simulate(rng, latents, t):
     return bgbb.simulate_transactions(rng, latents["alive"], latents["p"], latents["theta"], t)
 
 
+def _simulate_future(rng, params, x, t_x, n, horizon, discount_rate, **spend):
+    # transactions at whole opportunities, discounted per opportunity (module docstring)
+    latents = _sample_latents(rng, params, x, t_x, n)
+    return family_futures.simulate_bgbb_futures(rng, latents["alive"], latents["p"],
+                                                latents["theta"], horizon, discount_rate, **spend)
+
+
 BGBB = PurchaseFamily(
     name="bgbb",
     label="BG/BB",
@@ -81,6 +88,7 @@ BGBB = PurchaseFamily(
     expected_purchases_new=on_params(bgbb.expected_transactions_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    simulate_future=_simulate_future,
     # FHS 2010 sec. 2: p ~ Beta(alpha, beta) per opportunity while alive, theta ~ Beta(gamma, delta)
     heterogeneity=(
         beta_probability("Transaction probability per opportunity while alive (p)",

@@ -13,7 +13,7 @@ import numpy as np
 from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
-from clvmodels.formulas import bgnbd, individual
+from clvmodels.formulas import bgnbd, future_simulation, individual
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _alive_time
 
 
@@ -51,6 +51,13 @@ def _sample_latents(rng, params, x, t_x, T):
 
 def _simulate(rng, latents, t):
     return individual.simulate_purchase_counts(rng, latents["alive"], latents["lam"], latents["p"], t)
+
+
+def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
+    # the sparse simulator: draws only what each future depends on (same distribution as the
+    # latents of _sample_latents followed by timed purchases)
+    return future_simulation.simulate_bgnbd_futures(rng, *_p(params), x, t_x, T, horizon,
+                                                    discount_rate, **spend)
 
 
 def _fast_kernel(x, t_x, T, weights, segment, n_segments):
@@ -99,6 +106,7 @@ BGNBD = PurchaseFamily(
     expected_purchases_new=on_params(bgnbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    simulate_future=_simulate_future,
     bayes=_BAYES,
     # FHL 2005 sec. 3: lambda ~ Gamma(r, alpha) (eq. 2), p ~ Beta(a, b) (eq. 4)
     heterogeneity=(

@@ -100,6 +100,16 @@ class PurchaseFamily:
         Latent traits drawn from each customer's exact posterior (always including ``alive``).
     simulate_purchases : (rng, latents, t) -> ndarray of int64
         Purchase counts in the next ``t`` time units of customers with those traits.
+    simulate_future : (rng, params, *history, horizon, discount_rate, *, spend_shape=None, \
+nu_shape=None, nu_rate=None) -> FuturePurchases
+        One future per parameter draw and customer with its timing, for predictive value:
+        :class:`~clvmodels.formulas.future_simulation.FuturePurchases` of ``count``,
+        ``discounted_count`` (``sum_k (1+d)^-s_k``), ``alive_time``, ``discounted_alive_time``
+        (``int`` over the time alive of ``(1+d)^-s``; for discrete-time families ``sum_{k=1}^{J}
+        (1+d)^-k`` over the J coming opportunities alive) and, given the Gamma-Gamma spend shape
+        and each customer's spend-rate posterior ``nu ~ Gamma(nu_shape, rate nu_rate)``,
+        ``discounted_spend`` (else None). Latents from the exact individual posterior; the
+        means are the closed forms' (``p_alive`` x the alive-branch functions).
 
     Bayesian extras (optional)
     --------------------------
@@ -134,6 +144,7 @@ class PurchaseFamily:
     expected_purchases_new: Callable
     sample_latents: Callable
     simulate_purchases: Callable
+    simulate_future: Callable
     bayes: BayesHooks = NO_HOOKS
     discrete_time: bool = False
     heterogeneity: tuple[Mixing, ...] = ()

@@ -14,7 +14,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
-from clvmodels.formulas import individual, individual_mbgnbd, mbgnbd
+from clvmodels.formulas import future_simulation, individual, individual_mbgnbd, mbgnbd
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _bgnbd_alive_time
 
 
@@ -45,6 +45,14 @@ def _simulate(rng, latents, t):
     return individual.simulate_purchase_counts(rng, latents["alive"], latents["lam"], latents["p"], t)
 
 
+def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
+    # alive at T, the MBG/NBD future is the BG/NBD's with p ~ Beta(a, b + x + 1) (see
+    # individual_mbgnbd): the BG/NBD sparse simulator with this family's P(alive) and b + 1
+    return future_simulation.simulate_bgnbd_futures(
+        rng, *_p(params), x, t_x, T, horizon, discount_rate, **spend, p_alive_fn=mbgnbd.p_alive,
+        alive_b_shift=1.0)
+
+
 MBGNBD = PurchaseFamily(
     name="mbgnbd",
     label="MBG/NBD",
@@ -66,6 +74,7 @@ MBGNBD = PurchaseFamily(
     expected_purchases_new=on_params(mbgnbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    simulate_future=_simulate_future,
     # BDF 2007: lambda ~ Gamma(r, alpha) and p ~ Beta(a, b) as in BG/NBD, p also applying at time 0
     heterogeneity=(
         gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),

@@ -12,7 +12,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import gamma_rate
-from clvmodels.formulas import individual_paretonbd, paretonbd
+from clvmodels.formulas import family_futures, individual_paretonbd, paretonbd
 
 
 _NAMES = paretonbd.PARAM_NAMES
@@ -38,6 +38,12 @@ def _simulate(rng, latents, t):
         rng, latents["alive"], latents["lam"], latents["mu"], t)
 
 
+def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
+    latents = _sample_latents(rng, params, x, t_x, T)
+    return family_futures.simulate_paretonbd_futures(rng, latents["alive"], latents["lam"],
+                                                     latents["mu"], horizon, discount_rate, **spend)
+
+
 PARETONBD = PurchaseFamily(
     name="pnbd",
     label="Pareto/NBD",
@@ -59,6 +65,7 @@ PARETONBD = PurchaseFamily(
     expected_purchases_new=on_params(paretonbd.expected_purchases_new, _NAMES),
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
+    simulate_future=_simulate_future,
     # SMC 1987: lambda ~ Gamma(r, alpha); the lifetime is exponential with rate mu ~ Gamma(s, beta)
     heterogeneity=(
         gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),

@@ -25,6 +25,7 @@ import numpy as np
 
 from clvmodels.formulas.bgnbd import p_alive
 from clvmodels.formulas.individual import _MAX_POISSON_MEAN, draw_geometric
+from clvmodels.formulas.purchase_timing import _discounted_sums
 
 
 class FuturePurchases(NamedTuple):
@@ -120,77 +121,6 @@ def simulate_discounted_purchases(
     )
 
 
-def _discounted_sums(rng, count, rest, horizon, log_discount, spend_shape, nu, batch_purchases,
-                     one_spend_draw=False, spend_by_runs=False):
-    """Discounted count, discounted spend (None without ``nu``) and time of the last purchase of
-    customers making ``count`` purchases in (0, horizon], flat arrays of one length.
-
-    Purchase times by normalised spacings (see :func:`simulate_discounted_purchases`; ``rest``
-    is the Gamma(K + 1 - N) of the spacings after the last purchase). With ``one_spend_draw``
-    (only exact where every discount factor is 1, i.e. ``log_discount == 0``) the spend total of
-    N purchases is one ``Gamma(N spend_shape, rate nu)`` draw instead of N ``Gamma(spend_shape)``;
-    with ``spend_by_runs`` the per-purchase spends are drawn run by run of equal shapes (same
-    distribution, another order of the random stream).
-    """
-    with_spend = nu is not None
-    discounted = np.zeros(count.shape)
-    spend = np.zeros(count.shape) if with_spend else None
-    last_time = np.zeros(count.shape)
-    for rows in _batches(count, batch_purchases):
-        n_rows = count[rows]
-        owner = _owners(n_rows)
-        cumulative = _segment_cumsum(rng.standard_exponential(owner.size), n_rows, owner)
-        total = np.zeros(rows.size)
-        ends = np.cumsum(n_rows) - 1
-        total[n_rows > 0] = cumulative[ends[n_rows > 0]]
-        scale = _take(horizon, rows) / (total + rest[rows])  # s_i = horizon S_i / (S_N + G)
-        times = cumulative * scale[owner]
-        if np.ndim(log_discount):
-            weight = np.exp(-log_discount[rows][owner] * times)
-        else:
-            weight = np.exp(-log_discount * times)
-        discounted[rows] = np.bincount(owner, weight, minlength=rows.size)
-        last_time[rows] = total * scale
-        if with_spend and one_spend_draw:
-            spend[rows] = rng.standard_gamma(spend_shape[rows] * n_rows) / nu[rows]
-        elif with_spend and spend_by_runs:
-            value = _gamma_by_runs(rng, spend_shape[rows], n_rows) / nu[rows][owner]
-            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
-        elif with_spend:
-            value = rng.standard_gamma(spend_shape[rows][owner]) / nu[rows][owner]
-            spend[rows] = np.bincount(owner, weight * value, minlength=rows.size)
-    return discounted, spend, last_time
-
-
-def _owners(lengths):
-    """``np.repeat(np.arange(lengths.size), lengths)`` for positive lengths, by a cumulative sum
-    of segment-start marks (several times faster than repeat)."""
-    marks = np.zeros(int(lengths.sum()), dtype=np.int64)
-    marks[np.cumsum(lengths[:-1])] = 1
-    return np.cumsum(marks)
-
-
-def _gamma_by_runs(rng, shape, lengths):
-    """``lengths[i]`` Gamma(shape[i]) draws per i, concatenated, with one scalar-shape call per
-    run of equal adjacent shapes (per-draw shapes come in runs of a draw's customers): numpy
-    draws a scalar shape several times faster than an array of shapes."""
-    new = np.ones(shape.size, dtype=bool)
-    new[1:] = shape[1:] != shape[:-1]
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], shape.size)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    out = np.empty(int(offsets[-1]))
-    for start, end in zip(starts, ends):
-        out[offsets[start]:offsets[end]] = rng.standard_gamma(shape[start],
-                                                              int(offsets[end] - offsets[start]))
-    return out
-
-
-def _take(v, rows):
-    """``v[rows]`` of an array, a scalar as it is."""
-    return v[rows] if np.ndim(v) else v
-
-
 def _at_pairs(v, shape, s, c):
     """Values of ``v`` (broadcastable to ``shape`` = (S, n)) at the (draw, customer) pairs (s, c),
     without materialising the broadcast for per-draw (S, 1) and per-customer (n,) arrays."""
@@ -204,19 +134,20 @@ def _at_pairs(v, shape, s, c):
     return np.broadcast_to(v, shape)[s, c]
 
 
-def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape):
-    """P(alive | x, t_x, T), shape (S, n), evaluated once per run of identical adjacent
-    histories (customers sorted by history repeat them) when the parameters are per draw;
-    element by element, so the values are those of one call on all customers."""
+def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn=p_alive):
+    """P(alive | x, t_x, T) by ``p_alive_fn(r, alpha, a, b, x, t_x, T)``, shape (S, n),
+    evaluated once per run of identical adjacent histories (customers sorted by history repeat
+    them) when the parameters are per draw; element by element, so the values are those of one
+    call on all customers."""
     pooled = all(np.ndim(v) < 2 or np.shape(v)[-1] == 1 for v in (r, alpha, a, b))
     if not pooled or np.ndim(x) != 1 or np.ndim(t_x) != 1 or np.ndim(T) != 1 or x.size < 2:
-        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
+        return np.broadcast_to(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
     new = np.ones(x.size, dtype=bool)
     new[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1])
     first = np.flatnonzero(new)
     if first.size > 0.8 * x.size:
-        return np.broadcast_to(p_alive(r, alpha, a, b, x, t_x, T), shape)
-    values = np.broadcast_to(p_alive(r, alpha, a, b, x[first], t_x[first], T[first]),
+        return np.broadcast_to(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
+    values = np.broadcast_to(p_alive_fn(r, alpha, a, b, x[first], t_x[first], T[first]),
                              (shape[0], first.size))
     return values[:, np.cumsum(new) - 1]
 
@@ -262,7 +193,8 @@ def _negative_binomial_at_least_one(rng, n, pr, log_p0):
 
 
 def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rate, *,
-                           spend_shape=None, nu_shape=None, nu_rate=None, batch_purchases=2**22):
+                           spend_shape=None, nu_shape=None, nu_rate=None, batch_purchases=2**22,
+                           p_alive_fn=p_alive, alive_b_shift=0.0):
     """One simulated future per element, drawing only what the outcome depends on.
 
     The same distribution as :func:`sample_bgnbd_latents`, then ``nu ~ Gamma(nu_shape, rate
@@ -304,6 +236,11 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
         rate (shape ``p x + q``, rate ``gamma + x mbar``), broadcast with the rest.
     batch_purchases : int
         Upper bound on the purchases simulated at once.
+    p_alive_fn, alive_b_shift : callable, float
+        P(alive | x, t_x, T) as a function of ``(r, alpha, a, b, x, t_x, T)`` and the shift of the
+        alive customers' dropout posterior ``p ~ Beta(a, b + x + alive_b_shift)``: the BG/NBD's by
+        default; the MBG/NBD, whose alive branch is the BG/NBD's at ``b + 1`` (Batislam, Denizel &
+        Filiztekin 2007), passes its own P(alive) and 1.
 
     Returns
     -------
@@ -321,10 +258,11 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
         flat = [np.broadcast_to(v, shape).reshape(shape2) for v in args]
         out = simulate_bgnbd_futures(rng, *flat[:7], horizon, discount_rate,
                                      **(dict(zip(("spend_shape", "nu_shape", "nu_rate"), flat[7:]))
-                                        if with_spend else {}), batch_purchases=batch_purchases)
+                                        if with_spend else {}), batch_purchases=batch_purchases,
+                                     p_alive_fn=p_alive_fn, alive_b_shift=alive_b_shift)
         return FuturePurchases(*(None if v is None else v.reshape(shape) for v in out))
     r, alpha, a, b, x, t_x, T = args[:7]
-    alive = rng.random(shape) < _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape)
+    alive = rng.random(shape) < _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn)
     s_i, c_i = np.nonzero(alive)
 
     def at(v, s, c):  # values of a broadcastable array at (draw, customer) index pairs
@@ -341,7 +279,8 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
     buying = rng.random(s_i.size) >= np.exp(log_p0)
     s_k, c_k = s_i[buying], c_i[buying]
     potential = _negative_binomial_at_least_one(rng, shape_k[buying], pr[buying], log_p0[buying])
-    p = rng.beta(at(a, s_k, c_k), at(b, s_k, c_k) + at(x, s_k, c_k))
+    b_k = at(b, s_k, c_k) if alive_b_shift == 0 else at(b, s_k, c_k) + alive_b_shift
+    p = rng.beta(at(a, s_k, c_k), b_k + at(x, s_k, c_k))
     last = draw_geometric(rng, p, p.shape)
     count = np.minimum(potential, last).astype(np.int64)
     rest = rng.standard_gamma(potential + 1.0 - count)
@@ -370,31 +309,3 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
         out_spend = np.zeros(shape)
         out_spend[s_k, c_k] = spend
     return FuturePurchases(out_count, out_discounted, alive_time, discounted_alive, out_spend)
-
-
-def _batches(count, batch_purchases):
-    """Consecutive index ranges of customers with at most ``batch_purchases`` purchases each
-    (a single customer with more makes a batch of its own). Only customers with purchases."""
-    rows = np.flatnonzero(count > 0)
-    cumulative = np.cumsum(count[rows])
-    start = 0
-    while start < rows.size:
-        offset = cumulative[start - 1] if start else 0
-        stop = max(int(np.searchsorted(cumulative, offset + batch_purchases, side="right")), start + 1)
-        yield rows[start:stop]
-        start = stop
-
-
-def _segment_cumsum(values, lengths, owner=None):
-    """Cumulative sums of ``values`` restarting at each segment of the given lengths.
-
-    One global cumsum minus the running total at each segment's start; the batches are small
-    enough (a few million values of order 1) that the subtraction loses < 1e-9 absolute.
-    ``owner`` (each value's segment, if known) saves repeating the starts.
-    """
-    cumulative = np.cumsum(values)
-    starts = np.cumsum(lengths) - lengths
-    nonempty = lengths > 0
-    before = np.zeros(lengths.size)
-    before[nonempty] = cumulative[starts[nonempty]] - values[starts[nonempty]]
-    return cumulative - (np.repeat(before, lengths) if owner is None else before[owner])
