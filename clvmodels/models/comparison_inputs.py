@@ -96,8 +96,14 @@ def fit_purchase_models(calibration: pd.DataFrame, models=None) -> dict:
         If a candidate is not a continuous-time purchase model, or a fitted one is in another time
         unit than ``calibration``.
     """
+    return fit_candidates(calibration, models)[0]
+
+
+def fit_candidates(calibration: pd.DataFrame, models=None) -> tuple[dict, dict]:
+    """:func:`fit_purchase_models`, plus label -> whether the model was fitted here (bool)."""
     unit = time_unit_of(calibration)
     fitted: dict = {}
+    here: dict = {}
     for i, (label, model) in enumerate(_candidates(models)):
         where = f"model {label!r}" if label is not None else f"models[{i}]"
         if isinstance(model, type):
@@ -107,16 +113,19 @@ def fit_purchase_models(calibration: pd.DataFrame, models=None) -> dict:
             if getattr(model, "time_unit_", None) != unit:
                 raise DataError(f"{where} was fitted in time unit {getattr(model, 'time_unit_', None)!r} "
                                 f"but the calibration summary is in {unit!r}; refit it on this summary")
+            was_fitted_here = False
         else:
             model = copy.deepcopy(model).fit(calibration)
+            was_fitted_here = True
         label = label if label is not None else _label(model)
         base, n = label, 2
         while label in fitted:
             label, n = f"{base} #{n}", n + 1
         fitted[label] = model
+        here[label] = was_fitted_here
     if not fitted:
         raise DataError("models is empty; pass at least one purchase model")
-    return fitted
+    return fitted, here
 
 
 def holdout_horizon(calibration: pd.DataFrame, horizon) -> float:
