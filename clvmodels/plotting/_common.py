@@ -11,6 +11,7 @@ import pandas as pd
 
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.errors import DataError
+from clvmodels.families.contract import PurchaseFamily
 
 #: How the time units read on an axis.
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}
@@ -116,6 +117,49 @@ def require_columns(frame: pd.DataFrame, columns, what: str, hint: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{what} lacks the columns {missing} (it has {list(frame.columns)}); {hint}")
+
+
+def purchase_family(model) -> PurchaseFamily:
+    """The purchase family of a fitted purchase model (``model.family``), whatever the family.
+
+    Raises DataError for anything else (e.g. a spend model) and NotFittedError for an unfitted
+    model, so that every plot of the purchase process refuses the same way.
+    """
+    family = getattr(model, "family", None)
+    if not isinstance(family, PurchaseFamily):
+        raise DataError(f"this plot needs a fitted purchase model (one with a purchase family, such as "
+                        f"BetaGeoModel or ParetoNBDModel); got {type(model).__name__}")
+    model.point_draws()  # NotFittedError for an unfitted model
+    return family
+
+
+#: Summary columns that hold how long a customer has been observed: ``T`` in continuous time, the
+#: opportunities ``n_periods`` in discrete time (:func:`clvmodels.data.opportunities.opportunity_summary`).
+AGE_COLUMNS = ("T", "n_periods")
+
+
+def age_column(family: PurchaseFamily) -> str:
+    """The column of ``family.history_columns`` that measures the observation length."""
+    found = [c for c in family.history_columns if c in AGE_COLUMNS]
+    if len(found) != 1:
+        raise DataError(f"the {family.label} history {list(family.history_columns)} has no single "
+                        f"observation-length column (one of {list(AGE_COLUMNS)}), which this plot needs")
+    return found[0]
+
+
+def history_arrays(family: PurchaseFamily, frequency, recency, age) -> tuple:
+    """Histories built from their parts, in the order of ``family.history_columns``.
+
+    ``frequency`` (repeat purchases, or repeat opportunities taken), ``recency`` (time of the last
+    one since the first purchase) and ``age`` (observation length) fill the summary columns of the
+    same meaning; the family then reads them positionally, as the contract says.
+    """
+    by_column = {"frequency": frequency, "recency": recency, age_column(family): age}
+    missing = [c for c in family.history_columns if c not in by_column]
+    if missing:
+        raise DataError(f"the {family.label} history reads {missing}, which this plot cannot build "
+                        "from frequency, recency and observation length")
+    return tuple(by_column[c] for c in family.history_columns)
 
 
 def params_for_one(model, segment=None, draws=None) -> dict[str, np.ndarray]:

@@ -2,8 +2,15 @@
 
 For every day from the first purchase to ``end`` the customer's history as of that day
 (frequency, recency, T; purchases on one day merged, as :func:`clvmodels.rfm_summary` does) is
-built from the log in one vectorised step, and P(alive) (FHL 2005 eq. 13) evaluated on it for
-the point estimate and, for the band, for each parameter draw.
+built from the log in one vectorised step, and the family's P(alive) (``model.family.p_alive``;
+FHL 2005 eq. 13 for BG/NBD) evaluated on it for the point estimate and, for the band, for each
+parameter draw.
+
+A family of discrete opportunities (``family.discrete_time``, BG/BB) is evaluated at the last day
+of each opportunity (a calendar period of the model's time unit), on the history
+:func:`clvmodels.data.opportunities.opportunity_summary` would give at that day: ``frequency``
+the later periods with a purchase, ``recency`` the last of them, ``n_periods`` the periods since
+the first.
 """
 
 from __future__ import annotations
@@ -14,20 +21,46 @@ import pandas as pd
 from clvmodels.data.meta import summary_meta
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.errors import DataError
-from clvmodels.formulas import bgnbd
 from clvmodels.models.intervals import summarise_draws
 from clvmodels.plotting._common import (
     ACTUAL_COLOR,
     MODEL_COLOR,
+    age_column,
     days_to_index,
     format_date_axis,
+    history_arrays,
     model_time_unit,
     new_axes,
     params_for_one,
+    purchase_family,
     require_columns,
     to_days,
 )
-from clvmodels.plotting.fit import _check_purchase_model
+
+
+def _daily_histories(purchase_days, last_day, unit_days):
+    """Each day from the first purchase to ``last_day``: (days, frequency, recency, T)."""
+    first = purchase_days[0]
+    day = np.arange(first, last_day + 1)
+    bought = np.searchsorted(purchase_days, day, side="right")  # purchase days up to each day
+    t_x = (purchase_days[bought - 1] - first) / unit_days
+    return day, bought - 1, t_x, (day - first) / unit_days
+
+
+def _period_histories(purchase_days, last_day, period):
+    """The last day of each opportunity from the first one's to ``last_day``'s (the last one only
+    if complete): (days, frequency, recency, n_periods), as opportunity_summary counts them."""
+    from clvmodels.data.opportunities import period_index, period_last_day
+
+    bought = np.unique(period_index(purchase_days, period))  # periods with a purchase
+    first = bought[0]
+    final = int(period_index([last_day], period)[0])
+    if period_last_day([final], period)[0] > last_day:
+        final -= 1  # the opportunity of last_day is not over yet
+    index = np.arange(first, max(final, first) + 1)
+    taken = np.searchsorted(bought, index, side="right")  # periods with a purchase up to each
+    return period_last_day(index, period), taken - 1, (bought[taken - 1] - first).astype(float), \
+        (index - first).astype(float)
 
 
 def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
@@ -35,10 +68,12 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
                   level: float | None = 0.9, n_draws: int = 200, seed=0) -> pd.DataFrame:
     """P(alive) of one customer on each day from their first purchase to ``end``.
 
+    For a family of discrete opportunities (BG/BB) one row per opportunity, at its last day.
+
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family (BetaGeoModel, ParetoNBDModel, ...).
     transactions : DataFrame
         Transaction log (other customers' rows are ignored).
     customer_id : scalar
@@ -59,8 +94,8 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
     Returns
     -------
     DataFrame indexed by date
-        ``frequency``, ``recency``, ``T`` as of each day, ``p_alive`` and, with ``level``,
-        ``p_alive_lower``, ``p_alive_upper``.
+        The family's ``history_columns`` as of each day (``frequency``, ``recency``, ``T``; BG/BB:
+        ``n_periods``), ``p_alive`` and, with ``level``, ``p_alive_lower``, ``p_alive_upper``.
 
     Examples
     --------
@@ -75,7 +110,7 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
     >>> list(history.columns)
     ['frequency', 'recency', 'T', 'p_alive', 'p_alive_lower', 'p_alive_upper']
     """
-    _check_purchase_model(model)
+    family = purchase_family(model)
     require_columns(transactions, [customer_id_col, datetime_col], "the transaction log",
                     "name the columns with customer_id_col= and datetime_col=")
     mine = transactions[customer_id_col] == customer_id
@@ -86,19 +121,18 @@ def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
     last_day = purchase_days[-1] if end is None else to_days(end)[0]
     if last_day < first:
         raise DataError(f"end ({pd.Timestamp(end).date()}) is before the customer's first purchase")
-    day = np.arange(first, last_day + 1)
-    bought = np.searchsorted(purchase_days, day, side="right")  # purchase days up to each day
-    unit_days = days_per_unit(model_time_unit(model))
-    x = (bought - 1).astype(float)
-    t_x = (purchase_days[bought - 1] - first) / unit_days
-    T = (day - first) / unit_days
-    point = params_for_one(model, segment)
-    frame = pd.DataFrame({"frequency": bought - 1, "recency": t_x, "T": T},
-                         index=days_to_index(day))
-    frame["p_alive"] = bgnbd.p_alive(*(point[k] for k in bgnbd.PARAM_NAMES), x, t_x, T)[0]
+    unit = model_time_unit(model)
+    if family.discrete_time:
+        day, x, t_x, age = _period_histories(purchase_days, last_day, unit)
+    else:
+        day, x, t_x, age = _daily_histories(purchase_days, last_day, days_per_unit(unit))
+    history = history_arrays(family, x.astype(float), t_x, age)
+    frame = pd.DataFrame({"frequency": x, "recency": t_x, age_column(family): age},
+                         index=days_to_index(day))[list(family.history_columns)]
+    frame["p_alive"] = family.p_alive(params_for_one(model, segment), *history)[0]
     if level is not None:
         draws = params_for_one(model, segment, model.parameter_draws(n_draws, seed))
-        values = bgnbd.p_alive(*(draws[k] for k in bgnbd.PARAM_NAMES), x, t_x, T)  # (S, days)
+        values = family.p_alive(draws, *history)  # (S, days)
         _, frame["p_alive_lower"], frame["p_alive_upper"] = summarise_draws(values, level)
     return frame
 
@@ -125,8 +159,8 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family.
     transactions : DataFrame
         Transaction log (other customers' rows are ignored).
     customer_id : scalar
@@ -176,7 +210,7 @@ def plot_history_alive(model, transactions: pd.DataFrame, customer_id, *, end=No
                             n_draws=n_draws, seed=seed)
     ax = new_axes(ax, figsize=(8.5, 4.2))
     dates = history.index
-    ax.plot(dates, history["p_alive"], color=MODEL_COLOR, label="P(alive)")
+    ax.plot(dates, history["p_alive"], color=MODEL_COLOR, label=f"P(alive), {purchase_family(model).label}")
     if level is not None:
         ax.fill_between(dates, history["p_alive_lower"], history["p_alive_upper"], color=MODEL_COLOR,
                         alpha=0.2, linewidth=0, label=f"{level:.0%} interval\n(parameter uncertainty)")

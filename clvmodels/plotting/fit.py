@@ -1,8 +1,11 @@
-"""Does the BG/NBD fit the data? Calibration histogram and holdout validation by frequency.
+"""Does the purchase model fit the data? Calibration histogram and holdout validation by frequency.
+
+Both plots work for every purchase family (``model.family``, a
+:class:`~clvmodels.families.PurchaseFamily`) and never ask which one it is.
 
 - :func:`plot_period_transactions`: how many customers made 0, 1, 2, ... repeat purchases in the
   calibration period, observed vs the model (Fader, Hardie & Lee 2005, Figure 3), with the
-  interval of what the model would generate.
+  interval of what the model would generate (BG/BB: opportunities with a transaction).
 - :func:`plot_calibration_vs_holdout`: mean purchases in the holdout period by calibration
   frequency, observed vs the model's conditional expectation (FHL 2005, Figure 5).
 """
@@ -14,12 +17,13 @@ import pandas as pd
 
 from clvmodels.data.meta import summary_meta
 from clvmodels.errors import DataError, check_choice
-from clvmodels.formulas import bgnbd
 from clvmodels.plotting._common import (
     ACTUAL_COLOR,
     MODEL_COLOR,
+    age_column,
     model_time_unit,
     new_axes,
+    purchase_family,
     require_columns,
     unit_name,
 )
@@ -27,10 +31,13 @@ from clvmodels.plotting._common import (
 INTERVALS = ("simulated", "expected", None)
 
 
-def _check_purchase_model(model) -> None:
-    if tuple(getattr(model, "param_names", ())) != tuple(bgnbd.PARAM_NAMES):
-        raise DataError(f"this plot needs a fitted BetaGeoModel; got {type(model).__name__}")
-    model.point_draws()  # NotFittedError for an unfitted model
+#: kept for the other plot modules: the purchase family of a fitted purchase model, or DataError
+_check_purchase_model = purchase_family
+
+
+def repeat_words(family) -> str:
+    """What the family counts, for an axis: repeat purchases, or (discrete time) opportunities."""
+    return "Repeat opportunities with a transaction" if family.discrete_time else "Repeat purchases"
 
 
 def _segment_codes(model, summary: pd.DataFrame) -> np.ndarray | None:
@@ -65,17 +72,19 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
                              n_draws: int = 200, seed=0, ax=None):
     """Number of customers by repeat purchases in the calibration period, observed vs model.
 
-    The model bar for ``n`` purchases is ``sum_i P(X(T_i) = n)`` (FHL 2005 eq. 8), averaged over
+    The model bar for ``n`` purchases is ``sum_i P(X(T_i) = n)`` (FHL 2005 eq. 8 for BG/NBD; the
+    family's ``purchase_probability`` at an empty history for every family), averaged over
     parameter draws, computed by :func:`clvmodels.inference.bayes.posterior_predictive_histogram`.
     For a Bayesian fit this is a posterior predictive check (Gelman et al., *Bayesian Data
     Analysis*, ch. 6) and the title says so; for MLE the draws are Laplace draws.
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted (MLE or Bayes).
+    model : purchase model
+        Fitted (MLE or Bayes), of any family (BetaGeoModel, ParetoNBDModel, ...).
     summary : DataFrame
-        The calibration summary the model was fitted on (``frequency``, ``T``).
+        The calibration summary the model was fitted on (``frequency`` and the observation
+        length: ``T``, or ``n_periods`` for BG/BB).
     max_frequency : int
         Customers with ``max_frequency`` or more repeat purchases share the last bar ("7+").
     interval : {"simulated", "expected", None}
@@ -109,16 +118,18 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
     >>> [label.get_text() for label in ax.get_xticklabels()]
     ['0', '1', '2', '3', '4', '5', '6', '7+']
     """
-    _check_purchase_model(model)
+    family = purchase_family(model)
     check_choice("interval", interval, INTERVALS)
-    require_columns(summary, ["frequency", "T"], "the summary", "build it with clvmodels.rfm_summary")
+    age = age_column(family)
+    require_columns(summary, ["frequency", age], "the summary",
+                    "build it with clvmodels.rfm_summary (or opportunity_summary for BG/BB)")
     from clvmodels.inference.bayes import posterior_predictive_histogram
 
     idata = _draws_as_idata(model, n_draws, seed, with_uncertainty=interval is not None)
     table = posterior_predictive_histogram(
-        idata, summary["T"].to_numpy(float), observed_frequency=summary["frequency"].to_numpy(),
+        idata, summary[age].to_numpy(float), observed_frequency=summary["frequency"].to_numpy(),
         segment=_segment_codes(model, summary), max_frequency=max_frequency, n_draws=n_draws,
-        level=level, seed=seed)
+        level=level, seed=seed, family=family)
 
     ax = new_axes(ax)
     centers = np.arange(len(table))
@@ -137,13 +148,13 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
            yerr=yerr, capsize=3, error_kw={"elinewidth": 1.0})
     ax.set_xticks(centers, table.index)
     end = summary_meta(summary).get("observation_end")
-    ax.set_xlabel("Repeat purchases in the calibration period" + (f" (to {end})" if end else ""))
+    ax.set_xlabel(f"{repeat_words(family)} in the calibration period" + (f" (to {end})" if end else ""))
     ax.set_ylabel("Customers")
     if model.method == "bayes":
-        ax.set_title("Posterior predictive check: repeat purchases per customer,\n"
-                     "observed vs replicated from the posterior")
+        ax.set_title(f"Posterior predictive check ({family.label}): {repeat_words(family).lower()} "
+                     "per customer,\nobserved vs replicated from the posterior")
     else:
-        ax.set_title("Repeat purchases per customer: observed vs model")
+        ax.set_title(f"{repeat_words(family)} per customer: observed vs model ({family.label})")
     ax.legend(frameon=False)
     return ax
 
@@ -152,13 +163,14 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
     """Mean holdout purchases by calibration frequency, observed vs the model.
 
     The model's value for each customer is the conditional expectation of purchases in the
-    holdout period given the calibration history (FHL 2005 eq. 10), averaged within each
-    calibration-frequency group, as in FHL 2005 Figure 5.
+    holdout period given the calibration history (FHL 2005 eq. 10 for BG/NBD; the family's
+    ``expected_purchases``), averaged within each calibration-frequency group, as in FHL 2005
+    Figure 5.
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted on the calibration columns of ``summary``.
+    model : purchase model
+        Fitted on the calibration columns of ``summary``, of any family.
     summary : DataFrame
         From :func:`clvmodels.calibration_holdout_summary` (``frequency_holdout`` and the
         ``duration_holdout`` metadata).
@@ -185,7 +197,7 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
     >>> ax.get_title()
     'Holdout validation by calibration frequency'
     """
-    _check_purchase_model(model)
+    family = purchase_family(model)
     require_columns(summary, ["frequency", "frequency_holdout"], "the summary",
                     "build it with clvmodels.calibration_holdout_summary(...)")
     duration = summary_meta(summary).get("duration_holdout")
@@ -200,11 +212,12 @@ def plot_calibration_vs_holdout(model, summary: pd.DataFrame, *, max_frequency: 
 
     ax = new_axes(ax)
     ax.plot(means.index, means["observed"], "o-", color=ACTUAL_COLOR, label="observed")
-    ax.plot(means.index, means["model"], "s--", color=MODEL_COLOR, label="model (conditional expectation)")
+    ax.plot(means.index, means["model"], "s--", color=MODEL_COLOR,
+            label=f"model ({family.label}, conditional expectation)")
     labels = [f"{g}{'+' if g == max_frequency else ''}\nn={sizes[g]}" for g in means.index]
     ax.set_xticks(means.index, labels)
     unit = unit_name(model_time_unit(model))
-    ax.set_xlabel("Repeat purchases in the calibration period (n = customers)")
+    ax.set_xlabel(f"{repeat_words(family)} in the calibration period (n = customers)")
     ax.set_ylabel(f"Mean purchases in the holdout\n({float(duration):g} {unit})")
     ax.set_title("Holdout validation by calibration frequency")
     ax.legend(frameon=False)

@@ -4,7 +4,13 @@ The model is evaluated at its point estimate on a grid of histories (frequency 0
 0..T) for customers observed for the same ``T``, not per customer or per draw, so a heatmap
 costs a few thousand formula evaluations whatever the size of the customer base. Histories
 that cannot occur are left blank: recency is the time from the first to the last purchase, so it
-is 0 exactly when there is no repeat purchase (``frequency = 0``).
+is 0 exactly when there is no repeat purchase (``frequency = 0``); in discrete opportunities
+(BG/BB) a customer cannot have taken more opportunities than the last one's index
+(``frequency <= recency``).
+
+The values are the family's own (``model.family.p_alive`` and ``expected_purchases``), so the
+heatmaps work for every purchase family; the grid's ``T`` fills the family's observation-length
+column (``T``, or ``n_periods`` for BG/BB).
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import numpy as np
 import pandas as pd
 
 from clvmodels.errors import DataError
-from clvmodels.formulas import bgnbd
 from clvmodels.plotting._common import (
+    age_column,
+    history_arrays,
     model_time_unit,
     new_axes,
     params_for_one,
+    purchase_family,
     unit_name,
 )
-from clvmodels.plotting.fit import _check_purchase_model
 
 #: At most this many recency columns (a daily summary spanning years would have thousands).
 MAX_RECENCY_POINTS = 101
@@ -33,18 +40,18 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family (BetaGeoModel, ParetoNBDModel, ...).
     summary : DataFrame, optional
-        Supplies defaults: ``T`` = the longest observation, ``max_frequency`` = the largest
-        frequency.
+        Supplies defaults: ``T`` = the longest observation (the family's observation-length
+        column: ``T``, or ``n_periods`` for BG/BB), ``max_frequency`` = the largest frequency.
     T : float, optional
         Observation length of the grid's customers, in the model's time unit.
     max_frequency : int, optional
         Largest frequency on the grid.
     horizon : float, optional
-        None: P(alive) (FHL 2005 eq. 13). A number: expected purchases in the next ``horizon``
-        periods (FHL 2005 eq. 10).
+        None: P(alive) (``family.p_alive``; FHL 2005 eq. 13 for BG/NBD). A number: expected
+        purchases in the next ``horizon`` periods (``family.expected_purchases``; FHL 2005 eq. 10).
     segment : optional
         For a model pooled by segment, the segment whose parameters to use.
 
@@ -53,8 +60,8 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
     DataFrame, shape (max_frequency + 1, n_recency)
         Index ``frequency`` (0..max_frequency), columns ``recency`` (0..T in whole time units,
         or ``MAX_RECENCY_POINTS`` evenly spaced values for long windows); NaN for impossible
-        histories (``frequency = 0`` with ``recency > 0``, or ``frequency > 0`` with
-        ``recency = 0``).
+        histories (``frequency = 0`` with ``recency > 0``, ``frequency > 0`` with
+        ``recency = 0``, and in discrete time ``frequency > recency``).
 
     Examples
     --------
@@ -67,11 +74,11 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
     >>> grid.shape, float(grid.loc[0, 0.0])
     ((6, 39), 1.0)
     """
-    _check_purchase_model(model)
+    family = purchase_family(model)
     if T is None or max_frequency is None:
         if summary is None:
             raise DataError("pass a summary (for the default T and max_frequency) or both T= and max_frequency=")
-        T = float(summary["T"].max()) if T is None else T
+        T = float(summary[age_column(family)].max()) if T is None else T
         max_frequency = int(summary["frequency"].max()) if max_frequency is None else max_frequency
     if not (np.isfinite(T) and T > 0):
         raise DataError(f"T must be a positive length of observation; got {T!r}")
@@ -83,10 +90,16 @@ def history_grid(model, summary: pd.DataFrame | None = None, *, T: float | None 
         recency = np.linspace(0.0, T, MAX_RECENCY_POINTS)
     frequency = np.arange(int(max_frequency) + 1.0)
     x, t_x = frequency[:, None], recency[None, :]
-    P = {k: v.item() for k, v in params_for_one(model, segment).items()}
-    args = (P["r"], P["alpha"], P["a"], P["b"], x, t_x, T)
-    values = bgnbd.p_alive(*args) if horizon is None else bgnbd.expected_purchases(*args, horizon)
-    values = np.where((x > 0) == (t_x > 0), values, np.nan)
+    P = {k: v.item() for k, v in params_for_one(model, segment).items()}  # scalars: (F, R) out
+    history = history_arrays(family, x, t_x, np.full_like(t_x, float(T)))
+    if horizon is None:
+        values = family.p_alive(P, *history)
+    else:
+        values = family.expected_purchases(P, *history, float(horizon))
+    possible = (x > 0) == (t_x > 0)
+    if family.discrete_time:
+        possible &= x <= t_x  # x opportunities taken among the first t_x
+    values = np.where(possible, values, np.nan)
     return pd.DataFrame(values, index=pd.Index(frequency.astype(int), name="frequency"),
                         columns=pd.Index(recency, name="recency"))
 
@@ -129,8 +142,8 @@ def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *,
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family.
     summary : DataFrame, optional
         Supplies the default ``T`` (longest observation) and ``max_frequency``.
     horizon : float, default 1.0
@@ -165,10 +178,10 @@ def plot_frequency_recency_matrix(model, summary: pd.DataFrame | None = None, *,
 
     grid = history_grid(model, summary, T=T, max_frequency=max_frequency, horizon=horizon, segment=segment)
     unit = unit_name(model_time_unit(model))
-    T_used = T if T is not None else float(summary["T"].max())
+    T_used = T if T is not None else float(summary[age_column(purchase_family(model))].max())
     top = float(np.nanmax(grid.to_numpy()))
     norm = LogNorm(vmin=top * 10.0 ** -COLOR_DECADES, vmax=top, clip=False)
-    return _heatmap(grid, ax, f"Expected purchases in the next {horizon:g} {unit}",
+    return _heatmap(grid, ax, f"{purchase_family(model).label}: expected purchases in the next {horizon:g} {unit}",
                     "expected purchases (log scale)", unit, T_used, cmap="viridis", norm=norm,
                     colorbar_extend="min")
 
@@ -180,8 +193,8 @@ def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *,
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family.
     summary : DataFrame, optional
         Supplies the default ``T`` (longest observation) and ``max_frequency``.
     T : float, optional
@@ -212,6 +225,7 @@ def plot_probability_alive_matrix(model, summary: pd.DataFrame | None = None, *,
     """
     grid = history_grid(model, summary, T=T, max_frequency=max_frequency, horizon=None, segment=segment)
     unit = unit_name(model_time_unit(model))
-    T_used = T if T is not None else float(summary["T"].max())
-    return _heatmap(grid, ax, "Probability that the customer is alive", "P(alive)", unit, T_used,
+    T_used = T if T is not None else float(summary[age_column(purchase_family(model))].max())
+    return _heatmap(grid, ax, f"{purchase_family(model).label}: probability that the customer is alive",
+                    "P(alive)", unit, T_used,
                     cmap="RdYlGn", vmin=0.0, vmax=1.0)

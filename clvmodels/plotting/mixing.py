@@ -1,29 +1,27 @@
 """How customers differ: the mixing distributions of a fitted model (heterogeneity plots).
 
 A BG/NBD customer buys at rate ``lambda ~ Gamma(r, alpha)`` while alive and drops out after each
-purchase with probability ``p ~ Beta(a, b)`` (Fader, Hardie & Lee 2005, sec. 3); a Gamma-Gamma
-customer's mean spend per transaction is ``p / nu`` with ``nu ~ Gamma(q, gamma)``, so it follows an
-inverse-Gamma(q, scale p * gamma) distribution (Fader & Hardie 2013, eq. 1-2). These densities,
-at the fitted parameters, are how the model sees the customer base: a Gamma with shape r < 1
-means most customers buy rarely and a few very often.
+purchase with probability ``p ~ Beta(a, b)`` (Fader, Hardie & Lee 2005, sec. 3); a Pareto/NBD
+customer's lifetime ends at rate ``mu ~ Gamma(s, beta)``; a BG/BB customer transacts and drops
+out per opportunity with Beta-distributed probabilities; a Gamma-Gamma customer's mean spend per
+transaction follows an inverse-Gamma distribution (Fader & Hardie 2013, eq. 1-2). These
+densities, at the fitted parameters, are how the model sees the customer base: a Gamma with shape
+r < 1 means most customers buy rarely and a few very often.
 
-The parameters are read through the model's public ``customer_params`` / ``parameter_draws``.
-Which distributions a family mixes over is the family's own knowledge: a model may offer it as a
-``mixing_distributions()`` method returning a list of :class:`Mixing`; for the two families of
-this package that do not (yet) do so, :data:`KNOWN_FAMILIES` holds them, keyed by the formula
-module's parameter names.
+Which distributions a family mixes over is the family's own knowledge: its ``heterogeneity``
+field, a tuple of :class:`clvmodels.families.mixing.Mixing` declared in the family's module, read
+here through ``model.family`` (purchase and spend models alike); this module only turns each
+declared kind into a scipy distribution. The parameters are read through the model's public
+``customer_params`` / ``parameter_draws``.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from clvmodels.errors import DataError
-from clvmodels.formulas import bgnbd, gammagamma
+from clvmodels.families.mixing import Mixing
 from clvmodels.models.intervals import interval_bounds
 from clvmodels.plotting._common import (
     MODEL_COLOR,
@@ -34,86 +32,36 @@ from clvmodels.plotting._common import (
 )
 
 
-@dataclass(frozen=True)
-class Mixing:
-    """One mixing distribution of a model family.
-
-    Attributes
-    ----------
-    title : str
-        What varies across customers, in words ("Transaction rate while alive").
-    xlabel : str
-        Axis label; ``{unit}`` is replaced by the time unit in words, ``{money}`` marks a money
-        axis (replaced by the currency label).
-    density : callable
-        ``density(x, P) -> ndarray``: the density at ``x`` (shape (m, 1)) for parameters ``P`` (a
-        dict of arrays of shape (1, S)), shape (m, S).
-    quantile : callable
-        ``quantile(q, P) -> float``: a quantile at the point estimate, to choose the plotted range.
-    support : tuple of float
-        Lower and upper end of the support (upper may be inf).
-    mean : callable
-        ``mean(P) -> float``: the mean at the point estimate (nan when it does not exist).
-    """
-
-    title: str
-    xlabel: str
-    density: Callable
-    quantile: Callable
-    support: tuple[float, float]
-    mean: Callable
+def _distribution(mix: Mixing, P: dict):
+    """The scipy distribution of ``mix`` at parameters ``P`` (arrays broadcasting together)."""
+    first, second = mix.args(P)
+    if mix.kind == "gamma":
+        return stats.gamma(first, scale=1.0 / second)
+    if mix.kind == "beta":
+        return stats.beta(first, second)
+    return stats.invgamma(first, scale=second)
 
 
-def _gamma_rate(shape: str, rate: str, title: str, xlabel: str) -> Mixing:
-    return Mixing(
-        title, xlabel,
-        density=lambda x, P: stats.gamma.pdf(x, P[shape], scale=1.0 / P[rate]),
-        quantile=lambda q, P: float(stats.gamma.ppf(q, P[shape], scale=1.0 / P[rate]).squeeze()),
-        support=(0.0, np.inf),
-        mean=lambda P: float((P[shape] / P[rate]).squeeze()),
-    )
+def _support(mix: Mixing) -> tuple[float, float]:
+    return (0.0, 1.0) if mix.kind == "beta" else (0.0, np.inf)
 
-
-_BGNBD = [
-    _gamma_rate("r", "alpha", "Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)"),
-    Mixing(
-        "Dropout probability after each purchase (p)", "Probability of dropping out after a purchase (p)",
-        density=lambda x, P: stats.beta.pdf(x, P["a"], P["b"]),
-        quantile=lambda q, P: float(stats.beta.ppf(q, P["a"], P["b"]).squeeze()),
-        support=(0.0, 1.0),
-        mean=lambda P: float((P["a"] / (P["a"] + P["b"])).squeeze()),
-    ),
-]
-
-_GAMMA_GAMMA = [
-    Mixing(
-        "Mean spend per transaction (p / nu)", "{money}Mean spend per transaction",
-        density=lambda x, P: stats.invgamma.pdf(x, P["q"], scale=P["p"] * P["gamma"]),
-        quantile=lambda q, P: float(stats.invgamma.ppf(q, P["q"], scale=P["p"] * P["gamma"]).squeeze()),
-        support=(0.0, np.inf),
-        mean=lambda P: float(np.where(P["q"] > 1, P["p"] * P["gamma"] / np.maximum(P["q"] - 1, 1e-300),
-                                      np.nan).squeeze()),
-    ),
-]
-
-#: Parameter names of a formula module -> its mixing distributions (see the module docstring).
-KNOWN_FAMILIES = {tuple(bgnbd.PARAM_NAMES): _BGNBD, tuple(gammagamma.PARAM_NAMES): _GAMMA_GAMMA}
 
 #: Points on each density curve.
 GRID_POINTS = 400
 
 
 def mixing_distributions(model) -> list[Mixing]:
-    """The mixing distributions of a fitted model's family.
+    """The mixing distributions of a fitted model's family (``model.family.heterogeneity``).
 
     Parameters
     ----------
     model : fitted model
-        One offering ``mixing_distributions()``, or a BG/NBD or Gamma-Gamma model.
+        A purchase model of any family, or a spend model, whose family declares its
+        ``heterogeneity``.
 
     Returns
     -------
-    list of Mixing
+    list of :class:`clvmodels.families.mixing.Mixing`
 
     Raises
     ------
@@ -127,26 +75,23 @@ def mixing_distributions(model) -> list[Mixing]:
     >>> from clvmodels.datasets import load_cdnow_summary
     >>> summary = load_cdnow_summary()            # CDNOW: 2,357 customers, weeks, 39-week holdout
     >>> bg = clvmodels.BetaGeoModel().fit(summary)
-    >>> [mix.title for mix in plotting.mixing.mixing_distributions(bg)]
+    >>> [mix.label for mix in plotting.mixing.mixing_distributions(bg)]
     ['Transaction rate while alive (lambda)', 'Dropout probability after each purchase (p)']
     """
     model.point_draws()  # NotFittedError for an unfitted model
-    own = getattr(model, "mixing_distributions", None)
-    if callable(own):
-        return list(own())
-    found = KNOWN_FAMILIES.get(tuple(getattr(model, "param_names", ())))
-    if found is None:
-        raise DataError(f"{type(model).__name__} does not describe its mixing distributions (it has no "
-                        "mixing_distributions() method), so there is nothing to draw")
-    return found
+    found = tuple(getattr(getattr(model, "family", None), "heterogeneity", None) or ())
+    if not found:
+        raise DataError(f"{type(model).__name__} does not describe its mixing distributions (its "
+                        "family declares no heterogeneity), so there is nothing to draw")
+    return list(found)
 
 
 def _grid(mix: Mixing, P: dict) -> np.ndarray:
     """Points from the lower end of the support to the 99th percentile (the upper end for p)."""
-    low = mix.support[0]
-    high = min(mix.quantile(0.99, P), mix.support[1])
+    low, upper = _support(mix)
+    high = min(float(np.squeeze(_distribution(mix, P).ppf(0.99))), upper)
     step = (high - low) / GRID_POINTS
-    return np.linspace(low + step / 2, high - (step / 2 if high == mix.support[1] else 0.0), GRID_POINTS)
+    return np.linspace(low + step / 2, high - (step / 2 if high == upper else 0.0), GRID_POINTS)
 
 
 def heterogeneity_table(model, *, segment=None, level: float | None = 0.9, n_draws: int = 200,
@@ -191,9 +136,10 @@ def heterogeneity_table(model, *, segment=None, level: float | None = 0.9, n_dra
     rows = []
     for mix in mixings:
         x = _grid(mix, point)
-        row = {"mixing": mix, "x": x, "density": mix.density(x[:, None], point)[:, 0], "mean": mix.mean(point)}
+        row = {"mixing": mix, "x": x, "density": _distribution(mix, point).pdf(x[:, None])[:, 0],
+               "mean": float(np.squeeze(mix.mean(point)))}
         if draws is not None:
-            row["lower"], row["upper"] = interval_bounds(mix.density(x[:, None], draws).T, level)
+            row["lower"], row["upper"] = interval_bounds(_distribution(mix, draws).pdf(x[:, None]).T, level)
         rows.append(row)
     return rows
 
@@ -202,9 +148,11 @@ def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draw
                        currency: str | None = None, ax=None):
     """How customers differ: the density of each mixing distribution at the fit, with a band.
 
+    One panel per distribution the model's family declares (``model.family.heterogeneity``).
     For BG/NBD: the transaction rate ``lambda ~ Gamma(r, alpha)`` (purchases per time unit while
-    alive) and the dropout probability ``p ~ Beta(a, b)``; for Gamma-Gamma, the mean spend per
-    transaction. The band is pointwise over parameter draws: where it is wide, the data say
+    alive) and the dropout probability ``p ~ Beta(a, b)``; for Pareto/NBD the dropout rate
+    ``mu ~ Gamma(s, beta)`` instead; for BG/BB the transaction and dropout probabilities per
+    opportunity; for Gamma-Gamma, the mean spend per transaction. The band is pointwise over parameter draws: where it is wide, the data say
     little about how many customers are like that.
 
     Parameters
@@ -270,6 +218,6 @@ def plot_heterogeneity(model, *, segment=None, level: float | None = 0.9, n_draw
             label = money_label(label.replace("{money}", ""), currency)
         panel.set_xlabel(label)
         panel.set_ylabel("Density across customers")
-        panel.set_title(mix.title, fontsize="medium")
+        panel.set_title(mix.label, fontsize="medium")
         panel.legend(frameon=False, fontsize="small")
     return axes

@@ -1,13 +1,19 @@
 """Tracking plots: repeat transactions of the cohort over calendar time, actual vs expected.
 
 The expected cumulative number of repeat transactions by day ``d`` is
-``sum_i E[X(t_i(d))]`` with ``t_i(d)`` customer i's time since first purchase (FHL 2005 eq. 9;
-Figure 4 of the paper tracks CDNOW this way). It is computed per distinct first-purchase day
-(and segment, for models pooled by segment), not per customer: a cohort of a million customers
-acquired over a year costs 365 curves.
+``sum_i E[X(t_i(d))]`` with ``t_i(d)`` customer i's time since first purchase and ``E[X(t)]``
+the family's ``expected_purchases_new`` (FHL 2005 eq. 9 for BG/NBD; Figure 4 of the paper tracks
+CDNOW this way). It is computed per birth cohort (distinct first-purchase day, and segment for
+models pooled by segment), not per customer: a cohort of a million customers acquired over a year
+costs 365 curves.
 
 The actual count comes from the transaction log, with purchases on the same day merged into one
 (as :func:`clvmodels.rfm_summary` does) and each customer's first purchase day excluded.
+
+For a family of discrete opportunities (``family.discrete_time``, BG/BB) both sides count
+opportunities: ``t_i(d)`` is the number of complete periods (of the model's time unit) after the
+customer's first one by day ``d``, and the actual count merges the purchases of one period and
+leaves out the first period, as :func:`clvmodels.data.opportunities.opportunity_summary` does.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import pandas as pd
 from clvmodels.data.meta import summary_meta
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.errors import DataError, describe_rows
-from clvmodels.formulas import bgnbd
 from clvmodels.models.intervals import iter_chunks
 from clvmodels.plotting._common import (
     ACTUAL_COLOR,
@@ -27,11 +32,19 @@ from clvmodels.plotting._common import (
     format_date_axis,
     model_time_unit,
     new_axes,
+    purchase_family,
     require_columns,
     to_days,
     unit_name,
 )
-from clvmodels.plotting.fit import _check_purchase_model
+
+
+def _periods_after_first(day: np.ndarray, first: np.ndarray, period: str) -> np.ndarray:
+    """Complete opportunities after each customer's first one by the end of each day, (c, m)."""
+    from clvmodels.data.opportunities import period_index
+
+    done = period_index(day + 1, period) - 1  # the last period over by the end of the day
+    return np.maximum(done[None, :] - period_index(first, period)[:, None], 0).astype(float)
 
 
 def expected_repeat_transactions(model, summary: pd.DataFrame, dates) -> pd.Series:
@@ -39,8 +52,8 @@ def expected_repeat_transactions(model, summary: pd.DataFrame, dates) -> pd.Seri
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted.
+    model : purchase model
+        Fitted, of any family (BetaGeoModel, ParetoNBDModel, ...).
     summary : DataFrame
         The cohort: ``first_purchase`` per customer (and the segment column for a model pooled
         by segment).
@@ -64,31 +77,39 @@ def expected_repeat_transactions(model, summary: pd.DataFrame, dates) -> pd.Seri
     >>> bool(expected.iloc[1] > expected.iloc[0])
     True
     """
-    _check_purchase_model(model)
+    family = purchase_family(model)
     require_columns(summary, ["first_purchase"], "the summary", "build it with clvmodels.rfm_summary")
-    unit_days = days_per_unit(model_time_unit(model))
+    unit = model_time_unit(model)
     day = to_days(dates)
     first = to_days(summary["first_purchase"])
     params = model.customer_params(summary)  # (1, 1) pooled or (1, n) by segment
-    per_customer = [np.broadcast_to(params[k][0], first.shape) for k in bgnbd.PARAM_NAMES]
-    key = np.column_stack([first, *per_customer])
+    names = list(family.param_names)
+    per_customer = [np.broadcast_to(params[k][0], first.shape) for k in names]
+    key = np.column_stack([first, *per_customer])  # one birth cohort per distinct row
     distinct, counts = np.unique(key, axis=0, return_counts=True)
     total = np.zeros(day.size)
     for rows in iter_chunks(len(distinct), 256):  # (chunk, m) arrays at a time
         part = distinct[rows]
-        t = np.maximum(day[None, :] - part[:, :1], 0) / unit_days
-        r, alpha, a, b = (part[:, [j]] for j in range(1, 5))
-        total += counts[rows] @ np.where(t > 0, bgnbd.expected_purchases_new(r, alpha, a, b, t), 0.0)
+        born = part[:, 0].astype(np.int64)
+        if family.discrete_time:
+            t = _periods_after_first(day, born, unit)
+        else:
+            t = np.maximum(day[None, :] - born[:, None], 0) / days_per_unit(unit)
+        cohort = {k: part[:, [j + 1]] for j, k in enumerate(names)}  # (chunk, 1) each
+        total += counts[rows] @ np.where(t > 0, family.expected_purchases_new(cohort, t), 0.0)
     return pd.Series(total, index=days_to_index(day),
                      name="expected")
 
 
 def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame, dates, *,
-                               customer_id_col: str = "customer_id", datetime_col: str = "date") -> pd.Series:
+                               customer_id_col: str = "customer_id", datetime_col: str = "date",
+                               period: str | None = None) -> pd.Series:
     """Cumulative repeat transactions of the summary's customers by each date, from the log.
 
     Purchases on one day count once; a customer's first purchase day (the summary's
     ``first_purchase``) is not a repeat transaction. Customers not in the summary are ignored.
+    With ``period`` (discrete opportunities), purchases in one calendar period count once, the
+    customer's first period is left out, and a period counts from its last day on.
 
     Parameters
     ----------
@@ -100,6 +121,8 @@ def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame
         Calendar days; purchases on a day count by the end of that day.
     customer_id_col, datetime_col : str, default "customer_id", "date"
         Columns of the log.
+    period : {"D", "W", "M", "Y"}, optional
+        Count opportunities of this length instead of purchase days (BG/BB).
 
     Returns
     -------
@@ -132,8 +155,15 @@ def actual_repeat_transactions(transactions: pd.DataFrame, summary: pd.DataFrame
             f"the log has purchases before the summary's first_purchase for "
             f"{describe_rows(log['id'][early].unique())}; pass the log the summary was built from"
         )
-    repeat_days = np.sort(log["day"].to_numpy()[log["day"].to_numpy() > first_of])
     day = to_days(dates)
+    if period is not None:
+        from clvmodels.data.opportunities import period_index, period_last_day
+
+        taken = pd.DataFrame({"id": log["id"].to_numpy(), "p": period_index(log["day"], period)})
+        taken = taken[taken["p"].to_numpy() > period_index(first_of, period)].drop_duplicates()
+        repeat_days = np.sort(period_last_day(taken["p"].to_numpy(), period))  # counted once over
+    else:
+        repeat_days = np.sort(log["day"].to_numpy()[log["day"].to_numpy() > first_of])
     counts = np.searchsorted(repeat_days, day, side="right").astype(float)
     return pd.Series(counts, index=days_to_index(day),
                      name="actual")
@@ -151,9 +181,10 @@ def _tracking_table(model, summary, transactions, customer_id_col, datetime_col,
     if end <= start:
         raise DataError(f"end ({end.date()}) must be after the first purchase ({start.date()})")
     dates = pd.date_range(start, end, freq="D")
+    period = model_time_unit(model) if purchase_family(model).discrete_time else None
     return pd.DataFrame({
-        "actual": actual_repeat_transactions(transactions, summary, dates,
-                                             customer_id_col=customer_id_col, datetime_col=datetime_col),
+        "actual": actual_repeat_transactions(transactions, summary, dates, customer_id_col=customer_id_col,
+                                             datetime_col=datetime_col, period=period),
         "expected": expected_repeat_transactions(model, summary, dates),
     })
 
@@ -172,8 +203,8 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted on ``summary``.
+    model : purchase model
+        Fitted on ``summary``, of any family.
     summary : DataFrame
         The cohort (``first_purchase``); a calibration/holdout summary marks the calibration end.
     transactions : DataFrame
@@ -207,7 +238,8 @@ def plot_cumulative_transactions(model, summary: pd.DataFrame, transactions: pd.
     table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
     ax = new_axes(ax)
     ax.plot(table.index, table["actual"], color=ACTUAL_COLOR, label="actual")
-    ax.plot(table.index, table["expected"], color=MODEL_COLOR, linestyle="--", label="expected (BG/NBD)")
+    ax.plot(table.index, table["expected"], color=MODEL_COLOR, linestyle="--",
+            label=f"expected ({purchase_family(model).label})")
     _mark_calibration_end(ax, summary)
     ax.set_xlabel("Date")
     ax.set_ylabel("Cumulative repeat transactions")
@@ -227,8 +259,8 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
 
     Parameters
     ----------
-    model : BetaGeoModel
-        Fitted on ``summary``.
+    model : purchase model
+        Fitted on ``summary``, of any family.
     summary : DataFrame
         The cohort (``first_purchase``); a calibration/holdout summary marks the calibration end.
     transactions : DataFrame
@@ -272,7 +304,7 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     ax = new_axes(ax)
     ax.plot(per_period.index, per_period["actual"], color=ACTUAL_COLOR, label="actual")
     ax.plot(per_period.index, per_period["expected"], color=MODEL_COLOR, linestyle="--",
-            label="expected (BG/NBD)")
+            label=f"expected ({purchase_family(model).label})")
     _mark_calibration_end(ax, summary)
     ax.set_xlabel(f"Date (end of each {unit_name(unit)[:-1]})")
     ax.set_ylabel(f"Repeat transactions per {unit_name(unit)[:-1]}")
