@@ -1,9 +1,13 @@
 """The end-to-end job behind ``clvmodels demo`` and ``clvmodels run``: a thin composition of the API.
 
-transactions -> :func:`clvmodels.rfm_summary` -> :class:`BetaGeoModel` + :class:`GammaGammaModel`
--> ``predict`` -> :func:`clvmodels.customer_value` -> :func:`clvmodels.lapsed_customers` +
-:func:`clvmodels.winback_targets` -> the export frame (:mod:`clvmodels.export.schema`) and its
-run metadata.
+transactions -> :func:`clvmodels.rfm_summary` -> the purchase model named by
+``settings.purchase_model`` (looked up in :mod:`clvmodels.models.registry`; BG/NBD by default) +
+:class:`GammaGammaModel` -> ``predict`` -> :func:`clvmodels.customer_value` ->
+:func:`clvmodels.lapsed_customers` + :func:`clvmodels.winback_targets` -> the export frame
+(:mod:`clvmodels.export.schema`) and its run metadata.
+
+Nothing here asks which purchase model it holds: every step uses the model's public methods, and
+its family (``model.family``) only for its label and whether it reads continuous time.
 
 Every setting lives in :class:`PipelineSettings` (the TOML config of the command line maps onto it
 one to one), so a run is reproducible from its recorded configuration.
@@ -101,40 +105,79 @@ def summarise(transactions, settings: PipelineSettings) -> pd.DataFrame:
         raise DataError(f"cannot read the transaction file {where!r}: {read_problem(cause)}") from exc
 
 
-def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: bool = False):
-    """(BetaGeoModel, GammaGammaModel) fitted to the summary (``progressbar``: the sampler's, Bayes)."""
-    from clvmodels.models.beta_geo import BetaGeoModel
-    from clvmodels.models.gamma_gamma import GammaGammaModel
+def purchase_model_class(settings: PipelineSettings) -> type:
+    """The purchase-model class named by ``settings.purchase_model`` (:mod:`clvmodels.models.registry`)."""
+    from clvmodels.models.registry import purchase_model_class as registered
 
+    return registered(settings.purchase_model)
+
+
+def fit_step_name(purchase_family) -> str:
+    """The progress label of the fitting step, e.g. "fit Pareto/NBD and Gamma-Gamma"."""
+    return f"fit {purchase_family.label} and Gamma-Gamma"
+
+
+def fit_models(summary: pd.DataFrame, settings: PipelineSettings, progressbar: bool = False):
+    """(purchase model, spend model) fitted to the summary.
+
+    The purchase model is the class named by ``settings.purchase_model`` with the run's method,
+    penalizer and seed; ``progressbar`` shows the sampler's bars (Bayes).
+    """
+    from clvmodels.models.registry import spend_model_class
+
+    model_class, spend_class = purchase_model_class(settings), spend_model_class()
     options = {"method": settings.method, "penalizer": settings.penalizer, "seed": settings.seed,
                "progressbar": progressbar}
     # the sampler draws its own live bars; two live displays on one terminal garble each other
     with progress.paused() if progressbar and settings.method == "bayes" else contextlib.nullcontext():
-        return BetaGeoModel(**options).fit(summary), GammaGammaModel(**options).fit(summary)
+        return model_class(**options).fit(summary), spend_class(**options).fit(summary)
 
 
-def predict(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
-    return bg.predict(summary, settings.horizon_in(time_unit_of(summary)), spend_model=gg, uncertainty=settings.uncertainty,
-                      level=settings.level, n_draws=settings.n_draws, seed=settings.seed)
+def fitted_settings(settings: PipelineSettings, purchase_model) -> PipelineSettings:
+    """``settings`` recording what was fitted: the purchase model's registry name (its family's
+    name), method and penalizer, so the run metadata describes the models that scored.
+
+    Raises
+    ------
+    DataError
+        When the model's family counts discrete purchase opportunities (BG/BB): the pipeline
+        scores summaries of transaction logs, whose histories are in continuous time.
+    """
+    from clvmodels.settings import RULES
+
+    family = purchase_model.family
+    if family.discrete_time:
+        raise DataError(
+            f"the pipeline scores summaries of transaction logs (frequency, recency, T in a time unit); "
+            f"a {family.label} model counts discrete purchase opportunities; fit one of "
+            f"{list(RULES['purchase_model'].choices)} instead")
+    return settings.replace(purchase_model=family.name, method=purchase_model.method,
+                            penalizer=purchase_model.penalizer)
 
 
-def value(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
+def predict(summary, purchase, spend, settings: PipelineSettings) -> pd.DataFrame:
+    return purchase.predict(summary, settings.horizon_in(time_unit_of(summary)), spend_model=spend,
+                            uncertainty=settings.uncertainty, level=settings.level, n_draws=settings.n_draws,
+                            seed=settings.seed)
+
+
+def value(summary, purchase, spend, settings: PipelineSettings) -> pd.DataFrame:
     from clvmodels.value.customer_value import customer_value
 
     acquisition = settings.acquisition_cost_col
-    return customer_value(bg, gg, summary, settings.economics(time_unit_of(summary)), acquisition=acquisition,
+    return customer_value(purchase, spend, summary, settings.economics(time_unit_of(summary)), acquisition=acquisition,
                           uncertainty=settings.uncertainty, level=settings.level,
                           n_draws=settings.n_draws, seed=settings.seed)
 
 
-def targets(summary, bg, gg, settings: PipelineSettings) -> pd.DataFrame:
+def targets(summary, purchase, spend, settings: PipelineSettings) -> pd.DataFrame:
     """Every lapsed candidate with its win-back value, ``selected`` and ``rank`` (rank order)."""
     from clvmodels.reactivation.lapsed import lapsed_customers
     from clvmodels.reactivation.targeting import winback_targets
 
     lapsed = lapsed_customers(summary, window=settings.lapsed_window, window_unit=settings.lapsed_window_unit,
-                              p_alive_below=settings.p_alive_below, model=bg)
-    return winback_targets(lapsed, bg, gg, uplift=settings.uplift, sequence=list(settings.sequence),
+                              p_alive_below=settings.p_alive_below, model=purchase)
+    return winback_targets(lapsed, purchase, spend, uplift=settings.uplift, sequence=list(settings.sequence),
                            economics=settings.economics(time_unit_of(summary)), budget=settings.budget,
                            min_return=settings.min_return, level=settings.level, n_draws=settings.n_draws,
                            seed=settings.seed, include_rejected=True)
@@ -202,8 +245,9 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
     settings : PipelineSettings
     summary : DataFrame, optional
         A ready customer summary (skips summarising).
-    models : (BetaGeoModel, GammaGammaModel), optional
-        Fitted models (skips fitting).
+    models : (purchase model, GammaGammaModel), optional
+        Fitted models (skips fitting); the purchase model may be of any continuous-time family
+        (its family's name replaces ``settings.purchase_model`` in the run's record).
     reporter : callable, optional
         ``reporter(step_name)`` returns a context manager around each step (progress display).
 
@@ -232,20 +276,20 @@ def run_pipeline(transactions, settings: PipelineSettings | None = None, *, summ
                 summary = summarise(transactions, settings)
         result = PipelineResult(summary=summary, seconds=seconds)
         if models is None:
-            with step("fit BG/NBD and Gamma-Gamma"):
+            with step(fit_step_name(purchase_model_class(settings).family)):
                 models = fit_models(summary, settings, progressbar=getattr(reporter, "show_progress", False))
-        bg, gg = result.purchase_model, result.spend_model = models
-        settings = settings.replace(method=bg.method, penalizer=bg.penalizer)  # record what was fitted
+        purchase, spend = result.purchase_model, result.spend_model = models
+        settings = fitted_settings(settings, purchase)  # record what was fitted
         with step("predict purchases and spend"):
-            result.predictions = predict(summary, bg, gg, settings)
+            result.predictions = predict(summary, purchase, spend, settings)
         with step("customer value"):
-            result.values = value(summary, bg, gg, settings)
+            result.values = value(summary, purchase, spend, settings)
         with step("reactivation targets"):
-            result.targets = targets(summary, bg, gg, settings)
+            result.targets = targets(summary, purchase, spend, settings)
         with step("build export"):
             result.frame = export_frame(summary, result.predictions, result.values, result.targets)
             result.run = new_run(
-                summary=summary, models={"purchase": bg, "spend": gg}, seed=settings.seed,
+                summary=summary, models={"purchase": purchase, "spend": spend}, seed=settings.seed,
                 configuration=dataclasses.asdict(settings), horizon=settings.horizon_in(time_unit_of(summary)),
                 interval_level=settings.level if settings.uncertainty else None,
                 currency=settings.currency, run_id=settings.run_id,

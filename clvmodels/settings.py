@@ -32,6 +32,10 @@ TIME_UNIT_CHOICES = ("D", "W", "M", "Y")
 DEFAULT_TIME_UNIT = "D"
 
 
+#: the purchase model of the pipeline and the command line when none is named
+DEFAULT_PURCHASE_MODEL = "bgnbd"
+
+
 class Invalid(Exception):
     """A value breaks its rule (the rule's description is the message)."""
 
@@ -114,6 +118,44 @@ def choice(options: tuple, *, none_word: str | None = None) -> Rule:
                 metavar="[" + "|".join(words) + "]")
 
 
+class RegisteredChoice:
+    """The rule of a setting whose valid words are registered elsewhere (the purchase models).
+
+    It reads like a :class:`Rule` (``describe``, ``check``, ``parse``, ``choices``, ``metavar``) but
+    asks ``load`` for the words only when a value is checked or refused, so this module, the
+    option declarations and ``clvmodels --help`` import nothing beyond the standard library.
+    """
+
+    parse = str
+
+    def __init__(self, load: Callable[[], tuple], metavar: str = "NAME"):
+        self._load, self._words, self.metavar = load, None, metavar
+
+    @property
+    def choices(self) -> tuple:
+        if self._words is None:
+            self._words = tuple(self._load())
+        return self._words
+
+    @property
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(w) for w in self.choices)
+
+    def check(self, value):
+        if not isinstance(value, str) or value not in self.choices:
+            raise Invalid
+        return value
+
+
+def _transaction_log_purchase_models() -> tuple:
+    """Names of the registered purchase models whose families read continuous time: the ones a
+    transaction log's summary (frequency, recency, T in a time unit) can be fitted with.
+    Discrete-opportunity families (BG/BB) need a summary of opportunities instead."""
+    from clvmodels.models.registry import purchase_model_names
+
+    return tuple(purchase_model_names(discrete_time=False))
+
+
 def text(describe: str = "a non-empty text", *, optional=False) -> Rule:
     def check(value):
         if value is None and optional:
@@ -178,7 +220,7 @@ COLUMN = text("a column name (non-empty text)")
 TIME_UNIT = choice(TIME_UNIT_CHOICES)
 
 #: setting -> its rule (every field of :class:`PipelineSettings` has one; a test says so)
-RULES: dict[str, Rule] = {
+RULES: dict[str, Rule | RegisteredChoice] = {
     "customer_id_col": COLUMN,
     "datetime_col": COLUMN,
     "monetary_value_col": COLUMN,
@@ -189,6 +231,7 @@ RULES: dict[str, Rule] = {
     "returns": choice(("refuse", "net", "drop")),
     "late_purchases": choice(("refuse", "drop")),
     "zero_amounts": choice(("refuse", "keep", "drop")),
+    "purchase_model": RegisteredChoice(_transaction_log_purchase_models),
     "method": choice(("mle", "bayes")),
     "penalizer": number("a number >= 0", 0.0),
     "horizon": number("a number of time units > 0 (e.g. 52 weeks)", 0.0, low_open=True, optional=True),
@@ -249,7 +292,9 @@ class PipelineSettings:
     ``horizon=None`` is one year in the summary's time unit (365.2425 days, 52.18 weeks, 12
     months; see :meth:`horizon_in`); ``lapsed_window=26`` in its own unit
     (``lapsed_window_unit="W"``) is half a year. Interval level ``level=0.9``, the default of
-    every prediction, value and parameter table.
+    every prediction, value and parameter table. ``purchase_model="bgnbd"``
+    (:data:`DEFAULT_PURCHASE_MODEL`): the name of a purchase model in
+    :mod:`clvmodels.models.registry` whose family reads continuous time.
 
     Every value is checked against :data:`RULES` when the settings are built, so a wrong type or
     an out-of-range value is refused here, naming the setting and its valid range, instead of
@@ -268,6 +313,7 @@ class PipelineSettings:
     late_purchases: str = "refuse"
     zero_amounts: str = "refuse"
     # models
+    purchase_model: str = DEFAULT_PURCHASE_MODEL  # a name of clvmodels.models.registry
     method: str = "mle"
     penalizer: float = 0.0
     # predictions and value

@@ -108,6 +108,7 @@ def execute(transactions, config, out_dir: Path, reporter) -> None:
               type=click.Path(file_okay=False), help="Directory for scores.csv, scores.parquet, clvmodels.db.")
 @opt.config_option
 @opt.data_options
+@opt.purchase_model_option
 @opt.value_options
 @opt.reactivation_options
 @opt.export_options
@@ -116,8 +117,9 @@ def execute(transactions, config, out_dir: Path, reporter) -> None:
 def run(transactions, out_dir, config_path, fields_path, **options):
     """Run the whole pipeline on a transaction log (CSV or Parquet) and export the scores.
 
-    Summary -> BG/NBD and Gamma-Gamma fits -> predictions -> customer value -> win-back targets ->
-    CSV, Parquet and SQL (by default into OUT; --csv/--parquet/--sql choose other targets).
+    Summary -> purchase-model (BG/NBD unless --purchase-model names another) and Gamma-Gamma fits ->
+    predictions -> customer value -> win-back targets -> CSV, Parquet and SQL (by default into OUT;
+    --csv/--parquet/--sql choose other targets).
     """
     reporter = opt.make_reporter()
     config = resolve_config(config_path, **options)
@@ -129,9 +131,10 @@ def run(transactions, out_dir, config_path, fields_path, **options):
 @click.command()
 @click.option("-o", "--out", "out_dir", default=DEMO_DIR, show_default=True, type=click.Path(file_okay=False),
               help="Directory for scores.csv, scores.parquet, clvmodels.db and winback_targets.csv.")
+@opt.purchase_model_option
 @opt.seed_option
 @opt.verbosity
-def demo(out_dir, seed):
+def demo(out_dir, purchase_model, seed):
     """Run the whole pipeline on the bundled CDNOW sample (2,357 customers) and write the outputs.
 
     A second run with the same seed writes identical files and updates the same database rows.
@@ -140,7 +143,8 @@ def demo(out_dir, seed):
     from clvmodels.datasets import load_cdnow_transactions
 
     reporter = opt.make_reporter()
-    config = Config(settings={**DEMO_SETTINGS, "seed": 0 if seed is None else seed})
+    config = Config(settings={**DEMO_SETTINGS, "seed": 0 if seed is None else seed}).with_options(
+        purchase_model=purchase_model)
     with reporter("load CDNOW"):
         transactions = load_cdnow_transactions()
     execute(transactions, config, Path(out_dir), reporter)

@@ -15,6 +15,7 @@ columns to CRM field names::
     returns = "net"          # refuse (default), net or drop negative amounts
 
     [model]
+    purchase_model = "pnbd"  # bgnbd (default), pnbd or mbgnbd: clvmodels.models.registry
     method = "mle"
 
     [value]
@@ -50,7 +51,7 @@ from clvmodels.settings import check_setting
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": ("customer_id_col", "datetime_col", "monetary_value_col", "datetime_format", "observation_end",
              "time_unit", "attribute_cols", "returns", "late_purchases", "zero_amounts", "acquisition_cost_col"),
-    "model": ("method", "penalizer"),
+    "model": ("purchase_model", "method", "penalizer"),
     "value": ("horizon", "uncertainty", "level", "n_draws", "margin", "discount_rate",
               "cost_per_transaction", "cost_to_serve"),
     "reactivation": ("lapsed_window", "lapsed_window_unit", "p_alive_below", "uplift", "sequence",

@@ -83,6 +83,16 @@ def seed_option(func):
     return setting_option("--seed", "seed", "Seed of every random draw (default 0): same seed, same numbers.")(func)
 
 
+def purchase_model_option(func):
+    """``--purchase-model NAME``: which purchase-and-dropout model to fit (or to expect when scoring).
+
+    The valid names are the registered continuous-time purchase models; they are looked up only
+    when a value is checked, so ``--help`` stays fast (the help names the usual ones)."""
+    return setting_option("--purchase-model", "purchase_model",
+                          "Purchase-and-dropout model: bgnbd (BG/NBD, default), pnbd (Pareto/NBD), mbgnbd "
+                          "(MBG/NBD), or any other registered continuous-time model.")(func)
+
+
 def data_options(func):
     """How to read a transaction log: column names, dates, time unit, what to do with odd rows."""
     options = [

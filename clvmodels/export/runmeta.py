@@ -63,7 +63,9 @@ class RunInfo:
     package_version : str
         Version of clvmodels that computed the scores.
     models : dict
-        Role ("purchase", "spend") -> {"type": class name, "method": "mle" | "bayes"}.
+        Role ("purchase", "spend") -> {"type": class name, "method": "mle" | "bayes"}, plus
+        ``"family"`` (its registry name, e.g. ``"pnbd"``) and ``"label"`` (e.g. ``"Pareto/NBD"``)
+        for a model with a family (every purchase model).
     parameters : dict
         Role -> parameter estimates ({name: value}, or {segment: {name: value}} when pooled).
     diagnostics : dict
@@ -140,8 +142,16 @@ class RunInfo:
 
 
 def describe_model(model) -> tuple[dict, dict, dict]:
-    """(model entry, parameters, diagnostics) of a fitted estimator, read from its learned state."""
+    """(model entry, parameters, diagnostics) of a fitted estimator, read from its learned state.
+
+    The entry names the model for people and programs alike: its class, method, and the name and
+    label of its family (``model.family``, when it has one), so an export says which model
+    scored it without anyone having to recognise the class or its parameter names.
+    """
     entry = {"type": type(model).__name__, "method": getattr(model, "method", None)}
+    family = getattr(model, "family", None)
+    if family is not None:
+        entry["family"], entry["label"] = family.name, family.label
     params = model.params_
     if isinstance(params, pd.DataFrame):  # pooled by segment: one row per segment
         parameters = {str(seg): row.to_dict() for seg, row in params.iterrows()}
