@@ -1,7 +1,8 @@
 """clvmodels: probabilistic customer-lifetime-value models with a business layer.
 
-Transaction log -> :func:`rfm_summary` -> :class:`BetaGeoModel` / :class:`GammaGammaModel`
--> predictions with intervals -> :func:`customer_value` -> reactivation targets -> CRM export.
+Transaction log -> :func:`rfm_summary` -> a purchase model (:class:`BetaGeoModel`,
+:class:`ParetoNBDModel`, :class:`ModifiedBetaGeoModel`; :class:`BetaGeoBetaBinomModel` for
+discrete opportunities) and :class:`GammaGammaModel` -> predictions with intervals -> :func:`customer_value` -> reactivation targets -> CRM export.
 
 Importing the package is cheap: heavy modules (PyMC, matplotlib, DuckDB) load on first use.
 """
@@ -22,6 +23,9 @@ _LAZY = {
     "subscription_tenures": "clvmodels.data.subscriptions",
     "cohort_survival": "clvmodels.data.subscriptions",
     "BetaGeoModel": "clvmodels.models.beta_geo",
+    "ParetoNBDModel": "clvmodels.models.pareto_nbd",
+    "ModifiedBetaGeoModel": "clvmodels.models.modified_beta_geo",
+    "BetaGeoBetaBinomModel": "clvmodels.models.beta_geo_beta_binom",
     "GammaGammaModel": "clvmodels.models.gamma_gamma",
     "load_model": "clvmodels.models.persistence",
     "customer_value": "clvmodels.value.customer_value",

@@ -45,7 +45,7 @@ EXAMPLES = _examples()
 
 def test_examples_are_found():
     """Not vacuous: the models, value and reactivation entry points carry runnable examples."""
-    for name in ("clvmodels.models.beta_geo.BetaGeoModel.predict",
+    for name in ("clvmodels.models.purchase.PurchaseModel.predict",
                  "clvmodels.models.fitted.FittedParametricModel.summary",
                  "clvmodels.value.customer_value.customer_value",
                  "clvmodels.value.rollup.value_rollup"):

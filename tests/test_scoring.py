@@ -20,7 +20,6 @@ from clvmodels.formulas.individual import (
 )
 from clvmodels.inference import compress
 from clvmodels.models import scoring
-from clvmodels.models.beta_geo import _purchases
 from clvmodels.models.gamma_gamma import revenue_quantity
 from clvmodels.models.intervals import interval_quantiles
 from clvmodels.models.paired import evaluate_product
@@ -163,7 +162,7 @@ def test_threads_and_chunks_do_not_change_results(models, summary, monkeypatch, 
     for threads in (1, 4):
         monkeypatch.setattr(scoring, "N_THREADS", threads)
         fresh = [scoring.CustomerData(d.arrays, d.segments) for d in data]
-        results.append(evaluate_product(revenue_quantity(*_purchases(20.0)), [bg, gg], fresh, uncertainty=uncertainty,
+        results.append(evaluate_product(revenue_quantity(*bg._purchases(20.0)), [bg, gg], fresh, uncertainty=uncertainty,
                                         level=0.8, n_draws=60, seed=5, chunk_size=97))
     for name in ("first", "product"):
         for key in ("value", "lower", "upper"):

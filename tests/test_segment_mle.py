@@ -275,12 +275,12 @@ def test_alive_branch_grouping_by_segment_equals_per_customer_evaluation(cdnow):
     from clvmodels.models import histories
 
     bg = BetaGeoModel(pool_by="channel").fit(cdnow)
-    D = {"x": cdnow["frequency"].to_numpy(float), "t_x": cdnow["recency"].to_numpy(float),
+    D = {"frequency": cdnow["frequency"].to_numpy(float), "recency": cdnow["recency"].to_numpy(float),
          "T": cdnow["T"].to_numpy(float)}
     for draws in (None, bg.parameter_draws(n_draws=25, seed=5)):
         P = bg.customer_params(cdnow, draws)
-        grouped = histories.expected_purchases(P, D, 39.0)
-        direct = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["x"], D["t_x"], D["T"], 39.0)
+        grouped = histories.expected_purchases(bg.family, P, D, 39.0)
+        direct = bgnbd.expected_purchases(P["r"], P["alpha"], P["a"], P["b"], D["frequency"], D["recency"], D["T"], 39.0)
         np.testing.assert_allclose(grouped, direct, rtol=1e-10)
 
 

@@ -75,6 +75,46 @@ def check_rfm_summary(summary: pd.DataFrame) -> None:
                 "customers with frequency 0 must have recency 0; not so in", hint)
 
 
+def check_history_columns(summary: pd.DataFrame, family) -> None:
+    """Check the history columns a purchase-model family reads (its ``history_columns``).
+
+    Continuous-time families read ``frequency, recency, T`` (:func:`check_rfm_summary`). A
+    discrete-opportunity family (``family.discrete_time``) reads whole numbers ``frequency,
+    recency, n_periods`` with ``0 <= frequency <= recency <= n_periods``, ``n_periods >= 1`` and
+    ``recency == 0`` exactly where ``frequency == 0``, as :func:`clvmodels.opportunity_summary`
+    builds them.
+    """
+    if tuple(family.history_columns) == RFM_COLUMNS:
+        check_rfm_summary(summary)
+        return
+    _check_frame(summary)
+    columns = tuple(family.history_columns)
+    missing = [c for c in columns if c not in summary.columns]
+    hint = "Build it with clvmodels.opportunity_summary(...)" if family.discrete_time else (
+        "Rename your columns to " + ", ".join(columns))
+    if missing:
+        raise DataError(f"the summary lacks column(s) {missing} that {family.label} reads; it has "
+                        f"{list(summary.columns)[:10]}. {hint}")
+    if len(summary) == 0:
+        raise DataError("the summary has no customers; check the transaction log and the date window")
+    check_unique_ids(summary)
+    x, t_x, n = (pd.to_numeric(summary[c], errors="coerce").to_numpy(float) for c in columns)
+    named = ", ".join(columns)
+    _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(n)),
+                f"{named} must be finite numbers; missing or infinite in", hint)
+    whole = (x == np.round(x)) & (t_x == np.round(t_x)) & (n == np.round(n))
+    _fail_where(summary, ~whole if family.discrete_time else (x != np.round(x)),
+                f"{named} must be whole numbers (counts of opportunities); not so in"
+                if family.discrete_time else "frequency must be a whole number >= 0; not so in", hint)
+    _fail_where(summary, (x < 0) | (t_x < 0) | (t_x > n) | (n <= 0),
+                f"{columns[1]} must lie between 0 and {columns[2]} ({columns[2]} > 0); outside in", hint)
+    if family.discrete_time:
+        _fail_where(summary, x > t_x, f"{columns[0]} cannot exceed {columns[1]} (the last "
+                    "opportunity with a transaction); not so in", hint)
+    _fail_where(summary, (x == 0) != (t_x == 0),
+                f"{columns[1]} must be 0 exactly where {columns[0]} is 0; not so in", hint)
+
+
 def check_monetary_summary(summary: pd.DataFrame) -> None:
     """Check the columns the spend model needs: one row per customer id, ``frequency`` and a
     positive ``monetary_value`` for every repeat buyer (frequency > 0)."""

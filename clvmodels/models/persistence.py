@@ -20,10 +20,9 @@ LATER_SETTINGS = {"shrinkage": "empirical_bayes"}
 
 
 def _model_classes() -> dict:
-    from clvmodels.models.beta_geo import BetaGeoModel
-    from clvmodels.models.gamma_gamma import GammaGammaModel
+    from clvmodels.models.registry import model_classes
 
-    return {"BetaGeoModel": BetaGeoModel, "GammaGammaModel": GammaGammaModel}
+    return model_classes()
 
 
 def _jsonable(value):
@@ -98,8 +97,10 @@ def load_model(path):
 
     Returns
     -------
-    BetaGeoModel or GammaGammaModel
-        The fitted model, with the same settings, estimates and predictions as when saved.
+    PurchaseModel or GammaGammaModel
+        The fitted model, of the class recorded in the file (BetaGeoModel, ParetoNBDModel, ...;
+        see :mod:`clvmodels.models.registry`), with the same settings, estimates and predictions
+        as when saved.
 
     Raises
     ------
