@@ -91,6 +91,18 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("reactivation_rank", "integer", "rank on the win-back list, 1 = contact first; empty if not a target"),
     ExportColumn("reactivation_expected_value", "float", "expected incremental value of a win-back contact: uplift x "
                  "(value if the customer buys in the response window - value if not) - contact cost"),
+    # contractual (subscription) runs, `clvmodels subscriptions` (docs/contractual_value.md); null otherwise.
+    # They share realised_margin, future_margin, clv, acquisition_cost and net_value above, with
+    # payment at the start of each billing period and future_margin over the whole remaining lifetime.
+    ExportColumn("renewals", "integer", "subscriptions: renewals made so far (periods paid - 1)"),
+    ExportColumn("subscribed", "boolean", "subscriptions: still subscribed at `snapshot_date`"),
+    ExportColumn("p_still_subscribed", "float", "subscriptions: probability of making the next renewal (0 once left)"),
+    ExportColumn("expected_renewals", "float", "subscriptions: expected future renewals, each discounted by its "
+                 "periods ahead"),
+    ExportColumn("margin_per_period", "float", "subscriptions: price x margin of one payment"),
+    ExportColumn("ltv_cac", "float", "subscriptions: `clv` / `acquisition_cost` (empty when the cost is 0)"),
+    ExportColumn("payback_periods", "float", "subscriptions: payments whose margin first covers `acquisition_cost`"),
+    ExportColumn("paid_back", "boolean", "subscriptions: `realised_margin` already covers `acquisition_cost`"),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in EXPORT_COLUMNS)
