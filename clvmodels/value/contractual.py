@@ -125,6 +125,16 @@ def payback_periods(acquisition_cost, margin_per_period) -> np.ndarray:
 
     0 for a cost of 0; inf when the margin per period is 0 and the cost positive. Payment k
     (k = 1 at acquisition) is the one that pays the cost back.
+
+    Parameters
+    ----------
+    acquisition_cost, margin_per_period : array_like
+        In currency, broadcasting together (e.g. shape (n,)).
+
+    Returns
+    -------
+    ndarray of float
+        Payments needed, whole numbers, 0 or inf.
     """
     cost, mpp = np.broadcast_arrays(np.asarray(acquisition_cost, float), np.asarray(margin_per_period, float))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,7 +150,8 @@ class ContractualValue:
     ----------
     customers : DataFrame
         One row per subscriber (index of the tenure table); columns in the module docstring's
-        terms: ``margin_per_period, periods_paid, realised_margin, expected_renewals`` (discounted
+        terms: ``renewals, subscribed, p_still_subscribed`` (of the next renewal, at the
+        estimate), ``margin_per_period, periods_paid, realised_margin, expected_renewals`` (discounted
         future renewals), ``future_margin`` (with ``_lower``/``_upper`` when an interval was
         asked for), ``lifetime_value`` (realised + future), ``acquisition_cost``,
         ``net_value``, ``ltv_cac``, ``payback_periods``, ``paid_back``.
@@ -199,6 +210,9 @@ def contractual_value(model, tenures: pd.DataFrame, terms: ContractTerms, *, by=
     future = model.expected_renewals(tenures, np.inf, discount_rate=d, uncertainty=uncertainty, level=level,
                                      n_draws=n_draws, seed=seed)
     out = pd.DataFrame(index=tenures.index)
+    out["renewals"] = renewals.astype(np.int64)
+    out["subscribed"] = active
+    out["p_still_subscribed"] = model.p_still_subscribed(tenures)["p_still_subscribed"].to_numpy()
     out["margin_per_period"] = mpp
     out["periods_paid"] = renewals + 1.0
     out["realised_margin"] = out["periods_paid"] * mpp
@@ -346,3 +360,36 @@ def break_even_table(model, terms: ContractTerms, *, uncertainty=None, level: fl
                                 "annual_discount_rate": terms.discount_rate, "margin": terms.margin,
                                 "timing": "payment at the start of each period, the first at acquisition"}
     return table
+
+
+#: columns of :attr:`ContractualValue.customers` written to the CRM export under the same name
+_EXPORTED = ("renewals", "subscribed", "p_still_subscribed", "expected_renewals", "margin_per_period",
+             "realised_margin", "future_margin", "future_margin_lower", "future_margin_upper",
+             "acquisition_cost", "net_value", "ltv_cac", "payback_periods", "paid_back")
+
+
+def export_frame(result: ContractualValue) -> pd.DataFrame:
+    """The per-subscriber value in the columns of the CRM export schema.
+
+    ``clv`` is the lifetime value (realised + future margin) and ``net_value`` that minus the
+    acquisition cost; their bounds are the future margin's shifted by the fixed realised margin
+    and cost. Pass the frame to :func:`clvmodels.export.export_scores`.
+
+    Parameters
+    ----------
+    result : ContractualValue
+        From :func:`contractual_value`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id, with schema columns only (see ``docs/contractual_value.md``).
+    """
+    customers = result.customers
+    out = customers[[c for c in _EXPORTED if c in customers.columns]].copy()
+    out["clv"] = customers["lifetime_value"]
+    if "future_margin_lower" in customers.columns:
+        for side in ("lower", "upper"):
+            out[f"clv_{side}"] = customers["realised_margin"] + customers[f"future_margin_{side}"]
+            out[f"net_value_{side}"] = out[f"clv_{side}"] - customers["acquisition_cost"]
+    return out
