@@ -14,10 +14,13 @@ the referrer (see :mod:`clvmodels.value.referrals`): summed over customers, ``ne
 
 Assumptions (also in docs/value_accounting.md):
 
-* BG/NBD is a **non-contractual** model: nobody announces leaving; "alive" is a latent state. A
-  customer can drop out only right after a purchase, so a customer with no repeat purchase
-  (frequency 0) is alive with probability 1. Subscriptions, where churn is observed, need a
-  contractual model.
+* The purchase model is any family of the contract (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB), all
+  **non-contractual**: nobody announces leaving; "alive" is a latent state, and the future is
+  P(alive) x the family's alive branch. (Under BG/NBD a customer drops out only right after a
+  purchase, so one without repeat purchase is alive with probability 1; MBG/NBD and Pareto/NBD
+  let them go silently.) Subscriptions, where churn is observed, need a contractual model. A
+  discrete-opportunity family (BG/BB) counts the horizon in whole opportunities and discounts
+  per opportunity.
 * Gamma-Gamma takes a customer's spend per purchase independent of their purchase frequency;
   check it on your data with :func:`clvmodels.value.spend_frequency_check`.
 * Cash flows are discounted continuously at the annual rate converted to the time unit once;
@@ -36,10 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvmodels.data.checks import check_rfm_summary
+from clvmodels.data.checks import check_history_columns
 from clvmodels.data.meta import summary_meta
 from clvmodels.errors import DataError, check_choice, describe_rows
-from clvmodels.formulas import bgnbd, gammagamma
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, UNCERTAINTY_KINDS
 from clvmodels.value.acquisition import resolve_acquisition
 from clvmodels.value.economics import Economics, as_economics, realised_margin
@@ -47,6 +49,7 @@ from clvmodels.value.engine import ValueInputs, run_value
 from clvmodels.value.referrals import Referrals, fit_referral_rates, link_referrals
 from clvmodels.value.referrals import purchase_occasions
 from clvmodels.value.rollup import payback_periods
+from clvmodels.value.roles import check_spend_model, purchase_family
 from clvmodels.value.totals import rollup_key, rollup_table
 
 
@@ -127,16 +130,16 @@ class ValueRun:
 
 
 def _check_models(purchase_model, spend_model) -> None:
-    for model, names, what in ((purchase_model, bgnbd.PARAM_NAMES, "purchase_model (a BetaGeoModel)"),
-                               (spend_model, gammagamma.PARAM_NAMES, "spend_model (a GammaGammaModel)")):
-        if tuple(getattr(model, "param_names", ())) != tuple(names):
-            raise DataError(f"{what} was expected, got {type(model).__name__}; pass "
-                            "customer_value(bg_model, gg_model, summary, ...) in that order")
+    """Models by role: a purchase model (its ``family`` a PurchaseFamily), then a Gamma-Gamma
+    spend model; each fitted."""
+    purchase_family(purchase_model)
+    check_spend_model(spend_model)
+    for model in (purchase_model, spend_model):
         model.point_draws()  # raises NotFittedError for an unfitted model
 
 
 def _check_summary(summary: pd.DataFrame, purchase_model) -> str:
-    check_rfm_summary(summary)
+    check_history_columns(summary, purchase_model.family)
     if summary.index.has_duplicates:
         dup = summary.index[summary.index.duplicated()].unique()
         raise DataError(f"customer ids must be unique in the summary; repeated: {describe_rows(dup)}")
@@ -177,8 +180,8 @@ def value_run(purchase_model, spend_model, summary: pd.DataFrame,
 
     Parameters
     ----------
-    purchase_model : BetaGeoModel
-        Fitted purchase model.
+    purchase_model : BetaGeoModel, ParetoNBDModel, ModifiedBetaGeoModel or BetaGeoBetaBinomModel
+        Fitted purchase model (any model whose ``family`` is a purchase family).
     spend_model : GammaGammaModel
         Fitted spend model.
     summary : DataFrame
@@ -255,6 +258,7 @@ def value_run(purchase_model, spend_model, summary: pd.DataFrame,
         "n_draws": outputs.n_draws,
         "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),
         "methods": [purchase_model.method, spend_model.method],
+        "purchase_model": purchase_model.family.name,
         "realised_margin_from": realised_source,
         "acquisition_cost_from": acquisition_note,
         "referral_share": None if links is None else links.share,
@@ -275,8 +279,9 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
 
     Parameters
     ----------
-    purchase_model : BetaGeoModel
-        Fitted purchase model (MLE or Bayes; pooled or per segment).
+    purchase_model : BetaGeoModel, ParetoNBDModel, ModifiedBetaGeoModel or BetaGeoBetaBinomModel
+        Fitted purchase model (MLE or Bayes; pooled or per segment); any model whose ``family``
+        is a :class:`~clvmodels.families.PurchaseFamily`.
     spend_model : GammaGammaModel
         Fitted spend model.
     summary : DataFrame
@@ -347,10 +352,11 @@ def customer_value(purchase_model, spend_model, summary: pd.DataFrame,
 
     Notes
     -----
-    "Alive" is BG/NBD's latent state: a one-time buyer is always alive (dropout happens only
-    after a repeat purchase), which is why future referrals are tied to expected purchases, not
-    to time alive. The model is non-contractual. Gamma-Gamma assumes spend independent of
-    frequency (check with :func:`clvmodels.value.spend_frequency_check`).
+    "Alive" is the purchase family's latent state (under BG/NBD a one-time buyer is always alive,
+    dropout happening only after a repeat purchase), which is why future referrals are tied to
+    expected purchases, not to time alive. The models are non-contractual. Gamma-Gamma assumes
+    spend independent of frequency (check with :func:`clvmodels.value.spend_frequency_check`).
+    ``attrs["clvmodels"]["purchase_model"]`` names the purchase family.
 
     Raises
     ------

@@ -26,8 +26,8 @@ from clvmodels.models.draws import ParameterDraws
 from clvmodels.models.intervals import chunk_size_for, interval_bounds, iter_chunks
 from clvmodels.progress import progress_bar
 from clvmodels.value.economics import ResolvedEconomics
-from clvmodels.value.expected import (FutureFlows, alive_branch, distinct_rows, future_flows,
-                                      new_customer_value)
+from clvmodels.value.expected import (FutureFlows, distinct_rows, family_alive_branch,
+                                      family_flows, new_customer_value)
 from clvmodels.value.referrals import ReferralLinks, ReferralRates, purchase_occasions
 from clvmodels.value.totals import GroupTotals, group_codes
 
@@ -43,13 +43,23 @@ class ValueInputs:
     links: ReferralLinks | None = None
     rates: ReferralRates | None = None
 
+    def purchase_history(self, columns) -> tuple[np.ndarray, ...]:
+        """The summary's ``columns`` (a purchase family's ``history_columns``) as float arrays."""
+        return tuple(self.summary[c].to_numpy(float) for c in columns)
+
     @property
-    def history(self) -> tuple[np.ndarray, ...]:
+    def mean_spend(self) -> np.ndarray:
+        """Mean repeat spend per customer, 0 where there is no repeat purchase (shape (n,))."""
         s = self.summary
         x = s["frequency"].to_numpy(float)
         mbar = pd.to_numeric(s["monetary_value"], errors="coerce").to_numpy(float) \
             if "monetary_value" in s.columns else np.zeros(len(s))
-        return x, s["recency"].to_numpy(float), s["T"].to_numpy(float), np.where(x > 0, mbar, 0.0)
+        return np.where(x > 0, mbar, 0.0)
+
+    @property
+    def history(self) -> tuple[np.ndarray, ...]:
+        """(frequency, recency, T, mean spend) of a continuous-time summary."""
+        return (*self.purchase_history(("frequency", "recency", "T")), self.mean_spend)
 
 
 @dataclass
@@ -111,18 +121,20 @@ def _in_order(work, chunks: list, n_threads: int):
             yield pending.popleft().result()
 
 
-def _alive_branch_threaded(econ, draws: dict, x, T, with_alive_time: bool):
-    """:func:`alive_branch` for distinct (x, T) rows, in column blocks on the threads; parameters
-    are pooled (each (S, 1)) or one column per row (each (S, m), a model pooled by segment).
-    Every value is computed element by element, so the blocks give the same numbers as one call."""
+def _alive_branch_threaded(econ, family, draws: dict, key: tuple, with_alive_time: bool):
+    """:func:`family_alive_branch` for distinct alive-key rows, in column blocks on the threads;
+    parameters are pooled (each (S, 1)) or one column per row (each (S, m), a model pooled by
+    segment). Every value is computed element by element, so the blocks give the same numbers
+    as one call."""
     n_threads = scoring.N_THREADS
-    if n_threads <= 1 or x.size < 2 * n_threads:
-        return alive_branch(econ, draws, x, T, with_alive_time)
-    blocks = np.array_split(np.arange(x.size), 4 * n_threads)  # small blocks balance the load
+    size = key[0].size
+    if n_threads <= 1 or size < 2 * n_threads:
+        return family_alive_branch(econ, family, draws, key, with_alive_time)
+    blocks = np.array_split(np.arange(size), 4 * n_threads)  # small blocks balance the load
 
     def block(b):
         params = {k: (v[:, b] if np.shape(v)[-1] > 1 else v) for k, v in draws.items()}
-        return alive_branch(econ, params, x[b], T[b], with_alive_time)
+        return family_alive_branch(econ, family, params, tuple(k[b] for k in key), with_alive_time)
 
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         parts = list(pool.map(block, blocks))
@@ -137,6 +149,7 @@ class _Run:
     def __init__(self, purchase_model, spend_model, inputs: ValueInputs, *, uncertainty, level,
                  n_draws, seed, rollup_by, chunk_size):
         self.bg_model, self.gg_model, self.inputs = purchase_model, spend_model, inputs
+        self.family = purchase_model.family  # checked by role at the entry point
         self.econ, self.level = inputs.econ, level
         self.predictive = uncertainty == "predictive"
         self.bayes = "bayes" in (purchase_model.method, spend_model.method)
@@ -157,7 +170,10 @@ class _Run:
         # threads' chunks at once stay well inside memory (the size must not depend on the
         # number of threads: the chunks' random streams are keyed by chunk)
         self.chunk_size = chunk_size or chunk_size_for(self.S, n_arrays=48 if self.predictive else 12)
-        self.x, self.t_x, self.T, self.mbar = inputs.history
+        # the family's history columns in order (frequency first), its alive key, the mean spend
+        self.hist = inputs.purchase_history(self.family.history_columns)
+        self.key = self.family.key_of(*self.hist)
+        self.x, self.mbar = self.hist[0], inputs.mean_spend
         self.totals = {}
         for by in rollup_by:
             codes, labels = group_codes(inputs.summary, by)
@@ -190,30 +206,32 @@ class _Run:
         segments = None
         if self.bg_draws.values.ndim != 2:  # pooled by segment: the segment is part of the key
             segments = self.bg_model.segment_codes(self.inputs.summary)
-            first, self.branch_row = distinct_rows(self.x, self.T, segments)
+            first, self.branch_row = distinct_rows(*self.key, segments)
         else:
-            first, self.branch_row = distinct_rows(self.x, self.T)
+            first, self.branch_row = distinct_rows(*self.key)
         if 2 * 8 * (self.S + 1) * first.size > 400e6:
             return
-        xd, Td = self.x[first], self.T[first]
+        keyd = tuple(k[first] for k in self.key)
         at = None if segments is None else segments[first]
         if for_draws:
             draws = self.bg_draws.for_customers(at)
-            self.branch[False] = _alive_branch_threaded(self.econ, draws, xd, Td, self.need_alive)
+            self.branch[False] = _alive_branch_threaded(self.econ, self.family, draws, keyd,
+                                                        self.need_alive)
         if self.plugin:
             point = self.bg_model.point_draws().for_customers(at)
-            self.branch[True] = alive_branch(self.econ, point, xd, Td, self.need_alive)
+            self.branch[True] = family_alive_branch(self.econ, self.family, point, keyd,
+                                                    self.need_alive)
 
     def _future(self, rows, bg, gg, point: bool = False):
         """Expected discounted future purchases and margin, per draw (S, m)."""
-        hist = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
+        hist = tuple(h[rows] for h in self.hist)
         branch = None
         if point in self.branch:
             purchases, alive = self.branch[point]
             at = self.branch_row[rows]
             branch = purchases[:, at], None if alive is None else alive[:, at]
-        return future_flows(self.econ, bg, gg, *hist, with_alive_time=self.need_alive,
-                            branch=branch)
+        return family_flows(self.econ, self.family, bg, gg, hist, self.mbar[rows],
+                            with_alive_time=self.need_alive, branch=branch)
 
     def _referral_rate(self, rows) -> np.ndarray:
         """Posterior mean referrals per purchase occasion, shape (m,)."""
@@ -230,7 +248,7 @@ class _Run:
         once) and returns the per-draw values that :meth:`accumulate` adds into shared sums."""
         part = self.inputs.summary.iloc[rows]
         bg, gg = self._params(part, point=False)
-        vnew = new_customer_value(self.econ, bg, gg)
+        vnew = new_customer_value(self.econ, bg, gg, family=self.family)
         # per-draw expectations give the expected interval, and the point value of Bayesian fits;
         # a predictive run of an MLE fit needs neither
         flows_e = distinct = None
@@ -247,7 +265,8 @@ class _Run:
             bg_point, gg_point = self._params(part, point=True)
             flows_p = self._future(rows, bg_point, gg_point, point=True)
             margin_p = flows_p.margin[0]
-            vnew_p = np.broadcast_to(new_customer_value(self.econ, bg_point, gg_point)[0], rows.shape)
+            vnew_p = np.broadcast_to(new_customer_value(self.econ, bg_point, gg_point,
+                                                        family=self.family)[0], rows.shape)
         else:
             margin_p, vnew_p = flows_e.margin.mean(axis=0), np.broadcast_to(vnew.mean(axis=0),
                                                                             rows.shape)
@@ -266,9 +285,10 @@ class _Run:
             rng = np.random.default_rng(child)
             links, rates = self.inputs.links, self.inputs.rates
             margin_d, ref_d = simulate_chunk(
-                rng, self.econ, bg, gg, self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows],
+                rng, self.econ, bg, gg, *(h[rows] for h in self.hist), self.mbar[rows],
                 rates=rates if self.refer else None,
-                referral_counts=None if links is None else links.counts[rows], vnew=vnew)
+                referral_counts=None if links is None else links.counts[rows], vnew=vnew,
+                family=self.family)
         self.cols["future"][rows] = margin_p
         self.cols["future_referrals"][rows] = ref_p
         self.cols["vnew"][rows] = vnew_p
@@ -291,13 +311,13 @@ class _Run:
         return np.where(links.referrer_of[rows] >= 0, links.share, 0.0)
 
     def _distinct_rows(self, rows, bg: dict, gg: dict) -> tuple[np.ndarray, np.ndarray] | None:
-        """Runs of identical histories (x, t_x, T, mbar) among the chunk's rows (sorted by
-        (x, t_x, T), so one-time buyers of one age are adjacent): the first row of each run and,
+        """Runs of identical histories (the family's history columns and mbar) among the chunk's
+        rows (sorted by history, so one-time buyers of one age are adjacent): the first row of each run and,
         per row, its run; None when parameters differ between customers (models pooled by
         segment) or when too few rows repeat to pay for the bookkeeping."""
         if self.S < 8 or any(np.shape(v)[-1] > 1 for v in (*bg.values(), *gg.values())):
             return None  # a point run: finding the runs costs more than it saves
-        keys = (self.x[rows], self.t_x[rows], self.T[rows], self.mbar[rows])
+        keys = (*(h[rows] for h in self.hist), self.mbar[rows])
         new = np.ones(rows.size, dtype=bool)
         new[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])
         first = np.flatnonzero(new)
@@ -419,7 +439,7 @@ class _Run:
             # computed customer by customer, so the order of the customers changes nothing
             order = np.arange(n)
         else:  # identical histories adjacent (shared work), chunks and streams fixed by history
-            order = np.lexsort((self.T, self.t_x, self.x))
+            order = np.lexsort(self.hist[::-1])  # by frequency, then recency, then age
         chunks = [order[sl] for sl in iter_chunks(order.size, self.chunk_size)]
         with progress_bar(order.size, "customer value", unit="customers") as advance:
             for result in _in_order(self.compute, chunks, scoring.N_THREADS):

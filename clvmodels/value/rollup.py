@@ -63,17 +63,20 @@ def payback_periods(econ: ResolvedEconomics, purchase_model, spend_model, summar
     """
     grid = payback_grid(econ)
     bg, gg = purchase_model.customer_params(summary), spend_model.customer_params(summary)
+    family = purchase_model.family
     n_groups = len(totals.labels)
-    params = {**bg, **gg}
+    # keyed apart: a purchase family and the spend model may share a parameter name
+    params = {**{("purchase", k): v for k, v in bg.items()}, **{("spend", k): v for k, v in gg.items()}}
     if all(np.shape(v)[-1] == 1 for v in params.values()):
-        curve = new_customer_value(econ, bg, gg, horizon=grid[:, None])[:, 0]
+        curve = new_customer_value(econ, bg, gg, horizon=grid[:, None], family=family)[:, 0]
         curves = np.broadcast_to(curve, (n_groups, grid.size))
     else:  # average the curves of the distinct parameter sets within each group
         keys = np.column_stack([np.broadcast_to(v[0], (len(summary),)) for v in params.values()])
         _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         pick = {k: (v[:, first] if np.shape(v)[-1] > 1 else v) for k, v in params.items()}
-        distinct = new_customer_value(econ, {k: pick[k] for k in bg}, {k: pick[k] for k in gg},
-                                      horizon=grid[:, None])  # (K, m)
+        distinct = new_customer_value(econ, {k: pick[("purchase", k)] for k in bg},
+                                      {k: pick[("spend", k)] for k in gg},
+                                      horizon=grid[:, None], family=family)  # (K, m)
         weights = np.zeros((n_groups, first.size))
         np.add.at(weights, (totals.codes, inverse.ravel()), 1.0)
         curves = (weights / weights.sum(axis=1, keepdims=True)) @ distinct.T

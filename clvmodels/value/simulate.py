@@ -2,9 +2,9 @@
 
 For parameter draw s and customer i, the customer's own traits are drawn from their exact
 posterior and one future is simulated over the horizon with purchase times, spends and dropout
-(:func:`clvmodels.formulas.future_simulation.simulate_bgnbd_futures`: the distribution of
-``sample_bgnbd_latents``, ``sample_gg_nu`` and ``simulate_discounted_purchases``, drawing only
-what the future depends on). Its margin is::
+(the purchase family's ``simulate_future``, e.g. for BG/NBD the sparse
+:func:`clvmodels.formulas.future_simulation.simulate_bgnbd_futures`; the spend rate from its
+Gamma-Gamma posterior, ``sample_gg_nu``'s). Its margin is::
 
     margin_rate * sum_k z_k (1+d)^-s_k - cost_per_transaction * sum_k (1+d)^-s_k
         - cost_to_serve * integral over the time alive of (1+d)^-s ds
@@ -27,10 +27,11 @@ import numpy as np
 from clvmodels.formulas import future_simulation
 from clvmodels.value.economics import ResolvedEconomics
 from clvmodels.value.referrals import ReferralRates, purchase_occasions
+from clvmodels.value.roles import family_or_default
 
 
 def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg: dict, gg: dict,
-                           x, t_x, T, mbar) -> tuple[np.ndarray, np.ndarray]:
+                           x, t_x, T, mbar, *, family=None) -> tuple[np.ndarray, np.ndarray]:
     """One simulated future per parameter draw and customer.
 
     Parameters
@@ -38,8 +39,11 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     rng : numpy.random.Generator
     econ : ResolvedEconomics
     bg, gg : dict of str -> ndarray
-        BG/NBD and Gamma-Gamma parameters, shape (S, 1) or (S, n), paired by draw.
+        Purchase-family and Gamma-Gamma parameters, shape (S, 1) or (S, n), paired by draw.
     x, t_x, T, mbar : ndarray, shape (n,)
+        The family's history columns in order (frequency first), and the mean repeat spend.
+    family : PurchaseFamily, optional
+        The purchase family (default :data:`clvmodels.value.roles.DEFAULT_FAMILY_NAME`'s).
 
     Returns
     -------
@@ -48,11 +52,11 @@ def simulate_future_margin(rng: np.random.Generator, econ: ResolvedEconomics, bg
     future : FuturePurchases
         The simulated futures (purchase counts, discounted counts, time alive), each (S, n).
     """
-    # the sparse simulator draws only what the future depends on (nothing more for customers
-    # dead at T or without a potential purchase): same distribution, far fewer random numbers
+    family = family_or_default(family)
     x, mbar = np.asarray(x, float), np.asarray(mbar, float)
-    future = future_simulation.simulate_bgnbd_futures(
-        rng, bg["r"], bg["alpha"], bg["a"], bg["b"], x, t_x, T, econ.horizon, econ.discount_rate,
+    # spend rate nu ~ Gamma(p x + q, rate gamma + x mbar), the Gamma-Gamma posterior
+    future = family.simulate_future(
+        rng, bg, x, t_x, T, econ.horizon, econ.discount_rate,
         spend_shape=gg["p"], nu_shape=gg["p"] * x + gg["q"], nu_rate=gg["gamma"] + x * mbar)
     margin = (econ.margin * future.discounted_spend
               - econ.cost_per_transaction * future.discounted_count
@@ -87,14 +91,15 @@ def simulate_discounted_referrals(rng: np.random.Generator, rate: np.ndarray,
 
 def simulate_chunk(rng: np.random.Generator, econ: ResolvedEconomics, bg: dict, gg: dict,
                    x, t_x, T, mbar, *, rates: ReferralRates | None, referral_counts,
-                   vnew) -> tuple[np.ndarray, np.ndarray | float]:
+                   vnew, family=None) -> tuple[np.ndarray, np.ndarray | float]:
     """Predictive draws of future margin and future referral value for a chunk, each (S, n).
 
     ``rates`` None means no future referrals (0.0 is returned for them); ``referral_counts`` are
-    the referrals each customer made so far (their exposure is their purchases so far, x + 1); ``vnew`` is the expected value
-    of a new customer per draw, shape (S, 1) or (S, n).
+    the referrals each customer made so far (their exposure is their purchases so far, x + 1);
+    ``vnew`` is the expected value of a new customer per draw, shape (S, 1) or (S, n); ``family``
+    the purchase family (as :func:`simulate_future_margin`).
     """
-    margin, future = simulate_future_margin(rng, econ, bg, gg, x, t_x, T, mbar)
+    margin, future = simulate_future_margin(rng, econ, bg, gg, x, t_x, T, mbar, family=family)
     if rates is None:
         return margin, 0.0
     n_draws = margin.shape[0]
