@@ -1,14 +1,16 @@
 """Distinct likelihood rows with counts, grouped in Spark and collected to the driver for fitting.
 
-The BG/NBD likelihood depends on a customer only through (frequency, recency, T) and the
+A purchase family's likelihood depends on a customer only through its ``history_columns`` and the
 Gamma-Gamma likelihood only through (frequency, monetary_value) of repeat buyers, so identical
-customers contribute identical terms and a fit on distinct rows weighted by their counts equals
-the fit on every customer (Fader, Hardie & Lee 2005 eq. 6 summed over customers). Databricks'
-CLV accelerator fits the *unweighted* likelihood on distinct rows, which biases the estimates;
-here every row carries its count.
+customers contribute identical terms and a fit on distinct rows weighted by their counts
+(``fit(rows, weights="n_customers")``) equals the fit on every customer (e.g. Fader, Hardie & Lee
+2005 eq. 6 summed over customers); no row is expanded back. Databricks' CLV accelerator fits the
+*unweighted* likelihood on distinct rows, which biases the estimates; here every row carries its
+count.
 
-The grouping is on the integer totals (days and micro-units), and the float columns are then made
-by the local path's own code, so each distinct row equals the summary rows it stands for bit for bit.
+The grouping is on the integer totals (days and micro-units) behind each history column, and the
+float columns are then made as the local path makes them, so each distinct row equals the summary
+rows it stands for bit for bit.
 """
 
 from __future__ import annotations
@@ -18,26 +20,89 @@ import pandas as pd
 
 from clvmodels.data.meta import set_summary_meta
 from clvmodels.data.summary import _mean_amount
+from clvmodels.errors import DataError
 from clvmodels.spark.summary import SparkSummary
 
 COUNT = "n_customers"
 
+#: summary column -> (its integer total as Spark SQL, whether it is days to divide by the days
+#: per time unit). The columns of a transaction log's summary that a purchase family may read as
+#: its history, computed as :func:`clvmodels.data.summary._summary_frame` computes them.
+HISTORY_TOTALS = {
+    "frequency": ("n_days - 1", False),
+    "recency": ("last_day - first_day", True),
+    "T": ("{calibration_day} - first_day", True),
+}
 
-def bgnbd_rows(summary: SparkSummary) -> pd.DataFrame:
-    """Distinct (frequency, recency, T) rows with ``n_customers``, collected to the driver.
+
+def check_spark_history(family) -> None:
+    """Refuse a family whose history a Spark summary of a transaction log does not hold.
+
+    Raises
+    ------
+    DataError
+        Naming the missing columns, the family and the columns a Spark summary has.
+    """
+    missing = [c for c in family.history_columns if c not in HISTORY_TOTALS]
+    if missing:
+        raise DataError(
+            f"the {family.label} model reads {list(family.history_columns)}, but a Spark summary of a "
+            f"transaction log has {list(HISTORY_TOTALS)} (no {missing}); use a continuous-time purchase "
+            "model, or summarise the opportunities locally"
+        )
+
+
+def purchase_rows(summary: SparkSummary, family) -> pd.DataFrame:
+    """Distinct rows of a purchase family's history columns with ``n_customers``, on the driver.
+
+    Parameters
+    ----------
+    summary : SparkSummary
+        From :func:`clvmodels.spark.spark_rfm_summary` (no holdout columns are read).
+    family : PurchaseFamily
+        The family to fit (``model.family``); its ``history_columns`` are grouped on.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``frequency`` (int64), ``recency``, ``T`` (float64) and ``n_customers`` (int64),
-        sorted; ``attrs["clvmodels"]`` as in the summary.
+        One row per distinct history: the ``history_columns`` in their order (``frequency`` int64,
+        times float64 in the summary's unit) and ``n_customers`` (int64, summing to the number of
+        customers), sorted by the history; ``attrs["clvmodels"]`` as in the summary.
+
+    Raises
+    ------
+    DataError
+        When the family reads a column a transaction-log summary does not have (BG/BB's
+        ``n_periods``).
     """
-    grouped = (summary.totals.groupBy("n_days", "first_day", "last_day").count()
-               .toPandas().sort_values(["n_days", "first_day", "last_day"], kind="stable"))
-    rows = _float_columns(summary, grouped, ["frequency", "recency", "T"])
+    check_spark_history(family)
+    columns = list(family.history_columns)
+    day = summary.window.calibration_day
+    totals = [HISTORY_TOTALS[c][0].format(calibration_day=int(day)) + f" AS `{c}`" for c in columns]
+    grouped = summary.totals.selectExpr(*totals).groupBy(*columns).count().toPandas()
+    rows = pd.DataFrame({
+        c: (grouped[c].to_numpy(np.int64) / summary.unit_days if HISTORY_TOTALS[c][1]
+            else grouped[c].to_numpy(np.int64))
+        for c in columns
+    })
     rows[COUNT] = grouped["count"].to_numpy(np.int64)
-    return set_summary_meta(rows.sort_values(["frequency", "recency", "T"], ignore_index=True),
-                            **summary.meta())
+    return set_summary_meta(rows.sort_values(columns, ignore_index=True), **summary.meta())
+
+
+def bgnbd_rows(summary: SparkSummary) -> pd.DataFrame:
+    """Deprecated: ``purchase_rows(summary, BetaGeoModel.family)``, distinct (frequency, recency, T).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`purchase_rows` for the BG/NBD family.
+    """
+    from clvmodels._warn import warn_user
+    from clvmodels.families import get_family
+
+    warn_user("bgnbd_rows(summary) is deprecated; use purchase_rows(summary, model.family), which "
+              "groups the history columns of any purchase family", FutureWarning)
+    return purchase_rows(summary, get_family("bgnbd"))
 
 
 def gamma_gamma_rows(summary: SparkSummary) -> pd.DataFrame:
@@ -49,8 +114,6 @@ def gamma_gamma_rows(summary: SparkSummary) -> pd.DataFrame:
         When the summary has no amounts (no ``monetary_value_col``).
     """
     if not summary.spec.monetary_value_col:
-        from clvmodels.errors import DataError
-
         raise DataError("the Spark summary has no amounts; pass monetary_value_col= to spark_rfm_summary")
     grouped = (summary.totals.where("n_days > 1")
                .selectExpr("n_days", "total_micro - first_micro AS repeat_micro")
@@ -65,41 +128,55 @@ def gamma_gamma_rows(summary: SparkSummary) -> pd.DataFrame:
     return set_summary_meta(rows, **summary.meta())
 
 
-def _float_columns(summary: SparkSummary, grouped: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """frequency, recency and T of grouped totals, computed as the local summary computes them."""
-    first_day = grouped["first_day"].to_numpy(np.int64)
-    last_day = grouped["last_day"].to_numpy(np.int64)
-    unit_days = summary.unit_days
-    columns = {
-        "frequency": grouped["n_days"].to_numpy(np.int64) - 1,
-        "recency": (last_day - first_day) / unit_days,
-        "T": (summary.window.calibration_day - first_day) / unit_days,
-    }
-    return pd.DataFrame({name: columns[name] for name in names})
+def unfitted_purchase_model(purchase_model=None):
+    """An unfitted purchase model from a registry name, a class or an instance (None: BG/NBD)."""
+    from clvmodels.models.registry import purchase_model_class
+    from clvmodels.settings import DEFAULT_PURCHASE_MODEL
+
+    if purchase_model is None or isinstance(purchase_model, str):
+        return purchase_model_class(purchase_model or DEFAULT_PURCHASE_MODEL)()
+    if isinstance(purchase_model, type):
+        return purchase_model()
+    if not hasattr(purchase_model, "family"):
+        raise DataError(f"purchase_model must be a registered name (e.g. 'pnbd'), a purchase-model class or "
+                        f"an unfitted purchase model; got {type(purchase_model).__name__}")
+    return purchase_model
 
 
-def fit_on_spark(summary: SparkSummary, bg_model=None, spend_model=None):
-    """Fit BG/NBD (and Gamma-Gamma) models on distinct rows grouped by Spark.
+def fit_on_spark(summary: SparkSummary, purchase_model=None, spend_model=None, *, bg_model=None):
+    """Fit a purchase model (and Gamma-Gamma) on distinct rows with counts grouped by Spark.
 
     Parameters
     ----------
     summary : SparkSummary
-    bg_model : BetaGeoModel, optional
-        An unfitted model with the settings to use (default ``BetaGeoModel()``, MLE).
+    purchase_model : str, class or unfitted model, optional
+        A name of :mod:`clvmodels.models.registry` (``"bgnbd"``, ``"pnbd"``, ``"mbgnbd"``), a
+        purchase-model class, or an unfitted model with the settings to use (default BG/NBD, MLE).
+        Any continuous-time family: its ``history_columns`` are grouped on.
     spend_model : GammaGammaModel, optional
         An unfitted spend model; fitted when given, or by default when the summary has amounts.
+    bg_model : unfitted purchase model, optional
+        Deprecated name of ``purchase_model``.
 
     Returns
     -------
-    (BetaGeoModel, GammaGammaModel or None)
-        Fitted models, equal to fitting the collected summary.
+    (purchase model, GammaGammaModel or None)
+        Fitted models, equal to fitting the collected summary: ``fit(rows, weights="n_customers")``
+        on :func:`purchase_rows` and :func:`gamma_gamma_rows`, with no row expanded.
     """
-    from clvmodels.models.beta_geo import BetaGeoModel
-    from clvmodels.models.gamma_gamma import GammaGammaModel
+    from clvmodels.models.registry import spend_model_class
 
+    if bg_model is not None:
+        from clvmodels._warn import warn_user
+
+        if purchase_model is not None:
+            raise DataError("pass purchase_model= only (bg_model= is its deprecated name)")
+        warn_user("fit_on_spark(bg_model=...) is deprecated; pass purchase_model=", FutureWarning)
+        purchase_model = bg_model
+    model = unfitted_purchase_model(purchase_model)
     # distinct rows with their counts as weights: the same likelihood as one row per customer
-    bg = (bg_model or BetaGeoModel()).fit(bgnbd_rows(summary), weights=COUNT)
+    purchase = model.fit(purchase_rows(summary, model.family), weights=COUNT)
     if spend_model is None and not summary.spec.monetary_value_col:
-        return bg, None
-    gg = (spend_model or GammaGammaModel()).fit(gamma_gamma_rows(summary), weights=COUNT)
-    return bg, gg
+        return purchase, None
+    spend = (spend_model or spend_model_class()()).fit(gamma_gamma_rows(summary), weights=COUNT)
+    return purchase, spend

@@ -2,8 +2,10 @@
 
 The fitted models (a few parameters, or a thinned posterior) travel to the workers inside the
 ``mapInPandas`` function; each Arrow batch of per-customer totals becomes summary rows through the
-local path's code (:meth:`SparkSummary.summary_of_totals`), is scored by the models' own
-``predict`` and conformed to :mod:`clvmodels.export.schema`. So point scores and the intervals of
+local path's code (:meth:`SparkSummary.summary_of_totals`), is scored by the models' own public
+``predict`` and conformed to :mod:`clvmodels.export.schema`. Any continuous-time purchase family
+scores the same way: nothing here asks which one it is (``model.family`` is read only to check
+that a transaction log's summary holds its history columns). So point scores and the intervals of
 the expected value equal the local scores customer for customer (the Laplace draws depend only on
 the seed; a thinned posterior is deterministic).
 
@@ -36,27 +38,35 @@ def _spark_schema(date_as: str) -> str:
     return ", ".join(f"`{c.name}` {types[c.type]}" for c in EXPORT_COLUMNS)
 
 
-def score_on_spark(summary: SparkSummary, bg_model, spend_model=None, *, horizon: float,
+def _require_fitted(model) -> None:
+    """A NotFittedError on the driver, before any Spark job, for a model that was never fitted."""
+    model.point_draws()
+
+
+def score_on_spark(summary: SparkSummary, purchase_model=None, spend_model=None, *, horizon: float,
                    uncertainty=None, level: float = 0.9, n_draws: int = 300, seed: int = 0,
-                   run_id: str | None = None, currency: str | None = None):
+                   run_id: str | None = None, currency: str | None = None, bg_model=None):
     """Score every customer of a Spark summary; a lazy Spark DataFrame in the export schema.
 
     Parameters
     ----------
     summary : SparkSummary
         From :func:`clvmodels.spark.spark_rfm_summary`.
-    bg_model : BetaGeoModel
-        Fitted purchase model (e.g. from :func:`clvmodels.spark.fit_on_spark`).
+    purchase_model : fitted purchase model
+        Of any continuous-time family (BG/NBD, Pareto/NBD, MBG/NBD, ...; e.g. from
+        :func:`clvmodels.spark.fit_on_spark`).
     spend_model : GammaGammaModel, optional
         Fitted spend model; adds ``expected_spend``.
     horizon : float
         Prediction horizon in the summary's time unit.
     uncertainty : {None, "expected", "predictive"}
-        Interval kind of ``expected_purchases`` (see :meth:`BetaGeoModel.predict`).
+        Interval kind of ``expected_purchases`` (see the purchase model's ``predict``).
     level, n_draws, seed
-        Interval level, parameter draws and seed, as in :meth:`BetaGeoModel.predict`.
+        Interval level, parameter draws and seed, as in the purchase model's ``predict``.
     run_id, currency : str, optional
         Run-level export columns (``run_id`` defaults to a new random id).
+    bg_model : fitted purchase model, optional
+        Deprecated name of ``purchase_model``.
 
     Returns
     -------
@@ -64,12 +74,24 @@ def score_on_spark(summary: SparkSummary, bg_model, spend_model=None, *, horizon
         One row per customer with the columns of :data:`clvmodels.export.schema.EXPORT_COLUMNS`;
         value and reactivation columns are null (those stages run on the driver).
     """
+    from clvmodels.spark.compress import check_spark_history
+
     require_pyspark()
+    if bg_model is not None:
+        from clvmodels._warn import warn_user
+
+        if purchase_model is not None:
+            raise DataError("pass purchase_model= only (bg_model= is its deprecated name)")
+        warn_user("score_on_spark(bg_model=...) is deprecated; pass purchase_model=", FutureWarning)
+        purchase_model = bg_model
+    if purchase_model is None:
+        raise DataError("score_on_spark needs a fitted purchase model (e.g. from fit_on_spark)")
     if summary.holdout:
         raise DataError("score a plain summary (spark_rfm_summary without calibration_period_end)")
-    bg_model._check_fitted()
+    _require_fitted(purchase_model)
+    check_spark_history(purchase_model.family)
     if spend_model is not None:
-        spend_model._check_fitted()
+        _require_fitted(spend_model)
     run_values = {"snapshot_date": summary.meta()["observation_end"], "time_unit": summary.time_unit,
                   "horizon": float(horizon), "interval_level": level if uncertainty else None,
                   "run_id": run_id or uuid.uuid4().hex, "currency": currency}
@@ -98,8 +120,8 @@ def score_on_spark(summary: SparkSummary, bg_model, spend_model=None, *, horizon
             if len(totals) == 0:
                 continue
             rows = summary_reader.summary_of_totals(totals, sort=False)
-            predictions = bg_model.predict(rows, horizon, spend_model=spend_model,
-                                           **options | batch_seed(partition, batch_number))
+            predictions = purchase_model.predict(rows, horizon, spend_model=spend_model,
+                                                 **options | batch_seed(partition, batch_number))
             scores = conform(export_frame(rows, predictions), run_values)
             for name in dates:  # Arrow turns datetime64 into TIMESTAMP; cast to DATE after
                 scores[name] = scores[name].astype("datetime64[us]")

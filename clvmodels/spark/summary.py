@@ -107,7 +107,7 @@ class SparkSummary:
         """Collect the summary to the driver: the DataFrame :func:`clvmodels.rfm_summary` returns.
 
         Only for summaries that fit in the driver's memory; for fitting use
-        :func:`clvmodels.spark.compress.distinct_rows`, which collects distinct rows only.
+        :func:`clvmodels.spark.purchase_rows`, which collects distinct rows only.
         """
         totals = self.totals.toPandas()
         if len(totals) == 0:
