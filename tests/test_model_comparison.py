@@ -292,3 +292,29 @@ def test_a_log_that_is_not_the_summarys_is_refused(cdnow, log):
 def test_examples_run():
     result = doctest.testmod(comparison, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_summaries_and_settings_that_cannot_be_read_are_refused(cdnow):
+    fitted = {"m": BetaGeoModel().fit(cdnow)}
+    with pytest.raises(DataError, match=r"lacks \['recency'\]"):
+        compare_models(cdnow.drop(columns="recency"), models=fitted)
+    with pytest.raises(DataError, match="duplicate customer ids"):
+        compare_models(pd.concat([cdnow, cdnow.iloc[:2]]), models=fitted)
+    with pytest.raises(DataError, match="max_frequency must be a whole number >= 1"):
+        compare_models(cdnow, models=fitted, max_frequency=0)
+    with pytest.raises(DataError, match="min_expected must be a number >= 0"):
+        compare_models(cdnow, models=fitted, min_expected=-1)
+
+
+def test_public_functions_document_every_parameter():
+    """numpydoc's validator finds no undocumented or unknown parameter (PR01, PR02)."""
+    validate = pytest.importorskip("numpydoc.validate").validate
+    from clvmodels.plotting import comparison as plots
+
+    names = ["clvmodels.models.comparison." + n for n in
+             ("compare_models", "period_transactions_table", "holdout_by_frequency", "tracking_table")]
+    names += ["clvmodels.models.comparison_inputs.fit_purchase_models"]
+    names += [f"clvmodels.plotting.comparison.{n}" for n in dir(plots) if n.startswith("plot_")]
+    for name in names:
+        errors = [code for code, _ in validate(name)["errors"] if code in ("PR01", "PR02")]
+        assert not errors, (name, errors)

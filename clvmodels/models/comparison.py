@@ -71,6 +71,12 @@ def _bin_labels(k: int) -> list[str]:
     return [str(n) for n in range(k)] + [f"{k}+"]
 
 
+def _check_max_frequency(max_frequency) -> None:
+    if not (isinstance(max_frequency, (int, np.integer)) and not isinstance(max_frequency, bool)
+            and max_frequency >= 1):
+        raise DataError(f"max_frequency must be a whole number >= 1; got {max_frequency!r}")
+
+
 def period_transactions_table(calibration: pd.DataFrame, models=None, *, max_frequency: int = 7) -> pd.DataFrame:
     """Customers by repeat purchases in the calibration window, observed and expected by each model.
 
@@ -92,8 +98,7 @@ def period_transactions_table(calibration: pd.DataFrame, models=None, *, max_fre
         Index ``frequency`` ("0", ..., "7+"); columns ``observed`` and one per model label
         (numbers of customers; each column sums to the number of customers).
     """
-    if not (isinstance(max_frequency, (int, np.integer)) and max_frequency >= 1):
-        raise DataError(f"max_frequency must be a whole number >= 1; got {max_frequency!r}")
+    _check_max_frequency(max_frequency)
     fitted = fit_purchase_models(calibration, models)
     observed = np.bincount(np.minimum(calibration["frequency"].to_numpy(np.int64), max_frequency),
                            minlength=max_frequency + 1)
@@ -131,6 +136,7 @@ def holdout_by_frequency(calibration: pd.DataFrame, models=None, *, holdout=None
         Index ``frequency`` (group labels "0", ..., "7+"); columns ``customers``, ``observed``
         (mean holdout purchases) and one per model label (mean expected holdout purchases).
     """
+    _check_max_frequency(max_frequency)
     fitted = fit_purchase_models(calibration, models)
     actual = holdout_counts(calibration, holdout)
     h = holdout_horizon(calibration, horizon)
@@ -244,7 +250,9 @@ def compare_models(calibration: pd.DataFrame, holdout=None, models=None, *, hori
     """
     if rank_by is not None:
         check_choice("rank_by", rank_by, list(RANKING))
-    if not (np.isfinite(min_expected) and min_expected >= 0):
+    _check_max_frequency(max_frequency)
+    if not (isinstance(min_expected, (int, float, np.number)) and np.isfinite(min_expected)
+            and min_expected >= 0):
         raise DataError(f"min_expected must be a number >= 0; got {min_expected!r}")
     actual = holdout_counts(calibration, holdout)
     h = holdout_horizon(calibration, horizon)

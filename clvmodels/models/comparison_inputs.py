@@ -18,6 +18,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from clvmodels.data.checks import check_unique_ids
 from clvmodels.data.meta import summary_meta, time_unit_of
 from clvmodels.errors import DataError, describe_rows
 from clvmodels.families.contract import PurchaseFamily
@@ -101,6 +102,10 @@ def fit_purchase_models(calibration: pd.DataFrame, models=None) -> dict:
 
 def fit_candidates(calibration: pd.DataFrame, models=None) -> tuple[dict, dict]:
     """:func:`fit_purchase_models`, plus label -> whether the model was fitted here (bool)."""
+    if not isinstance(calibration, pd.DataFrame):
+        raise DataError(f"the calibration summary must be a DataFrame (one row per customer); got "
+                        f"{type(calibration).__name__}")
+    check_unique_ids(calibration)
     unit = time_unit_of(calibration)
     fitted: dict = {}
     here: dict = {}
@@ -109,6 +114,11 @@ def fit_candidates(calibration: pd.DataFrame, models=None) -> tuple[dict, dict]:
         if isinstance(model, type):
             model = model()
         _check_candidate(model, where)
+        missing = [c for c in model.family.history_columns if c not in calibration.columns]
+        if missing:
+            raise DataError(f"{where} ({model.family.label}) reads the summary columns "
+                            f"{list(model.family.history_columns)}; the calibration summary lacks "
+                            f"{missing}. Build it with clvmodels.calibration_holdout_summary(...)")
         if hasattr(model, "params_"):
             if getattr(model, "time_unit_", None) != unit:
                 raise DataError(f"{where} was fitted in time unit {getattr(model, 'time_unit_', None)!r} "
