@@ -125,10 +125,17 @@ def expected_spend(p, q, gamma, x, mbar):
     mean ``p gamma / (q - 1)`` and the customer's own mean. ``x = 0`` gives the population mean
     (``inf`` when q <= 1, where the population mean does not exist)."""
     x = np.asarray(x, float)
-    mbar = np.where(x > 0, mbar, 0.0)
+    own = x * np.where(x > 0, mbar, 0.0)  # (n,), once for all draws
+    denominator = np.asarray(p * x + q - 1.0)
+    positive = denominator > 0
+    if positive.all():  # the usual case (q > 1): three passes over (S, n) instead of ten
+        value = p * (gamma + own)
+        if np.shape(value) == denominator.shape:
+            value /= denominator
+            return value
+        return value / denominator
     with np.errstate(divide="ignore"):
-        denominator = p * x + q - 1.0
-        return np.where(denominator > 0, p * (gamma + x * mbar) / np.where(denominator > 0, denominator, 1.0), np.inf)
+        return np.where(positive, p * (gamma + own) / np.where(positive, denominator, 1.0), np.inf)
 
 
 def population_mean_spend(p, q, gamma):
