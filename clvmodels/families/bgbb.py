@@ -25,7 +25,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability
-from clvmodels.formulas import bgbb, family_futures
+from clvmodels.formulas import bgbb, family_futures, population
 from clvmodels.formulas.betageometric import beta_survival_sum
 
 
@@ -66,6 +66,12 @@ def _simulate_future(rng, params, x, t_x, n, horizon, discount_rate, **spend):
                                                 latents["theta"], horizon, discount_rate, **spend)
 
 
+def _simulate_histories(rng, params, n):
+    # customers from the population, opportunity by opportunity (formulas.population)
+    x, t_x, alive, p, theta = population.simulate_bgbb_population(rng, *_p(params), n)
+    return (x, t_x, np.asarray(n, float)), {"alive": alive, "p": p, "theta": theta}
+
+
 BGBB = PurchaseFamily(
     name="bgbb",
     label="BG/BB",
@@ -89,6 +95,7 @@ BGBB = PurchaseFamily(
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     simulate_future=_simulate_future,
+    simulate_histories=_simulate_histories,
     # FHS 2010 sec. 2: p ~ Beta(alpha, beta) per opportunity while alive, theta ~ Beta(gamma, delta)
     heterogeneity=(
         beta_probability("Transaction probability per opportunity while alive (p)",

@@ -13,7 +13,7 @@ import numpy as np
 from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
-from clvmodels.formulas import bgnbd, future_simulation, individual
+from clvmodels.formulas import bgnbd, future_simulation, individual, population
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _alive_time
 
 
@@ -58,6 +58,12 @@ def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
     # latents of _sample_latents followed by timed purchases)
     return future_simulation.simulate_bgnbd_futures(rng, *_p(params), x, t_x, T, horizon,
                                                     discount_rate, **spend)
+
+
+def _simulate_histories(rng, params, T):
+    # customers from the population in continuous time (formulas.population), true traits at T
+    x, t_x, alive, lam, p = population.simulate_bgnbd_population(rng, *_p(params), T)
+    return (x, t_x, np.asarray(T, float)), {"alive": alive, "lam": lam, "p": p}
 
 
 def _fast_kernel(x, t_x, T, weights, segment, n_segments):
@@ -107,6 +113,7 @@ BGNBD = PurchaseFamily(
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     simulate_future=_simulate_future,
+    simulate_histories=_simulate_histories,
     bayes=_BAYES,
     # FHL 2005 sec. 3: lambda ~ Gamma(r, alpha) (eq. 2), p ~ Beta(a, b) (eq. 4)
     heterogeneity=(

@@ -111,6 +111,20 @@ nu_shape=None, nu_rate=None) -> FuturePurchases
         ``discounted_spend`` (else None). Latents from the exact individual posterior; the
         means are the closed forms' (``p_alive`` x the alive-branch functions).
 
+    Population simulation (optional)
+    --------------------------------
+    simulate_histories : (rng, params, T) -> (history, latents), or None
+        New customers drawn from the population at one parameter point (``params`` maps each
+        name to a float): latents from the mixing distributions, then purchases up to each
+        customer's observation length ``T`` (ndarray (n,), the last history column: time units
+        after the first purchase, or whole opportunities for discrete-time families), in the
+        model's own time (continuous for continuous-time families: exact times, no day rounding
+        or merging; per opportunity for discrete-time ones). ``history`` is the tuple of history
+        arrays in the order of ``history_columns`` (``T`` last, unchanged); ``latents`` are the
+        true traits at the end of observation in the form ``simulate_purchases`` takes (``alive``
+        at T and the rates or probabilities), so ``simulate_purchases(rng, latents, t)`` draws
+        each customer's true future: the oracle of parameter-recovery and calibration tests.
+
     Bayesian extras (optional)
     --------------------------
     bayes : BayesHooks
@@ -148,6 +162,7 @@ nu_shape=None, nu_rate=None) -> FuturePurchases
     bayes: BayesHooks = NO_HOOKS
     discrete_time: bool = False
     heterogeneity: tuple[Mixing, ...] = ()
+    simulate_histories: Callable | None = None
 
     def key_of(self, *history):
         """The alive-key arrays picked out of the history arrays (same order as ``alive_key``)."""

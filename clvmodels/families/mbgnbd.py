@@ -14,7 +14,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
-from clvmodels.formulas import future_simulation, individual, individual_mbgnbd, mbgnbd
+from clvmodels.formulas import future_simulation, individual, individual_mbgnbd, mbgnbd, population
 from clvmodels.formulas.bgnbd_alive_time import discounted_alive_time_if_alive as _bgnbd_alive_time
 
 
@@ -53,6 +53,13 @@ def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
         alive_b_shift=1.0)
 
 
+def _simulate_histories(rng, params, T):
+    # BG/NBD's population with the dropout chance at time 0 too (formulas.population)
+    x, t_x, alive, lam, p = population.simulate_bgnbd_population(rng, *_p(params), T,
+                                                                  dropout_at_zero=True)
+    return (x, t_x, np.asarray(T, float)), {"alive": alive, "lam": lam, "p": p}
+
+
 MBGNBD = PurchaseFamily(
     name="mbgnbd",
     label="MBG/NBD",
@@ -75,6 +82,7 @@ MBGNBD = PurchaseFamily(
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     simulate_future=_simulate_future,
+    simulate_histories=_simulate_histories,
     # BDF 2007: lambda ~ Gamma(r, alpha) and p ~ Beta(a, b) as in BG/NBD, p also applying at time 0
     heterogeneity=(
         gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),

@@ -12,7 +12,7 @@ import numpy as np
 
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import gamma_rate
-from clvmodels.formulas import family_futures, individual_paretonbd, paretonbd
+from clvmodels.formulas import family_futures, individual_paretonbd, paretonbd, population
 
 
 _NAMES = paretonbd.PARAM_NAMES
@@ -46,6 +46,12 @@ def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
                                                      latents["mu"], horizon, discount_rate, **spend)
 
 
+def _simulate_histories(rng, params, T):
+    # customers from the population in continuous time (formulas.population), true traits at T
+    x, t_x, alive, lam, mu = population.simulate_paretonbd_population(rng, *_p(params), T)
+    return (x, t_x, np.asarray(T, float)), {"alive": alive, "lam": lam, "mu": mu}
+
+
 PARETONBD = PurchaseFamily(
     name="pnbd",
     label="Pareto/NBD",
@@ -68,6 +74,7 @@ PARETONBD = PurchaseFamily(
     sample_latents=_sample_latents,
     simulate_purchases=_simulate,
     simulate_future=_simulate_future,
+    simulate_histories=_simulate_histories,
     # SMC 1987: lambda ~ Gamma(r, alpha); the lifetime is exponential with rate mu ~ Gamma(s, beta)
     heterogeneity=(
         gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
