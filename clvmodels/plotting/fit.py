@@ -37,7 +37,7 @@ _check_purchase_model = purchase_family
 
 def repeat_words(family) -> str:
     """What the family counts, for an axis: repeat purchases, or (discrete time) opportunities."""
-    return "Repeat opportunities with a transaction" if family.discrete_time else "Repeat purchases"
+    return "Repeat opportunities taken" if family.discrete_time else "Repeat purchases"
 
 
 def _segment_codes(model, summary: pd.DataFrame) -> np.ndarray | None:
@@ -135,7 +135,7 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
     centers = np.arange(len(table))
     width = 0.4
     ax.bar(centers - width / 2, table["observed"], width, color=ACTUAL_COLOR, label="observed")
-    model_label = "model (expected)"
+    model_label = f"{family.label} model (expected)"
     yerr = None
     if interval is not None:
         kind = "simulated" if interval == "simulated" else "expected"
@@ -151,10 +151,10 @@ def plot_period_transactions(model, summary: pd.DataFrame, *, max_frequency: int
     ax.set_xlabel(f"{repeat_words(family)} in the calibration period" + (f" (to {end})" if end else ""))
     ax.set_ylabel("Customers")
     if model.method == "bayes":
-        ax.set_title(f"Posterior predictive check ({family.label}): {repeat_words(family).lower()} "
-                     "per customer,\nobserved vs replicated from the posterior")
+        ax.set_title(f"Posterior predictive check: {repeat_words(family).lower()} per customer,\n"
+                     "observed vs replicated from the posterior")
     else:
-        ax.set_title(f"{repeat_words(family)} per customer: observed vs model ({family.label})")
+        ax.set_title(f"{repeat_words(family)} per customer: observed vs model")
     ax.legend(frameon=False)
     return ax
 
