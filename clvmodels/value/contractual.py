@@ -300,6 +300,7 @@ def _group_table(out: pd.DataFrame, active, codes, labels, draws, level) -> pd.D
     table["ltv_cac"] = np.where(cost > 0, table["lifetime_value"] / np.where(cost > 0, cost, 1.0), np.nan)
     table.index.name = labels.name if not isinstance(labels, pd.MultiIndex) else None
     table["customers"] = table["customers"].astype(np.int64)
+    table["active"] = table["active"].astype(np.int64)
     return table
 
 
