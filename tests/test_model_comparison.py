@@ -318,3 +318,11 @@ def test_public_functions_document_every_parameter():
     for name in names:
         errors = [code for code, _ in validate(name)["errors"] if code in ("PR01", "PR02")]
         assert not errors, (name, errors)
+
+
+def test_tracking_end_is_read_one_way(cdnow, log):
+    model = {"m": BetaGeoModel().fit(cdnow)}
+    short = tracking_table(cdnow, log, model, end="1997-12-31")
+    assert short["period"].max() == 13 and short.index[-1] == pd.Timestamp("1997-12-30")
+    with pytest.raises(DataError, match="not an ISO 8601 date"):
+        tracking_table(cdnow, log, model, end="12/31/1997")

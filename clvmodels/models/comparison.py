@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvmodels.data.meta import summary_meta, time_unit_of
+from clvmodels.data.meta import iso_date, summary_meta, time_unit_of
 from clvmodels.errors import DataError, check_choice
 from clvmodels.models import comparison_metrics as metrics
 from clvmodels.models.comparison_fit import calibration_log_likelihood, expected_histogram
@@ -182,7 +182,7 @@ def tracking_table(calibration: pd.DataFrame, transactions: pd.DataFrame, models
         raise DataError("tracking needs the summary's first_purchase column and its observation_end "
                         "(the calibration end) in its metadata; build it with "
                         "clvmodels.calibration_holdout_summary(...)")
-    end = end if end is not None else meta.get("holdout_end", meta["observation_end"])
+    end = iso_date(end, "end") if end is not None else meta.get("holdout_end", meta["observation_end"])
     return tracking_frame(fitted, calibration, transactions, time_unit=time_unit_of(calibration),
                           calibration_end=meta["observation_end"], end=end,
                           customer_id_col=customer_id_col, datetime_col=datetime_col)

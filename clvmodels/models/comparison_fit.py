@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clvmodels.inference.compress import compress_rows
+
 
 def parameter_groups(model, summary: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct parameter vectors of the summary's customers and each customer's group.
@@ -31,11 +33,12 @@ def parameter_groups(model, summary: pd.DataFrame) -> tuple[dict[str, np.ndarray
         otherwise), by parameter name, and the group of each customer.
     """
     names = list(model.family.param_names)
-    params = model.customer_params(summary)  # name -> (1, 1) or (1, n)
+    params = {k: np.asarray(v, float)[0] for k, v in model.customer_params(summary).items()}  # (1,) or (n,)
     n = len(summary)
-    per_customer = np.column_stack([np.broadcast_to(np.asarray(params[k], float)[0], (n,)) for k in names])
-    distinct, inverse = np.unique(per_customer, axis=0, return_inverse=True)
-    return {k: distinct[:, j] for j, k in enumerate(names)}, inverse.ravel()
+    if all(params[k].size == 1 for k in names):  # pooled: one group, no grouping needed
+        return {k: params[k].reshape(1) for k in names}, np.zeros(n, np.int64)
+    groups = compress_rows(*(np.broadcast_to(params[k], (n,)) for k in names))
+    return dict(zip(names, groups.columns)), groups.inverse
 
 
 def _history(model, summary: pd.DataFrame) -> list[np.ndarray]:
@@ -59,12 +62,12 @@ def calibration_log_likelihood(model, summary: pd.DataFrame) -> float:
     """
     family = model.family
     groups, member = parameter_groups(model, summary)
-    history = np.column_stack(_history(model, summary))
+    history = _history(model, summary)
     total = 0.0
     for g in range(member.max() + 1):
-        rows, counts = np.unique(history[member == g], axis=0, return_counts=True)
+        rows = compress_rows(*(column[member == g] for column in history))
         log_params = np.log([groups[k][g] for k in family.param_names])
-        value, _ = family.neg_log_likelihood_and_grad(log_params, *rows.T, counts.astype(float))
+        value, _ = family.neg_log_likelihood_and_grad(log_params, *rows.columns, rows.counts)
         total -= float(value)
     return total
 
@@ -87,9 +90,8 @@ def expected_histogram(model, summary: pd.DataFrame, max_frequency: int) -> np.n
     """
     family = model.family
     groups, member = parameter_groups(model, summary)
-    key = np.column_stack([summary["T"].to_numpy(float), member])
-    distinct, counts = np.unique(key, axis=0, return_counts=True)
-    window, group = distinct[:, 0], distinct[:, 1].astype(np.int64)
+    distinct = compress_rows(summary["T"].to_numpy(float), member)
+    (window, group), counts = distinct.columns, distinct.counts
     params = {k: v[group] for k, v in groups.items()}  # (d,) per distinct (T, group)
     empty = tuple(np.zeros(window.size) for _ in family.history_columns)
     expected = np.empty(int(max_frequency) + 1)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from clvmodels.data.timeunits import days_per_unit
 from clvmodels.errors import DataError, describe_rows
+from clvmodels.inference.compress import compress_rows
 from clvmodels.models.comparison_fit import parameter_groups
 
 
@@ -83,15 +84,16 @@ def expected_cumulative(model, summary: pd.DataFrame, days: np.ndarray, unit_day
     family = model.family
     groups, member = parameter_groups(model, summary)
     first = to_days(summary["first_purchase"])
-    distinct, counts = np.unique(np.column_stack([first, member]), axis=0, return_counts=True)
+    distinct = compress_rows(first, member)
+    (first_day, group), counts = distinct.columns, distinct.counts
     total = np.zeros(days.size)
-    for start in range(0, len(distinct), 256):
-        part = distinct[start:start + 256]
-        t = np.maximum(days[None, :] - part[:, :1], 0) / unit_days  # (chunk, m)
-        params = {k: v[part[:, 1]][:, None] for k, v in groups.items()}  # (chunk, 1)
+    for start in range(0, distinct.n_unique, 256):
+        part = slice(start, start + 256)
+        t = np.maximum(days[None, :] - first_day[part, None], 0) / unit_days  # (chunk, m)
+        params = {k: v[group[part]][:, None] for k, v in groups.items()}  # (chunk, 1)
         # t = 0 (not yet acquired, or acquired that day) contributes nothing
         value = np.where(t > 0, family.expected_purchases_new(params, np.where(t > 0, t, 1.0)), 0.0)
-        total += counts[start:start + 256].astype(float) @ value
+        total += counts[part] @ value
     return total
 
 
