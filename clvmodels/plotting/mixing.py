@@ -42,6 +42,20 @@ def _distribution(mix: Mixing, P: dict):
     return stats.invgamma(first, scale=second)
 
 
+def _family_of(model):
+    """``model.family``; for the spend model, whose class may not name its family yet, the
+    Gamma-Gamma family by its role (its class), as :mod:`clvmodels.value.roles` does."""
+    family = getattr(model, "family", None)
+    if family is None:
+        from clvmodels.models.gamma_gamma import GammaGammaModel
+
+        if isinstance(model, GammaGammaModel):
+            from clvmodels.families.spend import GAMMAGAMMA
+
+            family = GAMMAGAMMA
+    return family
+
+
 def _support(mix: Mixing) -> tuple[float, float]:
     return (0.0, 1.0) if mix.kind == "beta" else (0.0, np.inf)
 
@@ -79,7 +93,7 @@ def mixing_distributions(model) -> list[Mixing]:
     ['Transaction rate while alive (lambda)', 'Dropout probability after each purchase (p)']
     """
     model.point_draws()  # NotFittedError for an unfitted model
-    found = tuple(getattr(getattr(model, "family", None), "heterogeneity", None) or ())
+    found = tuple(getattr(_family_of(model), "heterogeneity", None) or ())
     if not found:
         raise DataError(f"{type(model).__name__} does not describe its mixing distributions (its "
                         "family declares no heterogeneity), so there is nothing to draw")
