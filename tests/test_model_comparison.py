@@ -326,3 +326,19 @@ def test_tracking_end_is_read_one_way(cdnow, log):
     assert short["period"].max() == 13 and short.index[-1] == pd.Timestamp("1997-12-30")
     with pytest.raises(DataError, match="not an ISO 8601 date"):
         tracking_table(cdnow, log, model, end="12/31/1997")
+
+
+def test_small_samples_pool_the_tail_for_every_model_alike(cdnow):
+    """200 CDNOW customers: bins 0..6, 7+ would expect fewer than 5 customers in the tail bins, so
+    the tail is widened until every model expects >= 5 in every bin; all models share the bins,
+    and df = bins - 1 - k follows."""
+    small = cdnow.iloc[:200].copy()
+    small.attrs = cdnow.attrs
+    table = compare_models(small)
+    bins = table.attrs["clvmodels"]["chi2_bins"]
+    assert 2 <= len(bins) < 8 and bins[-1].endswith("+")
+    assert (table["chi2_min_expected"] >= 5).all()
+    assert (table["chi2_df"] == len(bins) - 1 - table["n_params"]).all()
+    hist = period_transactions_table(small, fit_purchase_models(small), max_frequency=len(bins))
+    wider = metrics.pool_tail(hist.drop(columns="observed").to_numpy().T, len(bins))
+    assert wider.min() < 5  # one bin more would break the rule for some model

@@ -22,13 +22,12 @@ from clvmodels.data.checks import check_unique_ids
 from clvmodels.data.meta import summary_meta, time_unit_of
 from clvmodels.errors import DataError, describe_rows
 from clvmodels.families.contract import PurchaseFamily
+from clvmodels.models.registry import purchase_model_class, purchase_model_names
 
 
 def default_model_classes() -> list[type]:
     """The registered purchase-model classes of continuous-time families (``not
     family.discrete_time``), in the registry's order: the default candidates."""
-    from clvmodels.models.registry import purchase_model_class, purchase_model_names
-
     classes = [purchase_model_class(name) for name in purchase_model_names()]
     return [cls for cls in classes if not cls.family.discrete_time]
 
