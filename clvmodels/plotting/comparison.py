@@ -148,6 +148,16 @@ def plot_tracking_comparison(calibration: pd.DataFrame, transactions: pd.DataFra
     -------
     matplotlib Axes
         ``1 + n_models`` lines and a dotted line at the calibration end.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from clvmodels import BetaGeoModel
+    >>> from clvmodels.datasets import load_cdnow_summary, load_cdnow_transactions
+    >>> from clvmodels.plotting.comparison import plot_tracking_comparison
+    >>> ax = plot_tracking_comparison(load_cdnow_summary(), load_cdnow_transactions(), [BetaGeoModel()])
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['actual', 'BG/NBD', 'end of calibration (1997-09-30)']
     """
     table = tracking_table(calibration, transactions, models, customer_id_col=customer_id_col,
                            datetime_col=datetime_col)
