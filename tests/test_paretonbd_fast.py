@@ -91,3 +91,28 @@ def test_single_customer_at_published_parameters():
     log_params = np.log(PARAMS[0])
     expected = -paretonbd.log_likelihood(*PARAMS[0], x, t_x, T).sum()
     assert fast.neg_log_likelihood_and_grad(log_params, x, t_x, T, None)[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("k1, P, k2, Q", [(1.55, 12.0, 1.61, 14.0), (30.0, 50.0, 0.7, 20.0),
+                                          (0.6, 3.0, 1.2, 7.0), (3.0, 40.0, 5.0, 25.0)])
+def test_tail_series_equals_quadrature(k1, P, k2, Q):
+    """The two routes of fast_pnbd_tail.tail (hypergeometric series, log-time quadrature) give the
+    same log T and derivatives where both apply (alpha and beta within a factor of ~3)."""
+    from clvmodels.inference.bayes import fast_pnbd_tail as tail
+
+    em, scratch, series = np.empty(12), np.empty(5), np.empty(5)
+    tail.tail(k1, P, k2, Q, em, scratch, series)
+    tail.power_integral(k1, P, k2, Q, np.inf, em, scratch)
+    J = scratch[0]
+    quad = [np.log(J) - k1 * np.log(P) - k2 * np.log(Q), -np.log(P) - scratch[1] / J,
+            -np.log(Q) - scratch[3] / J, -k1 / P * (1 - scratch[2] / J), -k2 / Q * (1 - scratch[4] / J)]
+    np.testing.assert_allclose(series, quad, rtol=1e-11, atol=1e-13)
+    # and log T against mpmath's 2F1 at 30 digits: T = H^-a 2F1(a, b; a + 1; 1 - L/H) / a with
+    # H, L the larger and smaller of P, Q, b the exponent of L and a = k1 + k2 - 1
+    import mpmath
+
+    with mpmath.workdps(30):
+        (H, _), (L, b) = sorted([(P, k1), (Q, k2)], reverse=True)
+        a = k1 + k2 - 1
+        exact = mpmath.mpf(H) ** -a * mpmath.hyp2f1(a, b, a + 1, 1 - mpmath.mpf(L) / H) / a
+        assert series[0] == pytest.approx(float(mpmath.log(exact)), rel=1e-13)
