@@ -169,6 +169,20 @@ nu_shape=None, nu_rate=None) -> FuturePurchases
         by_name = dict(zip(self.history_columns, history))
         return tuple(by_name[column] for column in self.alive_key)
 
+    def alive_history(self, *key):
+        """The history with this alive key whose last purchase falls at the end of observation
+        (recency = age; ``history_columns`` read frequency, recency, age): P(alive) is bounded
+        away from 0 there, so alive-branch quantities derived from functions of the history (e.g.
+        P(no purchase in a window | alive at T) from ``prob_no_purchase``) divide out exactly."""
+        by_name = dict(zip(self.alive_key, key))
+        return tuple(by_name.get(column, key[-1]) for column in self.history_columns)
+
+    def aged(self, *history_and_t):
+        """The history ``t`` time units (opportunities) later without a purchase: the age, the
+        last of ``history_columns``, grows by ``t``; frequency and recency stay."""
+        *history, t = history_and_t
+        return (*history[:-1], history[-1] + t)
+
     def expected_purchases(self, params: Params, *history_and_t):
         """E[purchases in (T, T+t] | history] = P(alive) x the alive branch (history..., t)."""
         *history, t = history_and_t

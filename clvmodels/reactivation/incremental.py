@@ -32,7 +32,9 @@ OUTPUTS = ("value", "value_lower", "value_upper", "if_returned", "if_returned_lo
 
 @dataclass(frozen=True)
 class Candidates:
-    """Histories of the candidates, each shape (n,)."""
+    """Histories of the candidates, each shape (n,): ``x, t_x, T`` are the purchase family's
+    ``history_columns`` in order (frequency, recency, age or opportunities), ``mbar`` the mean
+    repeat spend."""
 
     rows: pd.DataFrame
     x: np.ndarray
@@ -60,11 +62,13 @@ def _values(cands, sl, purchase_model, spend_model, econ, window, bg_draws=None,
     runs = None
     if all(np.shape(v)[-1] == 1 for v in (*bg.values(), *gg.values())):  # pooled parameters
         runs = _runs(x, t_x, T, mbar)
+    family = purchase_model.family
     if runs is None:
-        return winback_values(econ, bg, gg, x, t_x, T, mbar, window)
+        return winback_values(econ, bg, gg, x, t_x, T, mbar, window, family=family)
     # identical histories have identical values (computed element by element): compute once
     first, inverse = runs
-    values = winback_values(econ, bg, gg, x[first], t_x[first], T[first], mbar[first], window)
+    values = winback_values(econ, bg, gg, x[first], t_x[first], T[first], mbar[first], window,
+                            family=family)
     return type(values)(*(np.asarray(v)[:, inverse] for v in values))
 
 
@@ -91,7 +95,7 @@ def score(cands: Candidates, purchase_model, spend_model, source, econ, window: 
 
 
 def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, level, n_draws, seed):
-    from clvmodels.value.engine import _paired_draws
+    from clvmodels.value.engine import paired_draws
 
     n = len(cands.rows)
     out = {k: np.full(n, np.nan) for k in OUTPUTS}
@@ -111,7 +115,7 @@ def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, le
     reach = uplifts.mean_reachable(codes, point["reachable"], G)
     # independent streams: purchase-model draws, spend-model draws, uplift draws
     bg_seed, gg_seed, uplift_seed = np.random.SeedSequence(seed).spawn(3)
-    bg_draws, gg_draws = _paired_draws(purchase_model, spend_model, True, n_draws, bg_seed, gg_seed)
+    bg_draws, gg_draws = paired_draws(purchase_model, spend_model, True, n_draws, bg_seed, gg_seed)
     S = bg_draws.n_draws
     seg_point, seg_draws = source.segment_uplift(labels, mean_baseline, S, uplift_seed)
     share = uplifts.check_conversion(source, seg_point, reach, counts)

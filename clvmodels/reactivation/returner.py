@@ -5,7 +5,7 @@ Notation (all in the summary's time unit; ``d`` the discount rate per unit, ``D_
 * ``FM(x, t_x, T; H)``: expected discounted future margin over (T, T+H] given the history, the
   customer-value step's :func:`clvmodels.value.expected.future_margin`;
 * ``B``: the event "at least one purchase in the response window (T, T+w]";
-* ``P0 = P(not B | history)`` (:func:`clvmodels.formulas.bgnbd.prob_no_purchase`).
+* ``P0 = P(not B | history)`` (the purchase family's ``prob_no_purchase``).
 
 A customer who buys nothing in the window has the same history observed up to T+w, so
 ``E[margin | not B] = D_w FM(x, t_x, T+w; H-w)`` (minus the cost to serve during the window), and
@@ -20,23 +20,30 @@ unchanged in expectation, because spend is independent of the purchase process).
 
 Stability. Where P(alive) is tiny both the numerator and ``1 - P0`` are tiny. Every latent-
 attrition model factorises as P(alive) x (alive branch), so everything is computed on the alive
-branch: with ``q = P(not B | alive at T)`` and ``FMa(x, T; H) = FM / P(alive)`` (both independent
-of the recency, evaluated at ``t_x = T`` where P(alive) is bounded away from 0)::
+branch of the purchase family (:class:`~clvmodels.families.PurchaseFamily`): with
+``q = P(not B | alive at T)`` and ``FMa(key; H)`` the alive-branch margin (both independent of the
+recency; q from ``prob_no_purchase`` at the family's ``alive_history``, recency = age, where
+P(alive) is bounded away from 0)::
 
-    V_return = (FMa(x, T; H) - q Vnot_alive) / (1 - q),
-    Vnot_alive = D_w FMa(x, T+w; H-w) - cost_to_serve * integral_0^w (1+d)^-s ds,
+    V_return   = (FMa(key; H) - q Vnot_alive) / (1 - q),
+    Vnot_alive = D_w P(alive at T+w | alive at T, not B) FMa(key after w silent; H-w)
+                 - cost_to_serve * E[int_0^w 1{alive at T+s} (1+d)^-s ds | alive at T, not B],
     baseline   = 1 - P0 = P(alive) (1 - q),
     P(alive and no purchase in the window) = P(alive) q.
 
-``Vnot_alive`` is the value of an *alive* customer who buys nothing in the window: a BG/NBD
-customer drops out only right after a purchase, so one who buys nothing in the window is alive
-throughout it exactly when alive at T (this is the one BG/NBD-specific step: the cost to serve
-during the window). The unconditional value of a non-buyer, ``V_not = P(alive | not B)
-Vnot_alive``, also averages over customers who are gone; the identity
+``Vnot_alive`` is the value of an *alive* customer who buys nothing in the window. Under BG/NBD
+and MBG/NBD, whose customers drop out only right after a purchase, such a customer is alive
+throughout the window (the survival factor is 1 and the alive time in the window is its length);
+under Pareto/NBD they may die silently. Both factors come from the contract:
+``P(alive at T+s, not B in (T, T+s] | alive at T) = P0_ref(s) P(alive | aged ref history) /
+P(alive | ref history)`` (``prob_no_purchase`` and ``p_alive`` at the alive history and at it aged
+by s), and the alive time in the window integrates it (Gauss-Legendre, 8 nodes; a sum over the
+window's opportunities for a discrete-time family). The unconditional value of a non-buyer,
+``V_not = P(alive | not B) Vnot_alive``, also averages over customers who are gone; the identity
 ``(1-P0) V_return + P0 V_not = FM`` holds (tested).
 
 This module is the only place in :mod:`clvmodels.reactivation` that reads a purchase model's
-formulas; it asks for P(alive), P(no purchase in a window) and the future margin only.
+formulas, through its family: P(alive), P(no purchase in a window) and the alive-branch margin.
 """
 
 from __future__ import annotations
@@ -66,23 +73,54 @@ class WinbackValues(NamedTuple):
     """FM(x, t_x, T; H), the baseline expected discounted future margin."""
 
 
-def _bg(bg: dict) -> tuple:
-    return bg["r"], bg["alpha"], bg["a"], bg["b"]
+def _alive_margin(econ, family, params, gg, key, mbar, spend) -> np.ndarray:
+    """FMa(key; horizon of econ): expected discounted future margin given alive at T, (S, n)."""
+    from clvmodels.value.expected import family_alive_branch
+
+    with_alive_time = econ.cost_to_serve > 0
+    purchases, alive_time = family_alive_branch(econ, family, params, key, with_alive_time)
+    margin = purchases * econ.purchase_margin(spend)
+    return margin - econ.cost_to_serve * alive_time if with_alive_time else margin
 
 
-def _alive_margin(econ, bg, gg, x, T, mbar, alive=None, spend=None) -> np.ndarray:
-    """FMa(x, T; horizon of econ): expected discounted future margin given alive at T, (S, n).
+def _no_purchase_if_alive(family, params, key, window):
+    """q = P(no purchase in (T, T+window] | alive at T, key) and P(alive | the alive history)."""
+    ref = family.alive_history(*key)
+    alive = family.p_alive(params, *ref)
+    q = (family.prob_no_purchase(params, *ref, window) - (1.0 - alive)) / alive
+    return np.clip(q, 0.0, 1.0), alive
 
-    ``alive`` is P(alive | x, t_x = T, T) and ``spend`` the conditional mean spend, if the
-    caller has them (the same numbers either way)."""
-    from clvmodels.formulas import bgnbd
-    from clvmodels.value.expected import future_flows
 
-    if alive is None:
-        alive = bgnbd.p_alive(*_bg(bg), x, T, T)
-    flows = future_flows(econ, bg, gg, x, T, T, mbar, with_alive_time=econ.cost_to_serve > 0,
-                         alive=alive, spend=spend)
-    return flows.margin / alive
+def _alive_and_silent(family, params, key, s):
+    """P(alive at T+s and no purchase in (T, T+s] | alive at T, key): P0 times P(alive | no
+    purchase) at the alive history, over P(alive) there (alive at T+s implies alive at T)."""
+    ref = family.alive_history(*key)
+    return (family.prob_no_purchase(params, *ref, s) * family.p_alive(params, *family.aged(*ref, s))
+            / family.p_alive(params, *ref))
+
+
+def _silent_key(family, key, s):
+    """The alive key after s time units without a purchase."""
+    return family.key_of(*family.aged(*family.alive_history(*key), s))
+
+
+def _window_alive_time(econ, family, params, key, window, q):
+    """E[discounted time alive in the window | alive at T, no purchase in it]:
+    ``int_0^w (1+d)^-s P(alive at T+s, not B | alive at T) ds / q``, the joint probability being
+    P(alive at T+s, silent until T+s) x P(silent after T+s | alive at T+s)."""
+    d = econ.discount_rate
+    if family.discrete_time:  # the window's opportunities k = 1..w, each one period long
+        nodes = np.arange(1.0, np.floor(window) + 1.0)
+        weights = (1.0 + d) ** -nodes
+    else:
+        u, w = np.polynomial.legendre.leggauss(8)
+        nodes, weights = window * (u + 1.0) / 2.0, window / 2.0 * w * (1.0 + d) ** -(window * (u + 1.0) / 2.0)
+    total = 0.0
+    for s, weight in zip(nodes, weights):
+        later, _ = _no_purchase_if_alive(family, params, _silent_key(family, key, s), window - s)
+        total = total + weight * _alive_and_silent(family, params, key, s) * later
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(q > 0, total / q, 0.0)
 
 
 def window_discount(econ: ResolvedEconomics, window: float) -> tuple[float, float]:
@@ -94,7 +132,7 @@ def window_discount(econ: ResolvedEconomics, window: float) -> tuple[float, floa
 
 
 def winback_values(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
-                   window: float) -> WinbackValues:
+                   window: float, *, family=None) -> WinbackValues:
     """Value of a returner and of an alive non-buyer, baseline response and P(alive), per draw.
 
     Parameters
@@ -102,51 +140,56 @@ def winback_values(econ: ResolvedEconomics, bg: dict, gg: dict, x, t_x, T, mbar,
     econ : ResolvedEconomics
         Margin, horizon H (> window) and discount rate, in the summary's time unit.
     bg, gg : dict of str -> ndarray
-        Purchase and spend model parameters, paired draw by draw, shape (S, 1) or (S, n).
+        Purchase-family and Gamma-Gamma parameters, paired draw by draw, shape (S, 1) or (S, n).
     x, t_x, T, mbar : ndarray, shape (n,)
-        Repeat purchases, recency, age (time units) and mean repeat spend (0 for x = 0).
+        The family's history columns in order (repeat purchases, recency, age in time units or
+        opportunities) and the mean repeat spend (0 for x = 0).
     window : float
         Length w of the response window in time units, starting at T.
+    family : PurchaseFamily, optional
+        The purchase family (default :data:`clvmodels.value.roles.DEFAULT_FAMILY_NAME`'s).
 
     Returns
     -------
     WinbackValues
         Money in the currency of the log, discounted to T; probabilities in [0, 1].
     """
-    from clvmodels.formulas import bgnbd, gammagamma
+    from clvmodels.formulas import gammagamma
+    from clvmodels.value.roles import family_or_default
 
-    x, t_x, T, mbar = (np.asarray(v, float) for v in (x, t_x, T, mbar))
+    family = family_or_default(family)
+    history = tuple(np.asarray(v, float) for v in (x, t_x, T))
+    mbar = np.asarray(mbar, float)
+    key = family.key_of(*history)
     rest = dataclasses.replace(econ, horizon=econ.horizon - window)
-    factor, length = window_discount(econ, window)
-    # P(alive | x, T, T) and the mean spend enter several terms: computed once
-    p_alive_T = bgnbd.p_alive(*_bg(bg), x, T, T)
-    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], x, mbar)
-    now = _alive_margin(econ, bg, gg, x, T, mbar, alive=p_alive_T, spend=spend)
-    later = _alive_margin(rest, bg, gg, x, T + window, mbar, spend=spend)
-    not_alive = factor * later - econ.cost_to_serve * length
-    # q = P(no purchase in the window | alive at T), from the model's P(no purchase) at t_x = T,
-    # where P(alive) is bounded away from 0 ((b+x-1)/(a+b+x-1) for BG/NBD), so the division is exact
-    q = (bgnbd.prob_no_purchase(*_bg(bg), x, T, T, window) - (1.0 - p_alive_T)) / p_alive_T
-    q = np.clip(q, 0.0, 1.0)
+    factor, _ = window_discount(econ, window)
+    spend = gammagamma.expected_spend(gg["p"], gg["q"], gg["gamma"], history[0], mbar)
+    now = _alive_margin(econ, family, bg, gg, key, mbar, spend)
+    later = _alive_margin(rest, family, bg, gg, _silent_key(family, key, window), mbar, spend)
+    q, _ = _no_purchase_if_alive(family, bg, key, window)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # P(alive at T+w | alive at T, no purchase in the window): 1 where dropout needs a purchase
+        survives = np.where(q > 0, np.clip(_alive_and_silent(family, bg, key, window) / q, 0.0, 1.0), 1.0)
+    not_alive = factor * survives * later
+    if econ.cost_to_serve > 0:
+        not_alive = not_alive - econ.cost_to_serve * _window_alive_time(econ, family, bg, key, window, q)
     buys = 1.0 - q
     with np.errstate(divide="ignore", invalid="ignore"):
         returned = np.where(buys > 0, (now - q * not_alive) / buys, np.nan)
-    alive = bgnbd.p_alive(*_bg(bg), x, t_x, T)
+    alive = family.p_alive(bg, *history)
     return WinbackValues(returned, np.broadcast_to(not_alive, returned.shape), alive * buys, alive * q,
                          np.broadcast_to(alive, returned.shape), alive * now)
 
 
 def check_models(purchase_model, spend_model, time_unit: str) -> None:
-    """Refuse models this module cannot value with (parameters its formulas do not take), or
-    models fitted in another time unit than the summary."""
+    """Refuse models in the wrong role (a purchase model whose ``family`` is a PurchaseFamily,
+    then a Gamma-Gamma spend model), or models fitted in another time unit than the summary."""
     from clvmodels.errors import DataError
-    from clvmodels.formulas import bgnbd, gammagamma
+    from clvmodels.value.roles import check_spend_model, purchase_family
 
-    for model, names, what in ((purchase_model, bgnbd.PARAM_NAMES, "purchase_model"),
-                               (spend_model, gammagamma.PARAM_NAMES, "spend_model")):
-        if tuple(getattr(model, "param_names", ())) != tuple(names):
-            raise DataError(f"{what} must be a fitted model with parameters {list(names)}; "
-                            f"got {type(model).__name__}")
+    purchase_family(purchase_model)
+    check_spend_model(spend_model)
+    for model, what in ((purchase_model, "purchase_model"), (spend_model, "spend_model")):
         unit = getattr(model, "time_unit_", None)
         if unit and unit != time_unit:
             raise DataError(f"{what} was fitted in time unit {unit!r} but the summary is in {time_unit!r}; "

@@ -20,8 +20,9 @@ Expected incremental value of contacting customer i::
 
 Assumptions: the window starts at the observation end (the list date; a later start would need
 the model to see the gap); a converted customer behaves afterwards like any customer who bought
-in the window; the purchase process is BG/NBD and spend Gamma-Gamma (independent of purchases),
-as in the customer-value step. Intervals are over parameter draws (Laplace for MLE, posterior for
+in the window; the purchase process is any family of the contract (BG/NBD, MBG/NBD, Pareto/NBD,
+BG/BB: the model's ``family``) and spend Gamma-Gamma (independent of purchases), as in the
+customer-value step. Intervals are over parameter draws (Laplace for MLE, posterior for
 Bayes) of both models and, with a measured uplift, its posterior draws, paired draw by draw.
 
 Deprecated: ``response=`` (read as ``uplift=``, which it meant: "the probability that a
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from clvmodels._warn import warn_user
-from clvmodels.data.checks import check_rfm_summary
+from clvmodels.data.checks import check_history_columns
 from clvmodels.data.meta import summary_meta, time_unit_of
 from clvmodels.data.timeunits import DAYS_PER_UNIT, days_per_unit
 from clvmodels.errors import DataError, check_choice, describe_rows
@@ -91,7 +92,8 @@ def _check_positive(name, value):
     return float(value)
 
 
-def _customer_arrays(rows: pd.DataFrame) -> Candidates:
+def _customer_arrays(rows: pd.DataFrame, family) -> Candidates:
+    """The candidates' history (the purchase family's ``history_columns``) and mean spend."""
     x = rows["frequency"].to_numpy(float)
     if "monetary_value" not in rows.columns:
         raise DataError("the summary lacks monetary_value; pass monetary_value_col= to rfm_summary")
@@ -99,8 +101,8 @@ def _customer_arrays(rows: pd.DataFrame) -> Candidates:
     bad = (x > 0) & ~(np.isfinite(mbar) & (mbar > 0))
     if bad.any():
         raise DataError(f"monetary_value must be positive for repeat buyers: {describe_rows(rows.index[bad])}")
-    return Candidates(rows, x, rows["recency"].to_numpy(float), rows["T"].to_numpy(float),
-                      np.where(x > 0, mbar, 0.0))
+    x, t_x, T = (rows[c].to_numpy(float) for c in family.history_columns)
+    return Candidates(rows, x, t_x, T, np.where(x > 0, mbar, 0.0))
 
 
 def _deprecated(response, scale_by_p_alive, reference_p_alive, uplift, response_with_contact):
@@ -168,8 +170,10 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, sequen
     ----------
     lapsed : DataFrame
         Output of :func:`clvmodels.lapsed_customers` (a customer summary plus lapse columns).
-    purchase_model, spend_model : BetaGeoModel, GammaGammaModel
-        Fitted on the same time unit as the summary.
+    purchase_model, spend_model : purchase model, GammaGammaModel
+        Fitted on the same time unit as the summary; the purchase model is any model whose
+        ``family`` is a :class:`~clvmodels.families.PurchaseFamily` (BetaGeoModel, ParetoNBDModel,
+        ModifiedBetaGeoModel, BetaGeoBetaBinomModel).
     sequence : ContactSequence or list of (name, cost, day)
         The contact sequence every selected customer receives; its cost per customer is charged.
     uplift : CampaignEvaluation or float, optional
@@ -274,17 +278,18 @@ def winback_targets(lapsed: pd.DataFrame, purchase_model, spend_model, *, sequen
     if not 0 < level < 1:
         raise DataError(f"level must be strictly between 0 and 1, e.g. 0.9; got {level!r}")
     rows = _candidates(lapsed, candidates)
-    if len(rows):
-        check_rfm_summary(rows)
     unit = time_unit_of(lapsed)
-    check_models(purchase_model, spend_model, unit)
+    check_models(purchase_model, spend_model, unit)  # by role: the purchase model has a family
+    family = purchase_model.family
+    if len(rows):
+        check_history_columns(rows, family)
     econ = as_economics(economics, economic_settings).resolve(unit)
     days = _window_days(response_window, response_window_unit, source)
     window = days / days_per_unit(unit)
     if econ.horizon <= window:
         raise DataError(f"the horizon ({econ.horizon:g} {unit}) must be longer than the response window "
                         f"({window:.4g} {unit}); value returners over a longer horizon")
-    scores, notes = score(_customer_arrays(rows), purchase_model, spend_model, source, econ, window,
+    scores, notes = score(_customer_arrays(rows, family), purchase_model, spend_model, source, econ, window,
                           seq.cost_per_customer, level=level, n_draws=n_draws, seed=seed)
     settings = {"uplift": source.describe(), "response_window_days": days, "response_window_units": window,
                 "level": level, "seed": seed, "economics": econ.as_attrs(), **notes}

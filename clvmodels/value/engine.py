@@ -73,8 +73,10 @@ class ValueOutputs:
     notes: dict = field(default_factory=dict)
 
 
-def _paired_draws(purchase_model, spend_model, use_draws: bool, n_draws: int,
-                  seed_bg, seed_gg) -> tuple[ParameterDraws, ParameterDraws]:
+def paired_draws(purchase_model, spend_model, use_draws: bool, n_draws: int,
+                 seed_bg, seed_gg) -> tuple[ParameterDraws, ParameterDraws]:
+    """Parameter draws of the purchase and spend models paired by index (draw s with draw s;
+    posteriors of different sizes keep the first S of each), or the point estimates."""
     if not use_draws:
         return purchase_model.point_draws(), spend_model.point_draws()
     bg = purchase_model.parameter_draws(n_draws=n_draws, seed=seed_bg)
@@ -158,8 +160,8 @@ class _Run:
         # independent streams: BG draws, GG draws, simulation (the models' draws must not share
         # their standard normals, or the paired draws would be correlated)
         seed_bg, seed_gg, self.seed_sim = np.random.SeedSequence(seed).spawn(3)
-        self.bg_draws, self.gg_draws = _paired_draws(purchase_model, spend_model, use_draws,
-                                                     n_draws, seed_bg, seed_gg)
+        self.bg_draws, self.gg_draws = paired_draws(purchase_model, spend_model, use_draws,
+                                                    n_draws, seed_bg, seed_gg)
         self.S = self.bg_draws.n_draws
         self.plugin = use_draws and not self.bayes  # point columns at the MLE, not the draw mean
         rates = inputs.rates
