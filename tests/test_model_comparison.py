@@ -18,7 +18,7 @@ from clvmodels import BetaGeoModel, as_summary
 from clvmodels.datasets import load_cdnow_summary, load_cdnow_transactions
 from clvmodels.errors import DataError
 from clvmodels.families import get_family
-from clvmodels.models import comparison
+from clvmodels.models import comparison, comparison_inputs
 from clvmodels.models import comparison_metrics as metrics
 from clvmodels.models.comparison import (
     compare_models,
@@ -289,8 +289,9 @@ def test_a_log_that_is_not_the_summarys_is_refused(cdnow, log):
         compare_models(cdnow, models=[BetaGeoModel()], transactions=log.rename(columns={"date": "day"}))
 
 
-def test_examples_run():
-    result = doctest.testmod(comparison, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", [comparison, comparison_inputs])
+def test_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
 
 

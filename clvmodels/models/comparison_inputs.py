@@ -95,6 +95,14 @@ def fit_purchase_models(calibration: pd.DataFrame, models=None) -> dict:
     DataError
         If a candidate is not a continuous-time purchase model, or a fitted one is in another time
         unit than ``calibration``.
+
+    Examples
+    --------
+    >>> from clvmodels import BetaGeoModel
+    >>> from clvmodels.datasets import load_cdnow_summary
+    >>> models = fit_purchase_models(load_cdnow_summary(), [BetaGeoModel(), BetaGeoModel(penalizer=0.1)])
+    >>> list(models)
+    ['BG/NBD', 'BG/NBD (penalizer=0.1)']
     """
     return fit_candidates(calibration, models)[0]
 
