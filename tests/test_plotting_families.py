@@ -320,3 +320,29 @@ def test_purchase_plots_name_no_family_formula_or_parameter():
         quoted = [n for n in names if any(f"{o}{q}{n}{q}{c}" in source for q in "'\""
                                           for o, c in (("[", "]"), ("(", ","), (", ", ")")))]
         assert not quoted, f"{module.__name__} spells parameter names {quoted}"
+
+
+# ----- a Bayesian fit of a family other than BG/NBD ------------------------------------------------------
+@pytest.mark.slow
+def test_posterior_predictive_bars_of_a_bayesian_mbgnbd_fit(cdnow):
+    """MBG/NBD by NUTS (2 x 200 draws): with n_draws covering every posterior draw, each model bar
+    is the posterior mean of sum_i P(X(T_i) = n) at the empty history, computed here per draw and
+    per customer from the posterior itself; the title names the check."""
+    import warnings
+
+    summary, _ = cdnow
+    with warnings.catch_warnings():  # short chains: a ConvergenceWarning about ESS is expected
+        warnings.simplefilter("ignore")
+        model = purchase_model_class("mbgnbd")(method="bayes", chains=2, draws=200, tune=200,
+                                               seed=3).fit(summary)
+    family = model.family
+    ax = P.plot_period_transactions(model, summary, interval="expected", n_draws=400, max_frequency=7)
+    assert ax.get_title().startswith("Posterior predictive check")
+    expected = np.array([bar.get_height() for bar in ax.patches])[8:]
+    post = model.idata_.posterior
+    draws = {k: post[k].to_numpy().reshape(-1, 1) for k in family.param_names}  # (400, 1)
+    T = summary["T"].to_numpy(float)
+    empty = [np.zeros_like(T) for _ in family.history_columns]
+    by_hand = [family.purchase_probability(draws, *empty, T, n).sum(axis=1).mean() for n in range(7)]
+    np.testing.assert_allclose(expected[:7], by_hand, rtol=1e-9)
+    assert expected.sum() == pytest.approx(len(summary), rel=1e-12)
