@@ -346,3 +346,30 @@ def test_posterior_predictive_bars_of_a_bayesian_mbgnbd_fit(cdnow):
     by_hand = [family.purchase_probability(draws, *empty, T, n).sum(axis=1).mean() for n in range(7)]
     np.testing.assert_allclose(expected[:7], by_hand, rtol=1e-9)
     assert expected.sum() == pytest.approx(len(summary), rel=1e-12)
+
+
+# ----- a model pooled by segment ------------------------------------------------------------------------
+def test_plots_of_a_model_pooled_by_segment_use_each_segments_parameters(cdnow):
+    """MBG/NBD with one parameter set per channel: the grid is the estimator's P(alive) for a
+    customer of the chosen channel, and the tracking curve sums each channel's cohorts with their
+    own parameters (per customer through expected_purchases_new(segment=))."""
+    summary, _ = cdnow
+    summary = summary.copy()
+    summary["channel"] = np.where(summary.index % 3 == 0, "search", "social")
+    model = purchase_model_class("mbgnbd")(pool_by="channel").fit(summary)
+    grid = P.history_grid(model, summary, max_frequency=4, segment="search")
+    x, t_x = np.meshgrid(grid.index.to_numpy(float), grid.columns.to_numpy(float), indexing="ij")
+    possible = (x > 0) == (t_x > 0)
+    probe = pd.DataFrame({"frequency": x[possible].astype(int), "recency": t_x[possible],
+                          "T": float(summary["T"].max()), "channel": "search"})
+    probe.attrs["clvmodels"] = {"time_unit": "W"}
+    np.testing.assert_allclose(grid.to_numpy()[possible], model.p_alive(probe)["p_alive"], rtol=1e-12)
+
+    date = pd.Timestamp("1998-06-30")
+    total = 0.0
+    for channel, rows in summary.groupby("channel"):
+        t = _elapsed(model, rows["first_purchase"].to_numpy("datetime64[D]"), date)
+        t = t[t > 0]
+        own = model.expected_purchases_new(np.unique(t), segment=channel)["expected_purchases"]
+        total += own.reindex(t).to_numpy().sum()
+    assert P.expected_repeat_transactions(model, summary, [date]).iloc[0] == pytest.approx(total, rel=1e-10)
