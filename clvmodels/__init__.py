@@ -28,6 +28,8 @@ _LAZY = {
     "BetaGeoBetaBinomModel": "clvmodels.models.beta_geo_beta_binom",
     "GammaGammaModel": "clvmodels.models.gamma_gamma",
     "load_model": "clvmodels.models.persistence",
+    "compare_models": "clvmodels.models.comparison",
+    "fit_purchase_models": "clvmodels.models.comparison_inputs",
     "customer_value": "clvmodels.value.customer_value",
     "value_rollup": "clvmodels.value.rollup",
     "lapsed_customers": "clvmodels.reactivation.lapsed",

@@ -18,6 +18,7 @@ MODULES = (
     "clvmodels.models.fitted", "clvmodels.models.purchase", "clvmodels.models.beta_geo",
     "clvmodels.models.pareto_nbd", "clvmodels.models.modified_beta_geo",
     "clvmodels.models.beta_geo_beta_binom", "clvmodels.models.gamma_gamma", "clvmodels.datasets.donations",
+    "clvmodels.models.comparison", "clvmodels.models.comparison_inputs",
     "clvmodels.models.persistence", "clvmodels.models.report", "clvmodels.models.segments",
     "clvmodels.value.customer_value", "clvmodels.value.rollup", "clvmodels.value.economics",
     "clvmodels.value.acquisition", "clvmodels.value.referrals",

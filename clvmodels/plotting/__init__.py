@@ -3,7 +3,7 @@
 Every function takes fitted objects and frames, accepts ``ax=`` and returns what it drew on
 (a matplotlib Axes; an array of Axes for the multi-panel ArviZ diagnostics).
 
-Model fit (BG/NBD):
+Model fit (any purchase model):
 
 - :func:`plot_period_transactions`: customers by repeat purchases, observed vs model;
 - :func:`plot_calibration_vs_holdout`: holdout purchases by calibration frequency;
@@ -12,6 +12,11 @@ Model fit (BG/NBD):
 - :func:`plot_frequency_recency_matrix`, :func:`plot_probability_alive_matrix`: heatmaps on a
   frequency x recency grid;
 - :func:`plot_history_alive`: one customer's P(alive) over time.
+
+Model comparison (several fitted purchase models side by side, see
+:func:`clvmodels.compare_models`): :func:`plot_model_comparison` and its panels
+:func:`plot_period_transactions_comparison`, :func:`plot_holdout_comparison`,
+:func:`plot_tracking_comparison`.
 
 How customers differ: :func:`plot_heterogeneity` (the mixing distributions at the fit: the
 transaction rate and dropout probability of BG/NBD, the mean spend of Gamma-Gamma) and
@@ -37,6 +42,12 @@ Money axes carry the currency given as ``currency=`` or recorded in the frame's
 """
 
 from clvmodels.plotting.concentration import lorenz_curve, plot_lorenz_curve
+from clvmodels.plotting.comparison import (
+    plot_holdout_comparison,
+    plot_model_comparison,
+    plot_period_transactions_comparison,
+    plot_tracking_comparison,
+)
 from clvmodels.plotting.bayes import plot_energy, plot_posterior, plot_rank, plot_trace
 from clvmodels.plotting.customer import alive_history, plot_history_alive
 from clvmodels.plotting.fit import plot_calibration_vs_holdout, plot_period_transactions
@@ -57,6 +68,10 @@ from clvmodels.plotting.value import plot_value_by_group, plot_value_distributio
 from clvmodels.plotting.winback import plot_winback_gains, winback_gains
 
 __all__ = [
+    "plot_holdout_comparison",
+    "plot_model_comparison",
+    "plot_period_transactions_comparison",
+    "plot_tracking_comparison",
     "actual_repeat_transactions",
     "alive_history",
     "expected_repeat_transactions",
