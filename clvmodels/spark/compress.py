@@ -38,6 +38,11 @@ HISTORY_TOTALS = {
 def check_spark_history(family) -> None:
     """Refuse a family whose history a Spark summary of a transaction log does not hold.
 
+    Parameters
+    ----------
+    family : PurchaseFamily
+        The family to fit or score (``model.family``).
+
     Raises
     ------
     DataError
@@ -129,7 +134,19 @@ def gamma_gamma_rows(summary: SparkSummary) -> pd.DataFrame:
 
 
 def unfitted_purchase_model(purchase_model=None):
-    """An unfitted purchase model from a registry name, a class or an instance (None: BG/NBD)."""
+    """An unfitted purchase model from a registry name, a class or an instance.
+
+    Parameters
+    ----------
+    purchase_model : str, class, model or None
+        A name of :mod:`clvmodels.models.registry` (None: the pipeline's default, BG/NBD), a
+        purchase-model class (built with its default settings) or a model (used as given).
+
+    Returns
+    -------
+    purchase model
+        With a ``family``; fitted by the caller.
+    """
     from clvmodels.models.registry import purchase_model_class
     from clvmodels.settings import DEFAULT_PURCHASE_MODEL
 
