@@ -99,8 +99,10 @@ BGBB = PurchaseFamily(
     # FHS 2010 sec. 2: p ~ Beta(alpha, beta) per opportunity while alive, theta ~ Beta(gamma, delta)
     heterogeneity=(
         beta_probability("Transaction probability per opportunity while alive (p)",
-                         "Probability of a transaction in an opportunity (p)", "alpha", "beta"),
+                         "Probability of a transaction in an opportunity (p)", "alpha", "beta",
+                         latent="p"),
         beta_probability("Dropout probability per opportunity (theta)",
-                         "Probability of dropping out before an opportunity (theta)", "gamma", "delta"),
+                         "Probability of dropping out before an opportunity (theta)", "gamma", "delta",
+                         latent="theta"),
     ),
 )

@@ -117,8 +117,9 @@ BGNBD = PurchaseFamily(
     bayes=_BAYES,
     # FHL 2005 sec. 3: lambda ~ Gamma(r, alpha) (eq. 2), p ~ Beta(a, b) (eq. 4)
     heterogeneity=(
-        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
+        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha",
+                   latent="lam"),
         beta_probability("Dropout probability after each purchase (p)",
-                         "Probability of dropping out after a purchase (p)", "a", "b"),
+                         "Probability of dropping out after a purchase (p)", "a", "b", latent="p"),
     ),
 )

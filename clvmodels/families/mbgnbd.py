@@ -85,8 +85,9 @@ MBGNBD = PurchaseFamily(
     simulate_histories=_simulate_histories,
     # BDF 2007: lambda ~ Gamma(r, alpha) and p ~ Beta(a, b) as in BG/NBD, p also applying at time 0
     heterogeneity=(
-        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha"),
+        gamma_rate("Transaction rate while alive (lambda)", "Purchases per {unit} (lambda)", "r", "alpha",
+                   latent="lam"),
         beta_probability("Dropout probability at the first and each later purchase (p)",
-                         "Probability of dropping out at a purchase (p)", "a", "b"),
+                         "Probability of dropping out at a purchase (p)", "a", "b", latent="p"),
     ),
 )

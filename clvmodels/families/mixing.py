@@ -49,6 +49,9 @@ class Mixing:
         ``arguments(params) -> (first, second)``: the distribution's two arguments from the
         family's ``params`` dict (arrays broadcasting as in the contract). Default: the two
         ``parameters`` themselves, in order.
+    latent : str, optional
+        The key of this trait in the family's ``sample_latents`` output (e.g. ``"lam"``), so that
+        a test can check the declaration against the family's own sampler at an empty history.
     """
 
     label: str
@@ -56,6 +59,7 @@ class Mixing:
     kind: str
     parameters: tuple[str, ...]
     arguments: Callable | None = None
+    latent: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -82,11 +86,11 @@ class Mixing:
             return np.where(first > 1.0, second / np.maximum(first - 1.0, 1e-300), np.inf)
 
 
-def gamma_rate(label: str, xlabel: str, shape: str, rate: str) -> Mixing:
+def gamma_rate(label: str, xlabel: str, shape: str, rate: str, latent: str | None = None) -> Mixing:
     """A Gamma(shape, rate) trait (e.g. purchases per time unit) named by two parameters."""
-    return Mixing(label, xlabel, "gamma", (shape, rate))
+    return Mixing(label, xlabel, "gamma", (shape, rate), latent=latent)
 
 
-def beta_probability(label: str, xlabel: str, a: str, b: str) -> Mixing:
+def beta_probability(label: str, xlabel: str, a: str, b: str, latent: str | None = None) -> Mixing:
     """A Beta(a, b) probability named by two parameters."""
-    return Mixing(label, xlabel, "beta", (a, b))
+    return Mixing(label, xlabel, "beta", (a, b), latent=latent)
