@@ -373,3 +373,19 @@ def test_plots_of_a_model_pooled_by_segment_use_each_segments_parameters(cdnow):
         own = model.expected_purchases_new(np.unique(t), segment=channel)["expected_purchases"]
         total += own.reindex(t).to_numpy().sum()
     assert P.expected_repeat_transactions(model, summary, [date]).iloc[0] == pytest.approx(total, rel=1e-10)
+
+
+def test_incremental_tracking_of_discrete_opportunities_is_per_calendar_period(yearly):
+    """BG/BB: one point per calendar year (at 31 December), each the opportunities taken in that
+    year by the cohort, from the log directly."""
+    summary, tx = yearly
+    model = _FITTED.get("bgbb") or purchase_model_class("bgbb")().fit(summary)
+    ax = P.plot_incremental_transactions(model, summary, tx)
+    actual, expected = ax.get_lines()[:2]
+    when = pd.DatetimeIndex(actual.get_xdata())
+    assert list(when) == list(pd.date_range("2001-12-31", "2010-12-31", freq="YE"))
+    log = tx.assign(year=tx["date"].dt.year).drop_duplicates(["customer_id", "year"])
+    born = log.groupby("customer_id")["year"].transform("min")
+    by_year = log[log["year"] > born].groupby("year").size().reindex(range(2001, 2011), fill_value=0)
+    np.testing.assert_array_equal(actual.get_ydata(), by_year.to_numpy())
+    assert np.all(np.asarray(expected.get_ydata()) > 0)

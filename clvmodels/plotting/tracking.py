@@ -189,6 +189,21 @@ def _tracking_table(model, summary, transactions, customer_id_col, datetime_col,
     })
 
 
+def _period_edges(days: pd.DatetimeIndex, unit: str, discrete_time: bool) -> np.ndarray:
+    """Positions in the daily table of the period boundaries: every ``unit`` (rounded to days) from
+    the first acquisition day (no repeats yet), or, for discrete opportunities, the last day of
+    each complete calendar period (when its repeats count)."""
+    if not discrete_time:
+        step = days_per_unit(unit)
+        return np.round(np.arange(int(np.floor((len(days) - 1) / step)) + 1) * step).astype(int)
+    from clvmodels.data.opportunities import period_index, period_last_day
+
+    day = to_days(days)
+    index = np.arange(period_index(day[:1], unit)[0], period_index(day[-1:], unit)[0] + 1)
+    ends = period_last_day(index, unit)
+    return (ends[ends <= day[-1]] - day[0]).astype(int)  # the first period's end: no repeats yet
+
+
 def _mark_calibration_end(ax, summary) -> None:
     end = summary_meta(summary).get("observation_end")
     if end is not None and "holdout_end" in summary_meta(summary):
@@ -255,7 +270,8 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     """Repeat transactions per period (the model's time unit) over calendar time, actual vs expected.
 
     Periods start on the cohort's first purchase day and last one time unit (rounded to whole
-    days); a last partial period is dropped.
+    days); a last partial period is dropped. For a family of discrete opportunities (BG/BB) the
+    periods are the calendar opportunities themselves, each counted at its last day.
 
     Parameters
     ----------
@@ -293,12 +309,9 @@ def plot_incremental_transactions(model, summary: pd.DataFrame, transactions: pd
     """
     table = _tracking_table(model, summary, transactions, customer_id_col, datetime_col, end)
     unit = model_time_unit(model)
-    step = days_per_unit(unit)
-    n_periods = int(np.floor((len(table) - 1) / step))
-    if n_periods < 1:
+    edges = _period_edges(table.index, unit, purchase_family(model).discrete_time)
+    if edges.size < 2:
         raise DataError(f"the tracking window ({len(table)} days) is shorter than one {unit_name(unit)[:-1]}")
-    # cumulative counts at period boundaries; day 0 is the first acquisition day (no repeats yet)
-    edges = np.round(np.arange(n_periods + 1) * step).astype(int)
     at_edges = table.iloc[edges]
     per_period = at_edges.diff().iloc[1:]
     ax = new_axes(ax)
