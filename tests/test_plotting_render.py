@@ -53,7 +53,10 @@ def data():
     value = np.sort(rng.lognormal(0.0, 1.2, 300))[::-1] - 1.0
     campaign = pd.DataFrame({"rank": np.arange(1, 301), "expected_value": value, "contact_cost": 0.1},
                             index=pd.Index(np.arange(300), name="customer_id"))
-    return {"cal": cal, "tx": tx, "bg": bg, "gg": gg, "values": run.customers,
+    from clvmodels.models.registry import purchase_model_class
+
+    candidates = {"BG/NBD": bg, "MBG/NBD": purchase_model_class("mbgnbd")().fit(cal)}
+    return {"cal": cal, "tx": tx, "bg": bg, "gg": gg, "values": run.customers, "candidates": candidates,
             "rollup": run.rollup("channel", per_customer=True), "campaign": campaign}
 
 
@@ -85,6 +88,15 @@ CASES = {
                                                                  reference_column="acquisition_cost", **kw),
     "plot_winback_gains": lambda d, **kw: P.plot_winback_gains(d["campaign"], budget=20.0, currency="USD",
                                                                **kw),
+    "plot_period_transactions_comparison": lambda d, **kw: P.plot_period_transactions_comparison(
+        d["cal"], d["candidates"], **kw),
+    "plot_holdout_comparison": lambda d, **kw: P.plot_holdout_comparison(d["cal"], d["candidates"], **kw),
+    "plot_tracking_comparison": lambda d, **kw: P.plot_tracking_comparison(d["cal"], d["tx"], d["candidates"],
+                                                                           **kw),
+}
+#: Plots that make their own multi-panel figure (no ax=): readable only.
+FIGURE_CASES = {
+    "plot_model_comparison": lambda d: P.plot_model_comparison(d["cal"], d["candidates"], transactions=d["tx"]),
 }
 #: Plots that draw one panel per parameter or mixing distribution: how many Axes they take.
 PANELS = {"plot_heterogeneity": 2}
@@ -160,12 +172,17 @@ def check_figure(result) -> None:
 
 def test_every_public_plot_has_a_render_case():
     public = {name for name in P.__all__ if name.startswith("plot_")}
-    assert public == set(CASES) | set(BAYES_CASES)
+    assert public == set(CASES) | set(BAYES_CASES) | set(FIGURE_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_plot_is_readable(name, data):
     check_figure(CASES[name](data))
+
+
+@pytest.mark.parametrize("name", sorted(FIGURE_CASES))
+def test_figure_plot_is_readable(name, data):
+    check_figure(FIGURE_CASES[name](data))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
