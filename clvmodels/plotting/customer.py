@@ -59,8 +59,8 @@ def _period_histories(purchase_days, last_day, period):
         final -= 1  # the opportunity of last_day is not over yet
     index = np.arange(first, max(final, first) + 1)
     taken = np.searchsorted(bought, index, side="right")  # periods with a purchase up to each
-    return period_last_day(index, period), taken - 1, (bought[taken - 1] - first).astype(float), \
-        (index - first).astype(float)
+    recency = (bought[taken - 1] - first).astype(float)
+    return period_last_day(index, period), taken - 1, recency, (index - first).astype(float)
 
 
 def alive_history(model, transactions: pd.DataFrame, customer_id, *, end=None,
