@@ -120,6 +120,62 @@ def _laplace_covariance(hess_total: np.ndarray, names: Sequence[str]) -> np.ndar
     return np.linalg.inv(hess_total)
 
 
+class _Memo:
+    """``objective`` remembering its last few results by the exact bytes of the point.
+
+    The fit evaluates the same points again after each optimiser (to compare, to report the
+    gradient, for the log-likelihood); each repeat would cost a full pass over the rows.
+    """
+
+    def __init__(self, objective: Objective, size: int = 64):
+        self._objective, self._size, self._seen = objective, size, {}
+
+    def __call__(self, point: np.ndarray) -> tuple[float, np.ndarray]:
+        point = np.asarray(point, float)
+        key = point.tobytes()
+        if key not in self._seen:
+            if len(self._seen) >= self._size:
+                self._seen.pop(next(iter(self._seen)))
+            value, grad = self._objective(point.copy())
+            self._seen[key] = (value, np.array(grad, float))
+        value, grad = self._seen[key]
+        return value, grad.copy()
+
+
+class _Stalled(Exception):
+    message = "stopped: the line search stalled at an iterate meeting the gradient criterion"
+
+
+#: evaluations without a new iterate after which a converged run is stopped (a line search
+#: normally needs one to three)
+_STALL_EVALUATIONS = 10
+
+
+class _StallWatch:
+    """The objective as the optimiser sees it, stopping a run that can no longer move.
+
+    Near the optimum of a sum over hundreds of thousands of rows the objective's rounding noise
+    (~1e-14 relative) exceeds what a line search can still gain, and scipy's BFGS then spends
+    dozens of evaluations before giving up and returning its last iterate (a Gamma-Gamma fit on
+    443,000 rows: 17 useful evaluations, then 50 more). When the last iterate already meets the
+    gradient criterion and ``_STALL_EVALUATIONS`` evaluations brought no new one, that iterate is
+    returned at once: the point scipy would have returned when its line search failed.
+    """
+
+    def __init__(self, fun: Objective, start: np.ndarray, converged):
+        self._fun, self._converged = fun, converged
+        self.accepted, self._since = np.array(start, float), 0
+
+    def accept(self, xk) -> None:
+        self.accepted, self._since = np.array(xk, float), 0
+
+    def __call__(self, point: np.ndarray) -> tuple[float, np.ndarray]:
+        self._since += 1
+        if self._since > _STALL_EVALUATIONS and self._converged(self.accepted):
+            raise _Stalled
+        return self._fun(point)
+
+
 def fit_mle(objective: Objective, x0: np.ndarray, **settings) -> MleResult:
     """Minimise a negative log-likelihood over log-parameters with BLAS on one thread.
 
@@ -179,10 +235,12 @@ def _fit_mle(
         run starts from its inverse Hessian instead of the identity, so a start near the optimum
         needs a few steps instead of dozens.
     """
-    likelihood = objective
+    likelihood = _Memo(objective)
     if prior_precision is not None:
-        objective = with_prior(objective, prior_mean, prior_precision)
-    fun = _penalised_mean(objective, n_customers, penalizer)
+        objective = with_prior(likelihood, prior_mean, prior_precision)
+    else:
+        objective = likelihood
+    fun = _Memo(_penalised_mean(objective, n_customers, penalizer))
     attempts: list[str] = []
     best = np.asarray(x0, float)
 
@@ -191,12 +249,18 @@ def _fit_mle(
 
     def run(method: str, start: np.ndarray, **options) -> np.ndarray:
         nonlocal best
+        watch = _StallWatch(fun, start, lambda z: grad_norm(z) <= gtol)
         with np.errstate(all="ignore"):
-            res = optimize.minimize(fun, start, jac=True, method=method, options={"maxiter": maxiter, **options})
-        point = res.x if np.all(np.isfinite(res.x)) else start
+            try:
+                res = optimize.minimize(watch, start, jac=True, method=method, callback=watch.accept,
+                                        options={"maxiter": maxiter, **options})
+                point, message = res.x, res.message
+            except _Stalled:
+                point, message = watch.accepted, _Stalled.message
+        point = point if np.all(np.isfinite(point)) else start
         if fun(point)[0] <= fun(best)[0] or not np.isfinite(fun(best)[0]):
             best = point
-        attempts.append(f"{method}: max|grad|={grad_norm(point):.2e} ({res.message})")
+        attempts.append(f"{method}: max|grad|={grad_norm(point):.2e} ({message})")
         return point
 
     # BFGS first: with k <= 4 parameters its dense update is cheap, and here it needs a tenth of
