@@ -31,10 +31,6 @@ from clvmodels.plotting._common import (
 INTERVALS = ("simulated", "expected", None)
 
 
-#: kept for the other plot modules: the purchase family of a fitted purchase model, or DataError
-_check_purchase_model = purchase_family
-
-
 def repeat_words(family) -> str:
     """What the family counts, for an axis: repeat purchases, or (discrete time) opportunities."""
     return "Repeat opportunities taken" if family.discrete_time else "Repeat purchases"
