@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.bayes_hooks import BayesHooks
-from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import gamma_rate
 from clvmodels.formulas import family_futures, individual_paretonbd, paretonbd, population
@@ -30,31 +29,6 @@ def _nll(log_params, x, t_x, T, weights):
     from clvmodels.inference.bayes import fast_loglik_pnbd
 
     return fast_loglik_pnbd.neg_log_likelihood_and_grad(log_params, x, t_x, T, weights)
-
-
-def _fast_kernel(x, t_x, T, weights, segment, n_segments):
-    # the fused numba log-likelihood and gradient on (x, t_x) and (x, T) tables (numba loads here)
-    from clvmodels.inference.bayes import fast_loglik_pnbd
-
-    rows = fast_loglik_pnbd.prepare_pnbd(x, t_x, T, weights, segment, n_segments)
-    return fast_loglik_pnbd.pnbd_loglik_grad, rows.args()
-
-
-def _pytensor_loglik(params, x, t_x, T):
-    from clvmodels.inference.bayes.pytensor_loglik import paretonbd_loglik
-
-    return paretonbd_loglik(*_p(params), x, t_x, T)
-
-
-#: shape parameters r, s Normal(0, 2.5) on the log scale; the time scales alpha, beta Normal(., 3)
-#: centred on the mean age T (as BG/NBD's alpha; the reasons are in clvmodels.inference.bayes.priors)
-_BAYES = BayesHooks(
-    default_priors={"r": (0.0, 2.5), "alpha": (None, 3.0), "s": (0.0, 2.5), "beta": (None, 3.0)},
-    prior_scale=lambda x, t_x, T, weights: float(np.average(T, weights=weights)),
-    positive_columns=("T",),
-    fast_kernel=_fast_kernel,
-    pytensor_log_likelihood=_pytensor_loglik,
-)
 
 
 def _fast_kernel(x, t_x, T, weights, segment, n_segments):
@@ -115,7 +89,6 @@ PARETONBD = PurchaseFamily(
     example_params={"r": 0.5534, "alpha": 10.580, "s": 0.6061, "beta": 11.656},
     neg_log_likelihood_and_grad=_nll,
     start=paretonbd.start_point,
-    bayes=_BAYES,
     bayes=_BAYES,
     p_alive=on_params(paretonbd.p_alive, _NAMES),
     survival_if_alive=on_params(paretonbd.survival_if_alive, _NAMES),
