@@ -179,3 +179,14 @@ def test_refusals():
         break_even_table(heavy_tail, ContractTerms(margin=0.6, price=95.4))
     with pytest.raises(DataError, match="numeric price"):
         break_even_table(model, ContractTerms(margin=0.6))
+
+
+def test_malformed_tenures_are_refused_by_the_model():
+    model = exact_model(2.0, 4.0)
+    terms = ContractTerms(margin=MARGIN, price=PRICE)
+    with pytest.raises(DataError, match="lacks column"):
+        contractual_value(model, tenures([1], [False]).drop(columns="renewals"), terms)
+    with pytest.raises(DataError, match="whole numbers >= 0"):
+        contractual_value(model, tenures([-1], [False]), terms)
+    with pytest.raises(DataError, match="DataFrame"):
+        contractual_value(model, [1, 2], terms)

@@ -200,15 +200,19 @@ def contractual_value(model, tenures: pd.DataFrame, terms: ContractTerms, *, by=
         Bad terms or columns; an undiscounted lifetime value that is infinite (alpha <= 1).
     """
     check_uncertainty(uncertainty, level)
-    period = summary_meta(tenures).get("time_unit") or getattr(model, "time_unit_", None)
+    if not isinstance(tenures, pd.DataFrame):
+        raise DataError(f"contractual_value needs the tenure table (a DataFrame); got {type(tenures).__name__}")
+    model._check_fitted()
+    period = summary_meta(tenures).get("time_unit") or model.time_unit_
     d = terms.per_period_rate(period)
     mpp = terms.margin_per_period(tenures)
     cost = terms.acquisition_costs(tenures)
     _check_finite_lifetime(model, d)
-    renewals = pd.to_numeric(tenures["renewals"], errors="coerce").to_numpy(float)
-    active = ~tenures["churned"].to_numpy(bool)
+    # the model validates the table (renewals, churned, time unit, segments) before anything is read
     future = model.expected_renewals(tenures, np.inf, discount_rate=d, uncertainty=uncertainty, level=level,
                                      n_draws=n_draws, seed=seed)
+    renewals = pd.to_numeric(tenures["renewals"], errors="coerce").to_numpy(float)
+    active = ~pd.to_numeric(tenures["churned"]).to_numpy(bool)
     out = pd.DataFrame(index=tenures.index)
     out["renewals"] = renewals.astype(np.int64)
     out["subscribed"] = active
