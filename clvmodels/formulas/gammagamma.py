@@ -77,15 +77,17 @@ def negative_log_likelihood(x, mbar, weights):
     counts = np.bincount(inverse, weights=w)  # total weight per distinct frequency
     wx = w * x
     total = w.sum()
-    sum_wx_log_xm = wx @ np.log(x * mbar)
+    spent = x * mbar  # each row's total repeat spend
+    sum_wx_log_xm = wx @ np.log(spent)
     sum_w_log_m = w @ np.log(mbar)
 
     def objective(log_params):
         p, q, gamma = np.exp(np.asarray(log_params, dtype=float))
         pv = p * values
         psi_sum = digamma(pv + q)
-        log_total = np.log(gamma + x * mbar)
-        inv_total = 1.0 / (gamma + x * mbar)
+        gamma_spent = gamma + spent
+        log_total = np.log(gamma_spent)
+        inv_total = np.divide(1.0, gamma_spent, out=gamma_spent)
         wx_log, w_log = wx @ log_total, w @ log_total
         value = (counts @ (gammaln(pv + q) - gammaln(pv)) - total * (gammaln(q) - q * np.log(gamma))
                  + p * sum_wx_log_xm - sum_w_log_m - p * wx_log - q * w_log)
