@@ -20,6 +20,7 @@ import pandas as pd
 
 from clvmodels.data.meta import set_summary_meta
 from clvmodels.data.summary import _mean_amount
+from clvmodels.data.transactions import N_EXAMPLES, count_rows
 from clvmodels.errors import DataError
 from clvmodels.spark.summary import SparkSummary
 
@@ -57,7 +58,40 @@ def check_spark_history(family) -> None:
         )
 
 
-def purchase_rows(summary: SparkSummary, family) -> pd.DataFrame:
+def _segment_select(summary: SparkSummary, segment: str | None) -> list[str]:
+    """Spark SQL selecting the pooling attribute ``segment`` under its own name ([] for None).
+
+    Customers with conflicting or missing values of it are refused first (counted in Spark, with
+    example ids), as the local summary and a pooled local fit refuse them.
+    """
+    if segment is None:
+        return []
+    names = list(summary.spec.attribute_cols)
+    if segment not in names:
+        raise DataError(f"the model is pooled by {segment!r}, which is not an attribute of the Spark summary "
+                        f"(attributes: {names}); pass attribute_cols=[{segment!r}] to spark_rfm_summary")
+    low, high = f"attr_{names.index(segment)}_min", f"attr_{names.index(segment)}_max"
+    tests = {
+        f"conflicting values of {segment!r}": (f"{low} IS NOT NULL AND {low} != {high}",
+                                              f"each customer must have one {segment!r}; clean the column"),
+        f"no {segment!r}": (f"{low} IS NULL", f"a fit pooled by {segment!r} needs every customer's "
+                                              "segment; fill the column or fit without pool_by"),
+    }
+    counts = summary.totals.selectExpr(
+        *[f"COUNT_IF({test}) AS c{i}" for i, (test, _) in enumerate(tests.values())]).collect()[0]
+    lines = []
+    for i, (what, (test, hint)) in enumerate(tests.items()):
+        if counts[i]:
+            found = summary.totals.where(test).select("customer_id").limit(N_EXAMPLES).collect()
+            examples = sorted((r[0] for r in found), key=str)
+            lines.append(f"{what} in {count_rows(counts[i], examples, 'customer')}; {hint}")
+    if lines:
+        raise DataError(f"cannot fit a model pooled by {segment!r} on this Spark summary:\n- "
+                        + "\n- ".join(lines))
+    return [f"{low} AS `{segment}`"]
+
+
+def purchase_rows(summary: SparkSummary, family, segment: str | None = None) -> pd.DataFrame:
     """Distinct rows of a purchase family's history columns with ``n_customers``, on the driver.
 
     Parameters
@@ -66,32 +100,40 @@ def purchase_rows(summary: SparkSummary, family) -> pd.DataFrame:
         From :func:`clvmodels.spark.spark_rfm_summary` (no holdout columns are read).
     family : PurchaseFamily
         The family to fit (``model.family``); its ``history_columns`` are grouped on.
+    segment : str, optional
+        An attribute of the summary to group on too, for a model pooled by it (``pool_by``).
 
     Returns
     -------
     pandas.DataFrame
-        One row per distinct history: the ``history_columns`` in their order (``frequency`` int64,
-        times float64 in the summary's unit) and ``n_customers`` (int64, summing to the number of
-        customers), sorted by the history; ``attrs["clvmodels"]`` as in the summary.
+        One row per distinct history (and segment): the ``history_columns`` in their order
+        (``frequency`` int64, times float64 in the summary's unit), ``segment`` when given, and
+        ``n_customers`` (int64, summing to the number of customers), sorted; ``attrs["clvmodels"]``
+        as in the summary.
 
     Raises
     ------
     DataError
         When the family reads a column a transaction-log summary does not have (BG/BB's
-        ``n_periods``).
+        ``n_periods``), or customers have no or conflicting values of ``segment``.
     """
     check_spark_history(family)
     columns = list(family.history_columns)
     day = summary.window.calibration_day
     totals = [HISTORY_TOTALS[c][0].format(calibration_day=int(day)) + f" AS `{c}`" for c in columns]
-    grouped = summary.totals.selectExpr(*totals).groupBy(*columns).count().toPandas()
+    keys = columns + ([segment] if segment is not None else [])
+    grouped = (summary.totals.selectExpr(*totals, *_segment_select(summary, segment))
+               .groupBy(*keys).count().toPandas())
     rows = pd.DataFrame({
         c: (grouped[c].to_numpy(np.int64) / summary.unit_days if HISTORY_TOTALS[c][1]
             else grouped[c].to_numpy(np.int64))
         for c in columns
     })
+    if segment is not None:
+        rows[segment] = grouped[segment].to_numpy()
     rows[COUNT] = grouped["count"].to_numpy(np.int64)
-    return set_summary_meta(rows.sort_values(columns, ignore_index=True), **summary.meta())
+    order = ([segment] if segment is not None else []) + columns
+    return set_summary_meta(rows.sort_values(order, ignore_index=True), **summary.meta())
 
 
 def bgnbd_rows(summary: SparkSummary) -> pd.DataFrame:
@@ -110,27 +152,40 @@ def bgnbd_rows(summary: SparkSummary) -> pd.DataFrame:
     return purchase_rows(summary, get_family("bgnbd"))
 
 
-def gamma_gamma_rows(summary: SparkSummary) -> pd.DataFrame:
+def gamma_gamma_rows(summary: SparkSummary, segment: str | None = None) -> pd.DataFrame:
     """Distinct (frequency, monetary_value) rows of repeat buyers with ``n_customers``.
+
+    Parameters
+    ----------
+    summary : SparkSummary
+        With amounts (``monetary_value_col``).
+    segment : str, optional
+        An attribute of the summary to group on too, for a spend model pooled by it.
 
     Raises
     ------
     DataError
-        When the summary has no amounts (no ``monetary_value_col``).
+        When the summary has no amounts (no ``monetary_value_col``), or customers have no or
+        conflicting values of ``segment``.
     """
     if not summary.spec.monetary_value_col:
         raise DataError("the Spark summary has no amounts; pass monetary_value_col= to spark_rfm_summary")
+    keys = ["n_days", "repeat_micro"] + ([segment] if segment is not None else [])
     grouped = (summary.totals.where("n_days > 1")
-               .selectExpr("n_days", "total_micro - first_micro AS repeat_micro")
-               .groupBy("n_days", "repeat_micro").count().toPandas())
+               .selectExpr("n_days", "total_micro - first_micro AS repeat_micro",
+                           *_segment_select(summary, segment))
+               .groupBy(*keys).count().toPandas())
     frequency = grouped["n_days"].to_numpy(np.int64) - 1
 
     rows = pd.DataFrame({
         "frequency": frequency,
         "monetary_value": _mean_amount(grouped["repeat_micro"].to_numpy(np.int64), frequency),
-        COUNT: grouped["count"].to_numpy(np.int64),
-    }).sort_values(["frequency", "monetary_value"], ignore_index=True)
-    return set_summary_meta(rows, **summary.meta())
+    })
+    if segment is not None:
+        rows[segment] = grouped[segment].to_numpy()
+    rows[COUNT] = grouped["count"].to_numpy(np.int64)
+    order = ([segment] if segment is not None else []) + ["frequency", "monetary_value"]
+    return set_summary_meta(rows.sort_values(order, ignore_index=True), **summary.meta())
 
 
 def unfitted_purchase_model(purchase_model=None):
@@ -169,7 +224,8 @@ def fit_on_spark(summary: SparkSummary, purchase_model=None, spend_model=None, *
     purchase_model : str, class or unfitted model, optional
         A name of :mod:`clvmodels.models.registry` (``"bgnbd"``, ``"pnbd"``, ``"mbgnbd"``), a
         purchase-model class, or an unfitted model with the settings to use (default BG/NBD, MLE).
-        Any continuous-time family: its ``history_columns`` are grouped on.
+        Any continuous-time family: its ``history_columns`` are grouped on, and its ``pool_by``
+        attribute too when it is pooled by segment.
     spend_model : GammaGammaModel, optional
         An unfitted spend model; fitted when given, or by default when the summary has amounts.
     bg_model : unfitted purchase model, optional
@@ -192,8 +248,8 @@ def fit_on_spark(summary: SparkSummary, purchase_model=None, spend_model=None, *
         purchase_model = bg_model
     model = unfitted_purchase_model(purchase_model)
     # distinct rows with their counts as weights: the same likelihood as one row per customer
-    purchase = model.fit(purchase_rows(summary, model.family), weights=COUNT)
+    purchase = model.fit(purchase_rows(summary, model.family, getattr(model, "pool_by", None)), weights=COUNT)
     if spend_model is None and not summary.spec.monetary_value_col:
         return purchase, None
-    spend = (spend_model or spend_model_class()()).fit(gamma_gamma_rows(summary), weights=COUNT)
-    return purchase, spend
+    spend = spend_model or spend_model_class()()
+    return purchase, spend.fit(gamma_gamma_rows(summary, getattr(spend, "pool_by", None)), weights=COUNT)
