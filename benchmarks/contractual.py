@@ -64,7 +64,14 @@ def _best_of(fn, runs=2):
     return best, out
 
 
-def mle_rows(size: int) -> list[dict]:
+def _record(rows: list, row: dict, save) -> None:
+    """Keep a row, print it and rewrite the results file, so a run stopped later keeps it."""
+    rows.append(row)
+    print(row, flush=True)
+    save(rows)
+
+
+def mle_rows(size: int, save=lambda rows: None) -> list[dict]:
     from clvmodels.models.beta_geo_beta_binom import BetaGeoBetaBinomModel
     from clvmodels.models.shifted_beta_geo import ShiftedBetaGeoModel
 
@@ -72,11 +79,10 @@ def mle_rows(size: int) -> list[dict]:
     for name, cls, data in (("sbg", ShiftedBetaGeoModel, sbg_tenures(size, 0)),
                             ("bgbb", BetaGeoBetaBinomModel, bgbb_summary(size, 1))):
         seconds, model = _best_of(lambda: cls().fit(data))
-        rows.append({"task": f"{name}-mle", "tool": "clvmodels", "customers": size,
-                     "distinct_rows": int(model.n_distinct_rows_), "seconds": round(seconds, 3),
-                     "target_seconds": 2.0, "ok": seconds <= 2.0,
-                     "estimates": {k: round(float(v), 4) for k, v in model.params_.items()}})
-        print(rows[-1])
+        _record(rows, {"task": f"{name}-mle", "tool": "clvmodels", "customers": size,
+                       "distinct_rows": int(model.n_distinct_rows_), "seconds": round(seconds, 3),
+                       "target_seconds": 2.0, "ok": seconds <= 2.0,
+                       "estimates": {k: round(float(v), 4) for k, v in model.params_.items()}}, save)
     return rows
 
 
@@ -84,7 +90,7 @@ def _posterior_means(idata, names) -> dict:
     return {n: round(float(idata.posterior[n].mean()), 4) for n in names}
 
 
-def bayes_rows(size: int, chains: int, draws: int, tune: int, seed: int) -> list[dict]:
+def bayes_rows(size: int, chains: int, draws: int, tune: int, seed: int, save=lambda rows: None) -> list[dict]:
     from clvmodels.models.beta_geo_beta_binom import BetaGeoBetaBinomModel
     from clvmodels.models.shifted_beta_geo import ShiftedBetaGeoModel
 
@@ -97,15 +103,14 @@ def bayes_rows(size: int, chains: int, draws: int, tune: int, seed: int) -> list
         started = time.perf_counter()
         model = cls(method="bayes", seed=seed, **settings).fit(data)
         seconds = time.perf_counter() - started
-        rows.append({"task": f"{name}-bayes", "tool": "clvmodels (nutpie)", "customers": size, **settings,
-                     "seconds": round(seconds, 2), "estimates": _posterior_means(model.idata_, names)})
-        print(rows[-1])
+        _record(rows, {"task": f"{name}-bayes", "tool": "clvmodels (nutpie)", "customers": size, **settings,
+                       "seconds": round(seconds, 2), "estimates": _posterior_means(model.idata_, names)}, save)
     try:
         from pymc_marketing import __version__ as pmm_version
         from pymc_marketing.clv import BetaGeoBetaBinomModel as PmmBGBB
         from pymc_marketing.clv import ShiftedBetaGeoModel as PmmSBG
     except ImportError as exc:
-        rows.append({"task": "pymc-marketing", "status": f"not importable: {exc}"})
+        _record(rows, {"task": "pymc-marketing", "status": f"not importable: {exc}"}, save)
         return rows
     ids = np.arange(size)
     sbg_data = pd.DataFrame({"customer_id": ids, "recency": tenures["renewals"].to_numpy() + 1,
@@ -125,10 +130,9 @@ def bayes_rows(size: int, chains: int, draws: int, tune: int, seed: int) -> list
             status, estimates = f"failed: {type(exc).__name__}: {exc}"[:300], None
         seconds = time.perf_counter() - started
         ours = next(r for r in rows if r["task"] == f"{name}-bayes")
-        rows.append({"task": f"{name}-bayes", "tool": f"pymc-marketing {pmm_version}", "customers": size,
-                     **settings, "seconds": round(seconds, 2), "status": status, "estimates": estimates,
-                     "ratio_vs_clvmodels": round(seconds / ours["seconds"], 2) if status == "ok" else None})
-        print(rows[-1])
+        _record(rows, {"task": f"{name}-bayes", "tool": f"pymc-marketing {pmm_version}", "customers": size,
+                       **settings, "seconds": round(seconds, 2), "status": status, "estimates": estimates,
+                       "ratio_vs_clvmodels": round(seconds / ours["seconds"], 2) if status == "ok" else None}, save)
     return rows
 
 
@@ -146,14 +150,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from importlib.metadata import version
 
-    rows = mle_rows(args.mle_size)
-    if not args.skip_bayes:
-        rows += bayes_rows(args.bayes_size, args.chains, args.draws, args.tune, args.seed)
-    doc = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-           "versions": {p: version(p) for p in ("clvmodels", "numpy", "scipy", "nutpie", "pymc")},
-           "results": rows}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
+    head = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+            "versions": {p: version(p) for p in ("clvmodels", "numpy", "scipy", "nutpie", "pymc")}}
+    done: list[dict] = []
+
+    def save(rows):
+        (args.out / "results.json").write_text(json.dumps({**head, "results": done + rows}, indent=2) + "\n")
+
+    done += mle_rows(args.mle_size, save)
+    if not args.skip_bayes:
+        done += bayes_rows(args.bayes_size, args.chains, args.draws, args.tune, args.seed, save)
+    save([])
+    rows = done
     print(f"-> {args.out / 'results.json'}")
     return 0 if all(r.get("ok", True) for r in rows) else 1
 
