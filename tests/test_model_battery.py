@@ -93,6 +93,41 @@ def test_population_simulator_agrees_with_the_closed_forms(cls):
         assert abs(excess) <= 4 * np.sqrt(np.sum(p[who] * (1 - p[who]))), (who.sum(), excess)
 
 
+def _groups(history, p_alive):
+    """Customer groups for calibration checks: by frequency (0, 1, 2-3, 4+) and by decile of
+    P(alive)."""
+    x = history[0]
+    groups = [x == 0, x == 1, (x >= 2) & (x <= 3), x >= 4]
+    edges = np.quantile(p_alive, np.linspace(0, 1, 11))
+    decile = np.clip(np.searchsorted(edges, p_alive, side="right") - 1, 0, 9)
+    return groups + [decile == d for d in range(10)]
+
+
+def test_closed_forms_are_calibrated_against_the_true_population(cls):
+    """On 100,000 customers with their true traits: in every group (frequency 0, 1, 2-3, 4+, and
+    each decile of P(alive)) the number alive at T matches the sum of ``p_alive``, the true futures'
+    purchases in the next 10 periods match the sum of ``expected_purchases``, and the customers
+    without a purchase match the sum of ``prob_no_purchase``, each within 4 standard errors (the
+    futures drawn from the true latents; standard errors from the per-customer variances)."""
+    family, n, h = cls.family, 100_000, 10.0
+    summary, latents = world(cls, n, seed=8)
+    history = tuple(summary[c].to_numpy() for c in family.history_columns)
+    P = true_params(cls)
+    p = family.p_alive(P, *history)
+    mean = family.expected_purchases(P, *history, h)
+    none = family.prob_no_purchase(P, *history, h)
+    future = family.simulate_purchases(np.random.default_rng(9), latents, h)
+    for who in _groups(history, p):
+        if who.sum() < 500:
+            continue
+        checks = {"alive": (latents["alive"][who], p[who], np.sum(p[who] * (1 - p[who]))),
+                  "purchases": (future[who], mean[who], who.sum() * future[who].var()),
+                  "no purchase": (future[who] == 0, none[who], np.sum(none[who] * (1 - none[who])))}
+        for name, (observed, expected, variance) in checks.items():
+            excess = observed.sum() - expected.sum()
+            assert abs(excess) <= 4 * np.sqrt(variance) + 1e-9, (name, who.sum(), excess, np.sqrt(variance))
+
+
 def test_population_simulator_is_seeded_valid_and_in_the_models_own_time(cls):
     """Same seed, same customers; the histories pass the family's column checks; continuous-time
     families are in exact time (recencies not on a day grid), BG/BB in whole opportunities."""
