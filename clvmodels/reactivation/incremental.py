@@ -95,7 +95,7 @@ def score(cands: Candidates, purchase_model, spend_model, source, econ, window: 
 
 
 def _score(cands, purchase_model, spend_model, source, econ, window, cost, *, level, n_draws, seed):
-    from clvmodels.value.engine import paired_draws
+    from clvmodels.value.run_parts import paired_draws
 
     n = len(cands.rows)
     out = {k: np.full(n, np.nan) for k in OUTPUTS}
