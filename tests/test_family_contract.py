@@ -194,3 +194,29 @@ def test_simulated_futures_with_timing_match_the_discounted_closed_forms(family)
         assert np.all(np.abs(sims.mean(axis=0) - closed_form) < 4 * se + 1e-9), name
     assert np.all(future.discounted_count <= future.count + 1e-12)
     assert np.all(future.discounted_alive_time <= future.alive_time + 1e-12)
+
+
+def test_alive_history_carries_the_key_and_the_alive_branch_of_every_recency(family):
+    """``alive_history`` (recency = age) keeps the alive key, ``aged`` moves only the age, and
+    P(no purchase in a window | alive at T), read off ``prob_no_purchase`` and ``p_alive`` as
+    (P0 - (1 - P(alive))) / P(alive), is the same at the real history and at the alive history:
+    given alive, the recency no longer matters."""
+    params, history = family.example_params, _history(family)
+    key = family.key_of(*history)
+    ref = family.alive_history(*key)
+    for a, b in zip(family.key_of(*ref), key):
+        np.testing.assert_array_equal(a, b)
+    older = family.aged(*history, 3.0)
+    np.testing.assert_array_equal(older[-1], history[-1] + 3.0)
+    for a, b in zip(older[:-1], history[:-1]):
+        np.testing.assert_array_equal(a, b)
+
+    def q(h):
+        alive = family.p_alive(params, *h)
+        return (family.prob_no_purchase(params, *h, 4.0) - (1.0 - alive)) / alive, alive
+
+    q_real, alive_real = q(history)
+    q_ref, alive_ref = q(ref)
+    assert np.all(alive_ref > 0.05)
+    usable = alive_real > 0.05  # where the division of the real history loses nothing
+    np.testing.assert_allclose(q_real[usable], q_ref[usable], rtol=1e-7)
