@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from clvmodels.inference.bayes.fast_math import JIT, digamma
+from clvmodels.inference.bayes.fast_math import JIT, digamma, exp_nonpositive, log1p_unit
 from clvmodels.inference.bayes.fast_pnbd_tail import tail
 
 
@@ -49,13 +49,14 @@ class PnbdRows:
     k_segment: np.ndarray  # (H,) int: segment of each distinct (segment, x, T)
     k_x: np.ndarray  # (H,) float
     k_t: np.ndarray  # (H,) float: T
+    segment_start: np.ndarray  # (n_segments + 1,) int: row range of each segment (rows sorted by segment)
     row_i: np.ndarray  # (m,) int: each row's (x, t_x) entry
     row_k: np.ndarray  # (m,) int: each row's (x, T) entry
     row_weight: np.ndarray  # (m,) float: customers per row
 
     def args(self) -> tuple:
-        return (self.i_segment, self.i_x, self.i_t, self.k_segment, self.k_x, self.k_t, self.row_i,
-                self.row_k, self.row_weight)
+        return (self.i_segment, self.i_x, self.i_t, self.k_segment, self.k_x, self.k_t, self.segment_start,
+                self.row_i, self.row_k, self.row_weight)
 
 
 def _distinct_triples(segment, x, t):
@@ -81,8 +82,10 @@ def prepare_pnbd(x, t_x, T, weights, segment=None, n_segments: int = 1) -> PnbdR
     segment = np.zeros(x.size, np.int64) if segment is None else np.asarray(segment, np.int64)
     i_seg, i_x, i_t, row_i = _distinct_triples(segment, x, np.asarray(t_x, float))
     k_seg, k_x, k_t, row_k = _distinct_triples(segment, x, np.asarray(T, float))
-    return PnbdRows(i_seg, i_x, i_t, k_seg, k_x, k_t, row_i, row_k,
-                    np.ascontiguousarray(np.asarray(weights, float)))
+    order = np.argsort(segment, kind="stable")
+    start = np.searchsorted(segment[order], np.arange(int(n_segments) + 1)).astype(np.int64)
+    return PnbdRows(i_seg, i_x, i_t, k_seg, k_x, k_t, start, np.ascontiguousarray(row_i[order]),
+                    np.ascontiguousarray(row_k[order]), np.ascontiguousarray(np.asarray(weights, float)[order]))
 
 
 @numba.njit(**JIT)
@@ -92,17 +95,26 @@ def _i_table(theta, i_segment, i_x, i_t):
     em = np.empty(12)
     scratch = np.empty(5)
     d = np.empty(5)
+    last_seg = -1
+    last_x = -1.0
+    lgamma_k1 = 0.0
+    psi_k1 = 0.0
     for g in range(i_x.size):
-        r, alpha, s, beta = theta[i_segment[g], 0], theta[i_segment[g], 1], theta[i_segment[g], 2], theta[i_segment[g], 3]
+        seg = i_segment[g]
+        r, alpha, s, beta = theta[seg, 0], theta[seg, 1], theta[seg, 2], theta[seg, 3]
         k1 = r + i_x[g]
+        if seg != last_seg or i_x[g] != last_x:  # entries are sorted by (segment, x): once per run
+            last_seg, last_x = seg, i_x[g]
+            lgamma_k1 = math.lgamma(k1)
+            psi_k1 = digamma(k1)
         tail(k1, alpha + i_t[g], s + 1.0, beta + i_t[g], em, scratch, d)
         out[g, 0] = math.log(s) + d[0]
         out[g, 1] = d[1]
         out[g, 2] = d[3]
         out[g, 3] = 1.0 / s + d[2]
         out[g, 4] = d[4]
-        out[g, 5] = math.lgamma(k1)
-        out[g, 6] = digamma(k1)
+        out[g, 5] = lgamma_k1
+        out[g, 6] = psi_k1
     return out
 
 
@@ -126,7 +138,39 @@ def _k_table(theta, k_segment, k_x, k_t):
 
 
 @numba.njit(**JIT)
-def pnbd_loglik_grad(log_theta, i_segment, i_x, i_t, k_segment, k_x, k_t, row_i, row_k, row_weight):
+def _segment_rows(start, stop, it, kt, row_i, row_k, row_weight):
+    """Weighted sums over one segment's rows: ll (without the terms of the parameters alone), its
+    derivatives in r, alpha, s, beta, and the total weight. Scalar accumulators and the
+    branch-free exp/log1p of :mod:`.fast_math`, so the loop runs as SIMD code."""
+    ll = 0.0
+    d_r = 0.0
+    d_alpha = 0.0
+    d_s = 0.0
+    d_beta = 0.0
+    n = 0.0
+    for i in range(start, stop):
+        g = row_i[i]
+        h = row_k[i]
+        w = row_weight[i]
+        a1 = it[g, 0]
+        a2 = kt[h, 0]
+        diff = a1 - a2
+        e = exp_nonpositive(-abs(diff))
+        share_big = 1.0 / (1.0 + e)
+        p1 = share_big if diff > 0.0 else e * share_big  # share of s I(t_x) in the bracket
+        p2 = 1.0 - p1
+        ll += w * (max(a1, a2) + log1p_unit(e) + it[g, 5])
+        d_r += w * (it[g, 6] + p1 * it[g, 1] + p2 * kt[h, 1])
+        d_alpha += w * (p1 * it[g, 2] + p2 * kt[h, 2])
+        d_s += w * (p1 * it[g, 3] + p2 * kt[h, 3])
+        d_beta += w * (p1 * it[g, 4] + p2 * kt[h, 4])
+        n += w
+    return ll, d_r, d_alpha, d_s, d_beta, n
+
+
+@numba.njit(**JIT)
+def pnbd_loglik_grad(log_theta, i_segment, i_x, i_t, k_segment, k_x, k_t, segment_start, row_i, row_k,
+                     row_weight):
     """Weighted Pareto/NBD log-likelihood and its gradient w.r.t. log-parameters.
 
     Per customer (note 009 eq. 18; the tail integrals I, K of :mod:`.fast_pnbd_tail`)::
@@ -151,27 +195,17 @@ def pnbd_loglik_grad(log_theta, i_segment, i_x, i_t, k_segment, k_x, k_t, row_i,
     it = _i_table(theta, i_segment, i_x, i_t)
     kt = _k_table(theta, k_segment, k_x, k_t)
     grad = np.zeros((n_seg, 4))
-    # per segment: sum of weights (terms of the parameters alone are added once at the end)
-    seg_weight = np.zeros(n_seg)
+    seg_weight = np.zeros(n_seg)  # terms of the parameters alone are added once per segment below
     ll = 0.0
-    for i in range(row_i.size):
-        g = row_i[i]
-        h = row_k[i]
-        seg = i_segment[g]
-        w = row_weight[i]
-        a1 = it[g, 0]
-        a2 = kt[h, 0]
-        diff = a1 - a2
-        e = math.exp(-abs(diff))
-        share_big = 1.0 / (1.0 + e)
-        p1 = share_big if diff > 0.0 else e * share_big  # share of s I(t_x) in the bracket
-        p2 = 1.0 - p1
-        ll += w * (max(a1, a2) + math.log1p(e) + it[g, 5])
-        grad[seg, 0] += w * (it[g, 6] + p1 * it[g, 1] + p2 * kt[h, 1])
-        grad[seg, 1] += w * (p1 * it[g, 2] + p2 * kt[h, 2])
-        grad[seg, 2] += w * (p1 * it[g, 3] + p2 * kt[h, 3])
-        grad[seg, 3] += w * (p1 * it[g, 4] + p2 * kt[h, 4])
-        seg_weight[seg] += w
+    for seg in range(n_seg):
+        ll_s, d_r, d_alpha, d_s, d_beta, n = _segment_rows(segment_start[seg], segment_start[seg + 1], it,
+                                                            kt, row_i, row_k, row_weight)
+        ll += ll_s
+        grad[seg, 0] = d_r
+        grad[seg, 1] = d_alpha
+        grad[seg, 2] = d_s
+        grad[seg, 3] = d_beta
+        seg_weight[seg] = n
     for seg in range(n_seg):
         r, alpha, s, beta = theta[seg, 0], theta[seg, 1], theta[seg, 2], theta[seg, 3]
         n = seg_weight[seg]
