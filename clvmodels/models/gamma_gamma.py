@@ -7,6 +7,7 @@ import pandas as pd
 
 from clvmodels.data.checks import check_monetary_summary
 from clvmodels.errors import DataError
+from clvmodels.families.spend import GAMMAGAMMA
 from clvmodels.formulas import gammagamma
 from clvmodels.models.docstrings import document_settings, interval_doc
 from clvmodels.models.fitted import FittedParametricModel
@@ -99,6 +100,8 @@ class GammaGammaModel(FittedParametricModel):
     {'p': 6.25, 'q': 3.74, 'gamma': 15.44}
     """
 
+    #: the spend family's formulas (identifies the model's role: the spend model)
+    family = GAMMAGAMMA
     param_names = gammagamma.PARAM_NAMES
 
     #: spend per purchase does not depend on the time unit, so a summary need not state one

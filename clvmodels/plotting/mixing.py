@@ -43,17 +43,8 @@ def _distribution(mix: Mixing, P: dict):
 
 
 def _family_of(model):
-    """``model.family``; for the spend model, whose class may not name its family yet, the
-    Gamma-Gamma family by its role (its class), as :mod:`clvmodels.value.roles` does."""
-    family = getattr(model, "family", None)
-    if family is None:
-        from clvmodels.models.gamma_gamma import GammaGammaModel
-
-        if isinstance(model, GammaGammaModel):
-            from clvmodels.families.spend import GAMMAGAMMA
-
-            family = GAMMAGAMMA
-    return family
+    """``model.family``: every model class names its family (purchase or spend)."""
+    return getattr(model, "family", None)
 
 
 def _support(mix: Mixing) -> tuple[float, float]:

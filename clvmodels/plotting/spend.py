@@ -36,13 +36,11 @@ UPPER_QUANTILE = 0.99
 
 
 def _check_spend_model(model) -> None:
-    """Refuse anything but a Gamma-Gamma spend model, identified by role (its family, or its
-    class until the class names its family), never by parameter names: the density drawn here is
-    the Gamma-Gamma's own (FH 2013 eq. 4)."""
+    """Refuse anything but a Gamma-Gamma spend model, identified by role (its family), never by
+    parameter names: the density drawn here is the Gamma-Gamma's own (FH 2013 eq. 4)."""
     from clvmodels.families.spend import GAMMAGAMMA
-    from clvmodels.models.gamma_gamma import GammaGammaModel
 
-    if getattr(model, "family", None) is not GAMMAGAMMA and not isinstance(model, GammaGammaModel):
+    if getattr(model, "family", None) is not GAMMAGAMMA:
         raise DataError(f"this plot needs a fitted GammaGammaModel; got {type(model).__name__}")
     model.point_draws()  # NotFittedError for an unfitted model
 
