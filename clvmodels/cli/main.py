@@ -29,8 +29,9 @@ EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 @click.version_option(package_name="clvmodels", prog_name="clvmodels")
 @verbosity
 def cli():
-    """Customer lifetime value: summarise transactions, fit BG/NBD and Gamma-Gamma, score customers,
-    pick win-back targets and export the scores to a CRM (CSV, Parquet, SQL).
+    """Customer lifetime value: summarise transactions, fit a purchase model (BG/NBD by default;
+    --purchase-model pnbd or mbgnbd) and Gamma-Gamma, score customers, pick win-back targets and
+    export the scores to a CRM (CSV, Parquet, SQL).
 
     Try `clvmodels demo` for the whole pipeline on the bundled CDNOW data.
     """
