@@ -67,9 +67,10 @@ def _simulate(rng, latents, t):
 
 
 def _simulate_future(rng, params, x, t_x, T, horizon, discount_rate, **spend):
-    latents = _sample_latents(rng, params, x, t_x, T)
-    return family_futures.simulate_paretonbd_futures(rng, latents["alive"], latents["lam"],
-                                                     latents["mu"], horizon, discount_rate, **spend)
+    # the sparse route: only the alive component of the exact posterior is drawn (the dead buy
+    # nothing whatever their traits), the same distribution as _sample_latents then futures
+    return family_futures.simulate_paretonbd_history_futures(rng, *_p(params), x, t_x, T, horizon,
+                                                             discount_rate, **spend)
 
 
 def _simulate_histories(rng, params, T):
