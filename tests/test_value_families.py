@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clvmodels import GammaGammaModel, lapsed_customers, winback_targets
@@ -210,3 +211,36 @@ def test_window_quantities_of_a_silent_customer_match_simulation(name):
     assert np.all(np.abs(mean - alive_time) < 4 * sd + 1e-9)
     if name in ("bgnbd", "mbgnbd"):  # dropout only right after a purchase
         np.testing.assert_allclose(alive_and_silent, q, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_models_pooled_by_segment_value_alike_with_and_without_the_alive_branch_tables(
+        name, summaries, monkeypatch):
+    """A purchase model pooled by channel (parameters per customer's segment): the alive-branch
+    tables computed once per distinct (key, segment) give the values each chunk computes for
+    itself (the path taken when the tables would be too large), point values and both interval
+    kinds; channel rollups still sum to the customers."""
+    from clvmodels.value import engine
+
+    family = get_family(name)
+    summary = summaries[family.discrete_time]
+    model = _model_class(name)(pool_by="channel").fit(summary)
+    gg = GammaGammaModel().fit(summary)
+
+    def values(uncertainty):
+        return value_run(model, gg, summary, uncertainty=uncertainty, n_draws=30, seed=4,
+                         chunk_size=700, rollup_by=["channel"], **_settings(family))
+
+    with_tables = {u: values(u) for u in (None, "expected", "predictive")}
+    for run in with_tables.values():
+        assert run.rollup("channel")["net_value"].sum() == pytest.approx(
+            run.customers["net_value"].sum(), rel=1e-10)
+    real_distinct = engine.distinct_rows
+
+    def no_tables(*columns):  # report more distinct rows than the table budget allows
+        first, inverse = real_distinct(*columns)
+        return np.broadcast_to(first[:1], (400_000_000,)), inverse  # a view: no memory
+
+    monkeypatch.setattr(engine, "distinct_rows", no_tables)
+    for uncertainty, run in with_tables.items():
+        pd.testing.assert_frame_equal(values(uncertainty).customers, run.customers, rtol=1e-12)
