@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from clvmodels.families.bayes_hooks import BayesHooks
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
 from clvmodels.formulas import future_simulation, individual, individual_mbgnbd, mbgnbd, population
@@ -60,6 +61,31 @@ def _simulate_histories(rng, params, T):
     return (x, t_x, np.asarray(T, float)), {"alive": alive, "lam": lam, "p": p}
 
 
+def _fast_kernel(x, t_x, T, weights, segment, n_segments):
+    # the fused numba log-likelihood and gradient (numba loads here, not at import)
+    from clvmodels.inference.bayes import fast_loglik_mbgnbd
+
+    rows = fast_loglik_mbgnbd.prepare_mbgnbd(x, t_x, T, weights, segment, n_segments)
+    return fast_loglik_mbgnbd.mbgnbd_loglik_grad, rows.args()
+
+
+def _pytensor_loglik(params, x, t_x, T):
+    from clvmodels.inference.bayes.pytensor_loglik import mbgnbd_loglik
+
+    return mbgnbd_loglik(*_p(params), x, t_x, T)
+
+
+#: BG/NBD's priors (same parameters, same roles): shapes Normal(0, 2.5) on the log scale, alpha (a
+#: time) centred on the mean age T; the reasons are in clvmodels.inference.bayes.priors
+_BAYES = BayesHooks(
+    default_priors={"r": (0.0, 2.5), "alpha": (None, 3.0), "a": (0.0, 2.5), "b": (0.0, 2.5)},
+    prior_scale=lambda x, t_x, T, weights: float(np.average(T, weights=weights)),
+    positive_columns=("T",),
+    fast_kernel=_fast_kernel,
+    pytensor_log_likelihood=_pytensor_loglik,
+)
+
+
 MBGNBD = PurchaseFamily(
     name="mbgnbd",
     label="MBG/NBD",
@@ -71,6 +97,7 @@ MBGNBD = PurchaseFamily(
     example_params={"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
     neg_log_likelihood_and_grad=_nll,
     start=mbgnbd.start_point,
+    bayes=_BAYES,
     p_alive=on_params(mbgnbd.p_alive, _NAMES),
     survival_if_alive=on_params(mbgnbd.survival_if_alive, _NAMES),
     expected_purchases_if_alive=on_params(mbgnbd.expected_purchases_if_alive, _NAMES),
