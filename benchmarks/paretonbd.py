@@ -155,7 +155,7 @@ def _bayes_pymc_marketing(data, chains, draws, tune, seed, sampler):
     from pymc_marketing.clv import ParetoNBDModel
 
     model = ParetoNBDModel(data=data)
-    idata = model.fit(chains=chains, draws=draws, tune=tune, random_seed=seed, cores=_cores(chains),
+    idata = model.fit(method="mcmc", chains=chains, draws=draws, tune=tune, random_seed=seed, cores=_cores(chains),
                       progressbar=False, nuts_sampler=sampler)
     return idata, len(data)
 

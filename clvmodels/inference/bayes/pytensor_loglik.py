@@ -93,6 +93,19 @@ def paretonbd_loglik(r, alpha, s, beta, x, t_x, T):
             - rx * pt.log(alpha + T) - s * pt.log(beta + T) + death)
 
 
+def mbgnbd_loglik(r, alpha, a, b, x, t_x, T):
+    """Elementwise MBG/NBD log-likelihood (Batislam, Denizel & Filiztekin 2007; the BG/NBD log form of
+    note 027 with dropout possible at time zero, so the dropout term applies at x = 0 too)."""
+    import pytensor.tensor as pt
+
+    A1 = pt.gammaln(r + x) - pt.gammaln(r) + r * pt.log(alpha)
+    A2 = pt.gammaln(a + b) + pt.gammaln(b + x + 1) - pt.gammaln(b) - pt.gammaln(a + b + x + 1)
+    A3 = -(r + x) * pt.log(alpha + T)
+    A4 = pt.log(a) - pt.log(b + x) - (r + x) * pt.log(alpha + t_x)
+    # logaddexp written out: PyTensor's differentiates exp(A3) + exp(A4), 0/0 when both underflow
+    return A1 + A2 + pt.maximum(A3, A4) + pt.log1p(pt.exp(-pt.abs(A3 - A4)))
+
+
 def _log_params(spec: ModelSpec, segment_idx):
     """Free variables and the log-parameters per row (a scalar each when pooled)."""
     import pymc as pm
