@@ -85,27 +85,54 @@ def _group_exactly(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return inverse, _first_rows(inverse)
 
 
+def _small_codes(column: np.ndarray) -> np.ndarray | None:
+    """Order-preserving uint16 codes of a column of whole numbers in [0, 65535] (such as
+    frequencies), or None."""
+    if column.dtype.kind in "iu":
+        whole = column
+    elif column.dtype.kind == "f" and column.size:
+        whole = column.astype(np.int64)
+        if not np.array_equal(whole, column):
+            return None
+    else:
+        return None
+    if whole.size and (whole.min() < 0 or whole.max() > np.iinfo(np.uint16).max):
+        return None
+    return whole.astype(np.uint16)
+
+
+def _sort_codes(column: np.ndarray) -> np.ndarray:
+    """Order-preserving integer codes of a column for a stable sort: its own value when whole
+    and small, else its rank among the distinct values (uint16 where they fit, for radix sort)."""
+    codes = _small_codes(column)
+    if codes is not None:
+        return codes
+    values, rank = np.unique(column, return_inverse=True)
+    rank = rank.reshape(-1)
+    return rank.astype(np.uint16) if values.size <= 65_536 else rank
+
+
 def _lexicographic_order(columns: list[np.ndarray]) -> np.ndarray:
     """The order that sorts distinct rows lexicographically (first column first), as np.lexsort.
 
-    Each column is replaced by the rank of its value among the column's distinct values and the
-    ranks are combined into one integer key (mixed radix), so one vectorised argsort of integers
-    does the work: at 443,000 distinct rows of two columns 16 ms instead of np.lexsort's 47 ms.
-    Distinct rows have distinct keys unless they differ only in the sign of a zero or a NaN's
-    payload (rows that compare equal); the keys are checked, and such rows (and keys that would
-    not fit in 62 bits) are ordered by np.lexsort instead.
+    Least significant column first: one vectorised (unstable) argsort of the last column, then a
+    stable sort per earlier column, on integer codes that numpy radix-sorts when they fit in 16
+    bits (frequencies, or ranks of a column with at most 65,536 distinct values). Rows are
+    distinct, so ties left by the first sort are broken by a later column. 443,000 rows of
+    (frequency, mean spend): 8 ms against np.lexsort's 47 ms. Distinct rows that compare equal
+    (signed zeros, NaNs of different payloads) would be ordered by their input order; they are
+    detected and left to np.lexsort.
     """
-    key, span = np.zeros(columns[0].shape[0], dtype=np.int64), 1
-    for column in columns:
-        values, rank = np.unique(column, return_inverse=True)
-        span *= max(values.size, 1)
-        if span >= 2**62:
+    order = np.argsort(columns[-1])
+    for column in reversed(columns[:-1]):
+        order = order[np.argsort(_sort_codes(column[order]), kind="stable")]
+    if order.size > 1:
+        ties = np.ones(order.size - 1, dtype=bool)
+        for column in columns:
+            ordered = column[order]
+            ties &= ordered[1:] == ordered[:-1]
+        if ties.any() or any(np.isnan(c).any() for c in columns if c.dtype.kind == "f"):
             return np.lexsort(columns[::-1])
-        key *= values.size
-        key += rank.reshape(-1)
-    order = np.argsort(key)
-    if key.size > 1 and not np.all(np.diff(key[order]) > 0):
-        return np.lexsort(columns[::-1])
     return order
 
 
