@@ -198,11 +198,8 @@ def test_bayes_with_nutpie_agrees_with_mle():
     np.testing.assert_allclose(theano, sbg.log_likelihood(0.7, 1.3, renewals, churned), rtol=1e-9)
 
 
-def test_save_and_load(tmp_path, monkeypatch):
-    """JSON round trip (the class is registered in persistence by the lead; patched in here)."""
-    registry = persistence._model_classes
-    monkeypatch.setattr(persistence, "_model_classes",
-                        lambda: {**registry(), "ShiftedBetaGeoModel": ShiftedBetaGeoModel})
+def test_save_and_load(tmp_path):
+    """JSON round trip through the model registry (clvmodels.models.registry)."""
     for model in (ShiftedBetaGeoModel().fit(cohort_table([REGULAR], ["regular"])),
                   ShiftedBetaGeoModel(pool_by="segment").fit(cohort_table([REGULAR, HIGH_END], ["r", "h"]))):
         model.save(tmp_path / "sbg.json")

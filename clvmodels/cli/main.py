@@ -18,7 +18,7 @@ import traceback
 
 import click
 
-from clvmodels.cli import cmd_data, cmd_export, cmd_models, cmd_run
+from clvmodels.cli import cmd_data, cmd_export, cmd_models, cmd_run, cmd_subscriptions
 from clvmodels.cli.failures import cli_words, error_lines, one_line
 from clvmodels.cli.options import verbosity
 
@@ -38,7 +38,8 @@ def cli():
 
 
 for command in (cmd_run.demo, cmd_run.run, cmd_data.summarise, cmd_models.fit, cmd_models.score,
-                cmd_models.targets, cmd_export.export, cmd_export.schema):
+                cmd_models.targets, cmd_subscriptions.subscriptions, cmd_export.export,
+                cmd_export.schema):
     cli.add_command(command)
 
 

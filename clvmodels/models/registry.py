@@ -21,6 +21,8 @@ _PURCHASE = {
 }
 #: spend-model name -> (module, class)
 _SPEND = {"gammagamma": ("clvmodels.models.gamma_gamma", "GammaGammaModel")}
+#: contractual (subscription) model name -> (module, class): renewals, not purchases
+_CONTRACTUAL = {"sbg": ("clvmodels.models.shifted_beta_geo", "ShiftedBetaGeoModel")}
 
 
 def _load(entry):
@@ -57,5 +59,6 @@ def spend_model_class(name: str = "gammagamma"):
 
 def model_classes() -> dict:
     """Every estimator class by class name (what a saved model file records)."""
-    classes = [_load(entry) for entry in (*_PURCHASE.values(), *_SPEND.values())]
+    entries = (*_PURCHASE.values(), *_SPEND.values(), *_CONTRACTUAL.values())
+    classes = [_load(entry) for entry in entries]
     return {cls.__name__: cls for cls in classes}

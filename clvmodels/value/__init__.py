@@ -4,7 +4,8 @@ Entry points: :func:`clvmodels.customer_value` (one row per customer), :func:`va
 pass, keeping per-draw group totals) and :func:`clvmodels.value_rollup` (value by channel, cohort or
 partner). Settings: :class:`Economics`, :class:`AcquisitionCosts`, :class:`Referrals`. A check of
 Gamma-Gamma's independence of spend and frequency: :func:`spend_frequency_check`. What each value
-column holds: docs/value_accounting.md.
+column holds: docs/value_accounting.md. Subscriptions (sBG renewals): :func:`contractual_value`,
+:func:`break_even_table`, :class:`ContractTerms` (docs/contractual_value.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _LAZY = {
     "AcquisitionCosts": "clvmodels.value.acquisition",
     "Referrals": "clvmodels.value.referrals",
     "spend_frequency_check": "clvmodels.value.checks",
+    "contractual_value": "clvmodels.value.contractual",
+    "break_even_table": "clvmodels.value.contractual",
+    "ContractTerms": "clvmodels.value.contractual",
 }
 
 
