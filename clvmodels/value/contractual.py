@@ -84,11 +84,33 @@ class ContractTerms:
             raise DataError(f"discount_rate is an annual rate in [0, 1) (0.1 for 10% a year); got {self.discount_rate!r}")
 
     def per_period_rate(self, period: str) -> float:
-        """The annual discount rate converted to the billing period."""
+        """The annual discount rate converted to the billing period.
+
+        Parameters
+        ----------
+        period : {"D", "W", "M", "Y"}
+            The billing period (one renewal).
+
+        Returns
+        -------
+        float
+            ``(1 + annual) ** (1 / periods_per_year) - 1``; 0 without a discount rate.
+        """
         return per_period_discount_rate(self.discount_rate, period) if self.discount_rate else 0.0
 
     def margin_per_period(self, tenures: pd.DataFrame) -> np.ndarray:
-        """``price x margin`` per customer, shape (n,)."""
+        """``price x margin`` per customer.
+
+        Parameters
+        ----------
+        tenures : DataFrame
+            The tenure table (its ``price`` column is read when the terms give no price).
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            Margin of one payment, in currency.
+        """
         if self.price is not None:
             return np.full(len(tenures), self.price * self.margin)
         if "price" not in tenures.columns:
@@ -101,7 +123,18 @@ class ContractTerms:
         return price * self.margin
 
     def acquisition_costs(self, tenures: pd.DataFrame) -> np.ndarray:
-        """Each customer's acquisition cost, shape (n,)."""
+        """Each customer's acquisition cost.
+
+        Parameters
+        ----------
+        tenures : DataFrame
+            The tenure table (the column named by ``acquisition_cost`` is read when it is a name).
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            Acquisition cost per customer, in currency.
+        """
         if not isinstance(self.acquisition_cost, str):
             return np.full(len(tenures), float(self.acquisition_cost))
         col = self.acquisition_cost
