@@ -56,9 +56,8 @@ def check_spend_model(model, what: str = "spend_model") -> None:
     """Refuse anything but a Gamma-Gamma spend model (the value formulas take its conditional
     mean spend and its per-transaction Gamma posterior)."""
     from clvmodels.families.spend import GAMMAGAMMA
-    from clvmodels.models.gamma_gamma import GammaGammaModel
 
-    if getattr(model, "family", None) is GAMMAGAMMA or isinstance(model, GammaGammaModel):
+    if getattr(model, "family", None) is GAMMAGAMMA:
         return
     raise DataError(f"{what} (a fitted Gamma-Gamma spend model, GammaGammaModel) was expected, got "
                     f"{type(model).__name__}; pass the purchase model first and the spend model second")
