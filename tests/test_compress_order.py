@@ -46,3 +46,35 @@ def test_wide_keys_fall_back_to_lexsort():
     rng = np.random.default_rng(3)
     cols = [rng.permutation(70_000).astype(float) for _ in range(4)]  # 70,000^4 > 2^62
     np.testing.assert_array_equal(_lexicographic_order(cols), np.lexsort(cols[::-1]))
+
+
+def test_grouping_by_sorting_equals_grouping_by_hashing():
+    """Mostly distinct rows (continuous spends) are grouped by sorting: the same distinct rows,
+    counts and inverse as the hash grouping, duplicates and integer columns included."""
+    from clvmodels.inference import compress
+
+    rng = np.random.default_rng(11)
+    n = 60_000
+    x = rng.integers(1, 40, n).astype(float)
+    spend = np.round(rng.gamma(3.0, 10.0, n), 6)
+    spend[rng.integers(0, n, 500)] = 12.5  # some duplicates
+    seg = rng.integers(0, 3, n)
+    for columns in ([x, spend], [x, spend, seg]):
+        assert compress._mostly_distinct(columns) and compress._sortable(columns)
+        sorted_way = compress._compress_by_sorting(columns)
+        inverse, first = compress._group_by_hash(columns)
+        order = compress._lexicographic_order([c[first] for c in columns])
+        for got, column in zip(sorted_way.columns, columns):
+            np.testing.assert_array_equal(got, column[first][order])
+            np.testing.assert_array_equal(got[sorted_way.inverse], column)
+        np.testing.assert_array_equal(sorted_way.counts, np.bincount(inverse)[order].astype(float))
+        np.testing.assert_array_equal(compress_rows(*columns).counts, sorted_way.counts)
+
+
+def test_signed_zeros_keep_the_hash_grouping():
+    from clvmodels.inference import compress
+
+    values = np.random.default_rng(2).normal(size=40_000)
+    values[:10], values[10:20] = -0.0, 0.0
+    assert not compress._sortable([values])
+    assert compress_rows(values).n_unique == np.unique(values).size + 1  # -0.0 and 0.0 kept apart

@@ -136,6 +136,60 @@ def _lexicographic_order(columns: list[np.ndarray]) -> np.ndarray:
     return order
 
 
+#: rows sampled to estimate how many distinct rows there are, and the share of distinct rows in
+#: the sample above which the rows are grouped by sorting them instead of hashing
+_SAMPLE_ROWS, _SORT_ABOVE = 8_192, 0.9
+
+
+def _mostly_distinct(columns: list[np.ndarray]) -> bool:
+    """Whether nearly every row is distinct, judged on an evenly spaced sample of rows.
+
+    Then hashing buys nothing: the hash table holds every row and the distinct rows still have to
+    be sorted afterwards, so sorting all rows once (and reading groups off neighbours) is faster:
+    443,000 (frequency, mean spend) rows of repeat buyers, all but a few distinct.
+    """
+    n = columns[0].shape[0]
+    if n < 4 * _SAMPLE_ROWS:
+        return False
+    sample = [c[:: n // _SAMPLE_ROWS] for c in columns]
+    distinct = pd.unique(_row_hashes(sample)).size
+    return distinct > _SORT_ABOVE * sample[0].size
+
+
+def _sortable(columns: list[np.ndarray]) -> bool:
+    """Rows equal as values are equal bit for bit (no signed zero, no NaN), so that sorting puts
+    the rows of one group next to each other: the condition of :func:`_compress_by_sorting`."""
+    for column in columns:
+        if column.dtype.kind == "f" and (np.isnan(column).any() or np.signbit(column[column == 0]).any()):
+            return False
+        if column.dtype.kind not in "fiub":
+            return False
+    return True
+
+
+def _compress_by_sorting(columns: list[np.ndarray]) -> CompressedRows:
+    """:func:`compress_rows` by sorting every row lexicographically and starting a group wherever a
+    row differs from the one before it (the same rows, counts and inverse as the hash grouping)."""
+    n = columns[0].shape[0]
+    order = np.argsort(columns[-1])
+    for column in reversed(columns[:-1]):
+        order = order[np.argsort(_sort_codes(column[order]), kind="stable")]
+    starts = np.zeros(n, dtype=bool)
+    starts[0] = True
+    for column in columns:
+        bits = np.ascontiguousarray(column, dtype=np.float64)[order].view(np.uint64)
+        starts[1:] |= bits[1:] != bits[:-1]
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = group
+    first = order[starts]
+    return CompressedRows(
+        columns=tuple(a[first] for a in columns),
+        counts=np.diff(np.append(np.flatnonzero(starts), n)).astype(float),
+        inverse=inverse,
+    )
+
+
 def compress_rows(*columns: np.ndarray) -> CompressedRows:
     """Group aligned 1-d numeric arrays into distinct rows with counts.
 
@@ -151,6 +205,8 @@ def compress_rows(*columns: np.ndarray) -> CompressedRows:
         order of the customers.
     """
     arrays = [np.asarray(c) for c in columns]
+    if _mostly_distinct(arrays) and _sortable(arrays):
+        return _compress_by_sorting(arrays)
     grouped = _group_by_hash(arrays) or _group_exactly(arrays)
     inverse, first = grouped
     order = _lexicographic_order([a[first] for a in arrays])
