@@ -128,14 +128,17 @@ def expected_spend(p, q, gamma, x, mbar):
     (``inf`` when q <= 1, where the population mean does not exist)."""
     x = np.asarray(x, float)
     own = x * np.where(x > 0, mbar, 0.0)  # (n,), once for all draws
-    denominator = np.asarray(p * x + q - 1.0)
-    positive = denominator > 0
-    if positive.all():  # the usual case (q > 1): three passes over (S, n) instead of ten
+    if x.size and np.min(p) >= 0 and np.all(np.asarray(p * np.min(x) + q - 1.0) > 0):
+        # every denominator is positive (the usual case, q > 1): rounding is monotone, so
+        # p x + q - 1 >= p min(x) + q - 1 > 0 for p >= 0, and no (S, n) test is needed
+        denominator = p * x + q - 1.0
         value = p * (gamma + own)
-        if np.shape(value) == denominator.shape:
+        if np.shape(value) == np.shape(denominator):
             value /= denominator
             return value
         return value / denominator
+    denominator = np.asarray(p * x + q - 1.0)
+    positive = denominator > 0
     with np.errstate(divide="ignore"):
         return np.where(positive, p * (gamma + own) / np.where(positive, denominator, 1.0), np.inf)
 
