@@ -167,7 +167,7 @@ def test_fallback_kernel_equals_fused_kernel_pooled_and_by_segment(model, datase
 def test_fallback_log_density_equals_fused_log_density_with_segments(datasets):
     """Through the engine (priors, hierarchical layout and Jacobians), a family stripped of its
     fused kernel has the same log posterior and gradient as with it."""
-    from clvmodels.inference.bayes.hierarchical import choose_layout
+    from clvmodels.inference.bayes.layout_choice import choose_layout
 
     family = get_family("bgnbd")
     history, weights = _rows(family, datasets)

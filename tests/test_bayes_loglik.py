@@ -15,7 +15,7 @@ from scipy.special import digamma as scipy_digamma
 from clvmodels.formulas import bgnbd, gammagamma
 from clvmodels.inference.bayes import fast_loglik, fast_math
 from clvmodels.inference.bayes.log_density import make_log_density
-from clvmodels.inference.bayes.spec import bgnbd_spec, gammagamma_spec
+from clvmodels.inference.bayes.named import bgnbd_spec, gammagamma_spec
 
 
 @pytest.fixture(scope="module")

@@ -46,9 +46,8 @@ from clvmodels.models.scoring import DEFAULT_N_DRAWS, UNCERTAINTY_KINDS
 from clvmodels.value.acquisition import resolve_acquisition
 from clvmodels.value.economics import Economics, as_economics, realised_margin
 from clvmodels.value.engine import ValueInputs, run_value
-from clvmodels.value.referrals import Referrals, fit_referral_rates, link_referrals
-from clvmodels.value.referrals import purchase_occasions
-from clvmodels.value.rollup import payback_periods
+from clvmodels.value.payback import payback_periods
+from clvmodels.value.referrals import Referrals, fit_referral_rates, link_referrals, purchase_occasions
 from clvmodels.value.roles import check_spend_model, purchase_family
 from clvmodels.value.totals import rollup_key, rollup_table
 

@@ -14,7 +14,7 @@ Importing this package is cheap: numba, nutpie and PyMC load when a fit runs.
 
 from clvmodels.inference.bayes.diagnostics import diagnose
 from clvmodels.inference.bayes.ppc import posterior_predictive_histogram
-from clvmodels.inference.bayes.priors import default_priors
+from clvmodels.inference.bayes.named import default_priors
 from clvmodels.inference.bayes.sampling import (
     SAMPLERS,
     fit_bgnbd_bayes,

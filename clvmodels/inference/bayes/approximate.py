@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from clvmodels.inference.bayes.spec import ModelSpec
+from clvmodels.inference.bayes.spec import ModelSpec, posterior_names
 
 #: ADVI iteration limit; stops earlier once the parameters settle
 ADVI_MAX_ITERATIONS = 50_000
@@ -61,7 +61,6 @@ def fit_advi(spec: ModelSpec, draws: int, seed: int, progressbar: bool = False):
     import pymc as pm
 
     from clvmodels.inference.bayes.pytensor_loglik import build_pymc_model
-    from clvmodels.inference.bayes.sampling import posterior_names
 
     with build_pymc_model(spec):
         approx = pm.fit(n=ADVI_MAX_ITERATIONS, method="advi", random_seed=seed, progressbar=progressbar,

@@ -19,7 +19,8 @@ Parametrisation (only the geometry NUTS sees changes, not the model). Unconstrai
 
     u = [zeta (k), log_s (k), v (n_segments, k) row-major]
 
-Each segment is sampled one of two ways, chosen by :func:`choose_layout`:
+Each segment is sampled one of two ways, chosen by
+:func:`clvmodels.inference.bayes.layout_choice.choose_layout`:
 
 - *centred and whitened*, for a segment whose own data pin its parameters down:
   ``log(theta[g]) = mode[g] + L[g] @ v[g]``, where ``mode[g]`` and ``L[g] L[g]' `` are the
@@ -36,7 +37,7 @@ is sampled through ``zeta``: ``m = mean_centred(log theta) + s / sqrt(C) * zeta`
 when no segment is centred). All maps are triangular; the log-Jacobian is
 ``sum_centred log|det L[g]| + log(s / sqrt(C)) + n_noncentred * log(s)`` per parameter.
 
-:func:`choose_layout` centres a segment when its lone fit succeeds and, for every parameter, the
+:func:`~clvmodels.inference.bayes.layout_choice.choose_layout` centres a segment when its lone fit succeeds and, for every parameter, the
 lone-fit sd is at most ``NON_CENTRED_ABOVE`` times the spread of the lone-fit estimates across
 segments (``segment_sd`` with fewer than two fits).
 
@@ -53,15 +54,12 @@ divergences; merging very small segments removes them.
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from clvmodels.errors import ClvError
 from clvmodels.inference.bayes.fast_math import SCALAR_JIT
-from clvmodels.inference.bayes.spec import ModelSpec
 
 #: floor of the estimated between-segment spread of a log-parameter
 MIN_SPREAD = 0.05
@@ -97,66 +95,6 @@ class SegmentLayout:
     def summary(self) -> dict:
         """For ``idata.attrs``: which segments are centred."""
         return {"centred": self.centred.astype(int).tolist()}
-
-
-def segment_subspec(spec: ModelSpec, g: int) -> ModelSpec:
-    """The pooled model on segment ``g``'s rows only."""
-    keep = spec.segment == g
-    return replace(spec, data={k: v[keep] for k, v in spec.data.items()}, weights=spec.weights[keep],
-                   segment=None, n_segments=1, layout=None)
-
-
-def _lone_fits(spec: ModelSpec):
-    """Posterior mode and Laplace covariance of each segment fitted alone (NaN where it fails)."""
-    from clvmodels.inference.bayes.approximate import posterior_mode
-    from clvmodels.inference.bayes.log_density import make_log_density
-
-    k = len(spec.names)
-    modes = np.full((spec.n_segments, k), np.nan)
-    covs = np.full((spec.n_segments, k, k), np.nan)
-    for g in range(spec.n_segments):
-        sub = segment_subspec(spec, g)
-        if sub.weights.size == 0:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                modes[g], covs[g] = posterior_mode(make_log_density(sub))
-        except (ClvError, np.linalg.LinAlgError, ValueError):
-            continue
-    return modes, covs
-
-
-def choose_layout(spec: ModelSpec) -> tuple[ModelSpec, np.ndarray]:
-    """Choose centred (whitened) or non-centred sampling per segment (module docstring).
-
-    Returns
-    -------
-    spec : ModelSpec
-        ``spec`` with ``layout`` set.
-    segment_modes : ndarray, shape (n_segments, k)
-        Lone-fit log-parameters (NaN where the fit failed); used to start chains.
-    """
-    k = len(spec.names)
-    modes, covs = _lone_fits(spec)
-    fitted = np.isfinite(modes).all(axis=1)
-    spread = np.full(k, spec.priors["segment_sd"])
-    if fitted.sum() >= 2:
-        spread = np.maximum(modes[fitted].std(axis=0, ddof=1), MIN_SPREAD)
-    centred = np.zeros(spec.n_segments, bool)
-    shift = np.zeros((spec.n_segments, k))
-    chol = np.tile(np.eye(k), (spec.n_segments, 1, 1))
-    for g in np.flatnonzero(fitted):
-        sd = np.sqrt(np.diag(covs[g]))
-        if not np.all(sd <= NON_CENTRED_ABOVE * spread):
-            continue
-        try:
-            chol[g] = np.linalg.cholesky(covs[g])
-        except np.linalg.LinAlgError:
-            continue
-        centred[g] = True
-        shift[g] = modes[g]
-    return replace(spec, layout=SegmentLayout(centred, shift, chol)), modes
 
 
 def start_point(k: int, pooled_mode: np.ndarray, segment_modes: np.ndarray, layout: SegmentLayout,

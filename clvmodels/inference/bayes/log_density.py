@@ -129,7 +129,7 @@ def uses_fallback(spec: ModelSpec) -> bool:
 def make_log_density(spec: ModelSpec) -> LogDensity:
     """Prepare the kernel inputs of ``spec`` and return its :class:`LogDensity`.
 
-    A model pooled by segment needs ``spec.layout`` (see :func:`hierarchical.choose_layout`).
+    A model pooled by segment needs ``spec.layout`` (see :func:`.layout_choice.choose_layout`).
     """
     if spec.hierarchical and spec.layout is None:
         raise ValueError("a model pooled by segment needs spec.layout; call choose_layout first")

@@ -49,48 +49,12 @@ SCALE_SD = 3.0
 SEGMENT_SD = 1.0
 
 
-def model_named(name: str):
-    """The purchase family or spend model registered as ``name`` (DataError listing the names)."""
-    from clvmodels.errors import check_choice
-    from clvmodels.families import family_names, get_family
-    from clvmodels.families.spend import get_spend_model, spend_model_names
-
-    check_choice("model", name, family_names() + spend_model_names())
-    return get_family(name) if name in family_names() else get_spend_model(name)
-
-
-def _family_defaults(family) -> dict:
+def family_defaults(family) -> dict:
     """``{name: (mu, sigma)}`` of the family (mu None: resolved when fitting)."""
     given = family.bayes.default_priors
     if given is None:  # no priors of its own: centred on its start point (module docstring)
         return {name: (None, SCALE_SD) for name in family.param_names}
     return {name: tuple(given[name]) for name in family.param_names}
-
-
-def default_priors(model="bgnbd") -> dict:
-    """The default priors, as ``{name: (mu, sigma)}`` of a normal on ``log(name)``.
-
-    A ``mu`` of ``None`` means "centred on the data's scale" (``alpha``: log of the weighted mean
-    ``T``; ``gamma``: log of the weighted mean spend of repeat buyers; for a family without priors
-    of its own, every parameter, at the family's start point); it is resolved when fitting.
-    ``"segment_sd"`` is the prior mean of the between-segment sd of each log-parameter (models
-    pooled by segment; a Gamma(2) prior).
-
-    Parameters
-    ----------
-    model : str or family object
-        A registered purchase family's or spend model's name (``"bgnbd"``, ``"gammagamma"``, see
-        :func:`clvmodels.families.family_names`), or the family object itself.
-
-    Examples
-    --------
-    >>> default_priors("bgnbd")
-    {'r': (0.0, 2.5), 'alpha': (None, 3.0), 'a': (0.0, 2.5), 'b': (0.0, 2.5), 'segment_sd': 1.0}
-
-    Replace some of them when fitting: ``priors={"b": (1.0, 1.0)}``; the others keep their default.
-    """
-    family = model_named(model) if isinstance(model, str) else model
-    return {**_family_defaults(family), "segment_sd": SEGMENT_SD}
 
 
 def resolve_priors(family, priors: dict | None, history: tuple, weights: np.ndarray) -> dict:
@@ -110,7 +74,7 @@ def resolve_priors(family, priors: dict | None, history: tuple, weights: np.ndar
     dict
         ``{name: (mu, sigma)}`` with floats only, plus ``"segment_sd"``.
     """
-    resolved = default_priors(family)
+    resolved = {**family_defaults(family), "segment_sd": SEGMENT_SD}
     names = [k for k in resolved if k != "segment_sd"]
     for key, value in (priors or {}).items():
         if key not in resolved:

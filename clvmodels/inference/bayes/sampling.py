@@ -29,7 +29,8 @@ import time
 import numpy as np
 
 from clvmodels.errors import DataError, check_choice
-from clvmodels.inference.bayes.spec import ModelSpec, bgnbd_spec, family_spec, gammagamma_spec
+from clvmodels.inference.bayes.named import bgnbd_spec, gammagamma_spec, model_named
+from clvmodels.inference.bayes.spec import ModelSpec, family_spec, posterior_names
 
 SAMPLERS = ("nutpie", "pymc", "map", "advi")
 MCMC_SAMPLERS = ("nutpie", "pymc")
@@ -83,7 +84,6 @@ def fit_family_bayes(family, history, weights, *, priors=None, sampler="nutpie",
         with :func:`clvmodels.inference.bayes.diagnose`.
     """
     if isinstance(family, str):
-        from clvmodels.inference.bayes.priors import model_named
 
         family = model_named(family)
     spec = family_spec(family, tuple(history), weights, priors, segment, n_segments)
@@ -166,7 +166,7 @@ def _fit_checked(spec: ModelSpec, sampler, chains, draws, tune, seed, progressba
     started = time.perf_counter()
     segment_modes = None
     if spec.hierarchical:
-        from clvmodels.inference.bayes.hierarchical import choose_layout
+        from clvmodels.inference.bayes.layout_choice import choose_layout
 
         spec, segment_modes = choose_layout(spec)
     if sampler == "nutpie":
@@ -180,14 +180,6 @@ def _fit_checked(spec: ModelSpec, sampler, chains, draws, tune, seed, progressba
         idata = run(spec, draws, seed, progressbar)
     idata.attrs.update(_run_attrs(spec, sampler, chains, draws, tune, seed, time.perf_counter() - started))
     return idata
-
-
-def posterior_names(spec: ModelSpec) -> list[str]:
-    """Names of the posterior variables a fit returns."""
-    names = list(spec.names)
-    if spec.hierarchical:
-        names += [f"{kind}_log_{n}" for kind in ("mu", "sigma") for n in spec.names]
-    return names
 
 
 def _cores(chains: int) -> int:

@@ -32,7 +32,7 @@ class ModelSpec:
         Resolved priors (see :func:`clvmodels.inference.bayes.priors.resolve_priors`).
     layout : SegmentLayout or None
         Models pooled by segment: how each segment is sampled, set by
-        :func:`clvmodels.inference.bayes.hierarchical.choose_layout`.
+        :func:`clvmodels.inference.bayes.layout_choice.choose_layout`.
     """
 
     family: object
@@ -132,16 +132,9 @@ def family_spec(family, history, weights, priors=None, segment=None, n_segments=
     return ModelSpec(family, data, weights, segment, n_segments, priors)
 
 
-def bgnbd_spec(x, t_x, T, weights, priors=None, segment=None, n_segments=None) -> ModelSpec:
-    """The :class:`ModelSpec` of a BG/NBD fit (rows of frequency, recency, age)."""
-    from clvmodels.families import get_family
-
-    return family_spec(get_family("bgnbd"), (x, t_x, T), weights, priors, segment, n_segments)
-
-
-def gammagamma_spec(x, mbar, weights, priors=None, segment=None, n_segments=None) -> ModelSpec:
-    """The :class:`ModelSpec` of a Gamma-Gamma fit; rows with ``x == 0`` are dropped (the model is
-    conditional on at least one repeat purchase)."""
-    from clvmodels.families.spend import GAMMAGAMMA
-
-    return family_spec(GAMMAGAMMA, (x, mbar), weights, priors, segment, n_segments)
+def posterior_names(spec: ModelSpec) -> list[str]:
+    """Names of the posterior variables a fit returns."""
+    names = list(spec.names)
+    if spec.hierarchical:
+        names += [f"{kind}_log_{n}" for kind in ("mu", "sigma") for n in spec.names]
+    return names
