@@ -1,6 +1,7 @@
 """``python -m benchmarks run --suite NAME [--out DIR]``: run a benchmark suite.
 
-Suites: quick (CI, well under a minute; exits 1 if any contender fails), rfm, fit, score,
+Suites: quick (CI, well under a minute; exits 1 if any contender fails), rfm, fit, fit_realistic
+(the fit suite's realistic-data rows alone), score,
 accuracy, bayes (Bayesian BG/NBD fits against pymc-marketing, up to 2,400 s per contender; the same
 contenders with other sizes or settings: ``python -m benchmarks.bayes --help``). Each contender
 runs in its own process (time limit, peak memory polled from outside); rows are paired by their
