@@ -177,6 +177,25 @@ nu_shape=None, nu_rate=None) -> FuturePurchases
         by_name = dict(zip(self.alive_key, key))
         return tuple(by_name.get(column, key[-1]) for column in self.history_columns)
 
+    def prob_no_purchase_if_alive(self, params: Params, *key_and_t):
+        """P(no purchase in (T, T+t] | alive at T, key): a function of the alive key only, so
+        callers evaluate it once per distinct key. From ``prob_no_purchase`` at
+        :meth:`alive_history`, where ``P0 = (1 - P(alive)) + P(alive) q`` is solved for ``q``."""
+        *key, t = key_and_t
+        history = self.alive_history(*key)
+        alive = self.p_alive(params, *history)
+        return (self.prob_no_purchase(params, *history, t) - (1.0 - alive)) / alive
+
+    def purchase_probability_if_alive(self, params: Params, *key_t_n):
+        """P(n purchases in (T, T+t] | alive at T, key), a function of the alive key only: for
+        n >= 1 ``purchase_probability / P(alive)`` at :meth:`alive_history` (a customer gone at T
+        buys nothing), for n = 0 :meth:`prob_no_purchase_if_alive`."""
+        *key, t, n = key_t_n
+        if n == 0:
+            return self.prob_no_purchase_if_alive(params, *key, t)
+        history = self.alive_history(*key)
+        return self.purchase_probability(params, *history, t, n) / self.p_alive(params, *history)
+
     def aged(self, *history_and_t):
         """The history ``t`` time units (opportunities) later without a purchase: the age, the
         last of ``history_columns``, grows by ``t``; frequency and recency stay."""

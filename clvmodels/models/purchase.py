@@ -165,8 +165,19 @@ class PurchaseModel(FittedParametricModel):
         return out
 
     def _probability_of(self, h: float, k: int):
+        """P(k purchases in the next ``h`` periods | history) as a quantity function: P(alive)
+        times the alive-branch probability, evaluated once per distinct alive key (the costly
+        part; for Pareto/NBD an integral per draw and key), plus P(gone) for k = 0."""
         family = self.family
-        return lambda P, D: family.purchase_probability(P, *self._hist(D), h, k)
+
+        def probability(P, D):
+            history = self._hist(D)
+            alive = family.p_alive(P, *history)
+            if_alive = histories.per_history(family.purchase_probability_if_alive, P,
+                                             family.key_of(*history), h, k)
+            return alive * if_alive + (1.0 - alive if k == 0 else 0.0)
+
+        return probability
 
     def _no_predictive(self, uncertainty, what):
         if uncertainty == "predictive":
@@ -534,12 +545,11 @@ class PurchaseModel(FittedParametricModel):
         ['p_alive', 'p_dropped_out', 'churn_probability', 'prob_no_purchase', 'expected_purchases', 'expected_spend', 'expected_revenue']
         """
         h = _check_horizon(horizon)
-        family = self.family
         quantities = [
             ("p_alive", self._p_alive_fn(), None),
             ("p_dropped_out", "p_alive", None),
             ("churn_probability", self._churn_by(h), None),
-            ("prob_no_purchase", cheap(lambda P, D: family.prob_no_purchase(P, *self._hist(D), h)), None),
+            ("prob_no_purchase", self._probability_of(h, 0), None),
         ]
         if spend_model is None:
             quantities.append(("expected_purchases", *self._purchases(h)))
