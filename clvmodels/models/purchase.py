@@ -72,13 +72,15 @@ class PurchaseModel(FittedParametricModel):
     def _purchases(self, h: float):
         """Expected purchases in the next ``h`` periods and their simulator, as quantity functions."""
         family = self.family
-        return (lambda P, D: histories.expected_purchases(family, P, D, h),
+        # cheap per row: P(alive) is a few logarithms and the alive branch groups the rows by their
+        # alive key itself, so compressing whole histories first would only cost time
+        return (cheap(lambda P, D: histories.expected_purchases(family, P, D, h)),
                 lambda rng, P, D: self._simulate_purchases(rng, P, D, h))
 
     def _churn_by(self, h: float):
         """Probability of having dropped out by ``h`` periods after T, as a quantity function."""
         family = self.family
-        return lambda P, D: 1.0 - histories.p_alive_at(family, P, D, h)
+        return cheap(lambda P, D: 1.0 - histories.p_alive_at(family, P, D, h))
 
     def _simulate_purchases(self, rng, P, D, horizon):
         """Predictive draws of each customer's purchase count in the next ``horizon`` periods, (S, n).
@@ -177,7 +179,7 @@ class PurchaseModel(FittedParametricModel):
                                              family.key_of(*history), h, k)
             return alive * if_alive + (1.0 - alive if k == 0 else 0.0)
 
-        return probability
+        return cheap(probability)
 
     def _no_predictive(self, uncertainty, what):
         if uncertainty == "predictive":
