@@ -145,10 +145,31 @@ def customer_totals_numpy(
 
     Notes
     -----
-    One sort of a packed ``customer * span + day`` key puts the rows in (customer, day) order;
-    purchase days and customers are then contiguous runs, summed through cumulative sums.
-    Sums are over int64, so they are exact and do not depend on row order.
+    Dense keys (at most about two per row, as factorised ids and gap-free integer ids give) go to
+    :func:`clvmodels.data.totals_kernel.customer_totals_dense`: a compiled counting sort by
+    customer, no sort of the whole log (10M rows: 1.5-3.0 s -> 0.2-0.3 s on the 2-core machine).
+    Otherwise one sort of a packed ``customer * span + day`` key puts the rows in (customer, day)
+    order; purchase days and customers are then contiguous runs, summed through cumulative sums.
+    Both give the same arrays (tests/test_rfm_speed_paths.py). Sums are over int64, so they are
+    exact and do not depend on row order.
     """
+    if len(customer):
+        from clvmodels.data import totals_kernel  # numba loads on the first summary only
+
+        n_keys = int(customer.max()) + 1
+        if totals_kernel.usable(customer, n_keys):
+            return totals_kernel.customer_totals_dense(
+                customer, day, amount_micro, attributes, n_keys, calibration_day,
+                net_returns, keep_zero_days)
+    return customer_totals_sorted(customer, day, amount_micro, attributes, calibration_day,
+                                  net_returns, keep_zero_days)
+
+
+def customer_totals_sorted(
+    customer: np.ndarray, day: np.ndarray, amount_micro: np.ndarray, attributes: list[np.ndarray],
+    calibration_day: int, net_returns: bool = False, keep_zero_days: bool = False,
+) -> dict[str, np.ndarray]:
+    """:func:`customer_totals_numpy` by one sort of the log (any keys >= 0; see its Notes)."""
     order, sorted_key, span, day_of_offset = _sort_by_customer_and_day(customer, day)
     new_day = np.empty(len(order), bool)
     new_day[0] = True
