@@ -177,3 +177,67 @@ def simulate_spend_totals(rng, n, p, nu):
     """
     n, p, nu = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n, p, nu)))
     return np.where(n > 0, rng.standard_gamma(p * n) / nu, 0.0)
+
+
+def simulate_spend_given_history(rng, counts, p, q, gamma, x, mbar):
+    """Total value of each customer's next ``counts`` transactions given their spend history.
+
+    With ``nu | history ~ Gamma(A, rate R)``, ``A = p x + q``, ``R = gamma + x mbar`` (see
+    :func:`sample_gg_nu`) and the sum of N transactions ``Gamma(p N, rate nu)`` (see
+    :func:`simulate_spend_totals`), the total is ``R G_pN / G_A`` with independent standard Gamma
+    variates ``G_pN ~ Gamma(p N)`` and ``G_A ~ Gamma(A)`` (a scaled beta-prime variate): the same
+    distribution as ``simulate_spend_totals(rng, N, p, sample_gg_nu(...))``, without the nu array.
+
+    ``G_A`` depends on the customer only through x, so where the Gamma-Gamma parameters are the
+    same for every customer (shape (S, 1)) it is drawn once per parameter draw and distinct x
+    (a few hundred values) and shared by the customers with that x: each customer's draws are
+    still exact and independent across parameter draws, so every customer's predictive
+    distribution (all that per-customer intervals use) is unchanged; only customers with the same
+    x have correlated Monte Carlo errors. ``G_pN`` is drawn per cell, and only where N > 0 (most
+    simulated customers buy nothing in a horizon).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    counts : array_like of int, shape (S, n), or None
+        Number of transactions; None means one transaction for every cell (the value of the next
+        purchase), shape (S, n) from the parameters and customers.
+    p, q, gamma : array_like, shape (S, 1) or (S, n)
+        Gamma-Gamma parameters per draw (per customer for models pooled by segment).
+    x, mbar : array_like, shape (n,)
+        Repeat transactions and their mean value.
+
+    Returns
+    -------
+    ndarray of float, shape (S, n)
+        Spend totals (0 where N = 0), in the currency of ``mbar``.
+    """
+    p, q, gamma = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (p, q, gamma))
+    x, mbar = np.asarray(x, dtype=float), np.asarray(mbar, dtype=float)
+    shared = p.shape[1] == 1 and q.shape[1] == 1
+    if shared:  # one G_A per (draw, distinct x)
+        values, code = np.unique(x, return_inverse=True)
+        table = rng.standard_gamma(p * values + q)  # (S, K)
+    if counts is None:
+        shape = np.broadcast_shapes(p.shape, q.shape, gamma.shape, x.shape)
+        out = np.multiply(x, mbar)
+        out = np.add(gamma, out, out=np.empty(shape))  # R, (S, n)
+        out *= rng.standard_gamma(np.broadcast_to(p, shape))
+        if shared:
+            out /= np.take(table, code, axis=1)
+        else:
+            out /= rng.standard_gamma(np.broadcast_to(p * x + q, shape))
+        return out
+    counts = np.asarray(counts)
+    out = np.zeros(counts.shape)
+    draw, row = np.nonzero(counts)  # the buying cells only
+    pb, gb = (np.broadcast_to(v, counts.shape)[draw, row] for v in (p, gamma))
+    xb = x[row]
+    total = rng.standard_gamma(pb * counts[draw, row])
+    total *= gb + xb * mbar[row]
+    if shared:
+        total /= table[draw, code[row]]
+    else:
+        total /= rng.standard_gamma(pb * xb + np.broadcast_to(q, counts.shape)[draw, row])
+    out[draw, row] = total
+    return out

@@ -33,8 +33,7 @@ def _simulate_one_spend(rng, P, D):
     """Predictive draws of the value of the customer's next purchase, shape (S, n)."""
     from clvmodels.formulas import individual
 
-    nu = individual.sample_gg_nu(rng, *_gg(P), *_spend(D))
-    return individual.simulate_spend_totals(rng, np.ones(np.shape(nu), dtype=np.int64), P["p"], nu)
+    return individual.simulate_spend_given_history(rng, None, *_gg(P), *_spend(D))
 
 
 def spend_quantity():
@@ -56,16 +55,11 @@ def revenue_quantity(purchases, simulate_purchases) -> ProductQuantity:
     """
 
     def spend_of(rng, P, D, counts):
-        """Total spend of ``counts`` purchases (S, n); spend rates are drawn only where a customer
-        buys, since most simulated customers buy nothing in the horizon."""
+        """Total spend of ``counts`` purchases (S, n), drawn only where a customer buys, since most
+        simulated customers buy nothing in the horizon."""
         from clvmodels.formulas import individual
 
-        buys = counts > 0
-        p, q, gamma, x, mbar = (np.broadcast_to(v, counts.shape)[buys] for v in (*_gg(P), *_spend(D)))
-        totals = np.zeros(counts.shape)
-        nu = individual.sample_gg_nu(rng, p, q, gamma, x, mbar)
-        totals[buys] = individual.simulate_spend_totals(rng, counts[buys], p, nu)
-        return totals
+        return individual.simulate_spend_given_history(rng, counts, *_gg(P), *_spend(D))
 
     return ProductQuantity(purchases, _expected_spend, simulate_purchases, spend_of)
 
