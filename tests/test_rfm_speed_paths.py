@@ -110,3 +110,45 @@ def test_summary_by_kernel_equals_duckdb(str_ids):
     by_duckdb = rfm_summary(log, engine="duckdb", **options)
     pd.testing.assert_frame_equal(by_kernel, by_duckdb, check_exact=True)
     assert by_kernel["frequency"].sum() > 0
+
+
+def test_compiled_to_micro_rounds_as_numpy_and_sql_do():
+    """Half-up rounding at the exact half-millionth boundaries and either side of them."""
+    from clvmodels.data import row_kernels
+
+    rng = np.random.default_rng(0)
+    halves = np.arange(-20_000, 20_000) / 1e6 + 0.5e-6
+    values = np.concatenate([halves, np.nextafter(halves, np.inf), np.nextafter(halves, -np.inf),
+                             np.arange(-20_000, 20_000) / 100, rng.uniform(-1e11, 1e11, 50_000),
+                             np.round(rng.lognormal(3, 1, 50_000), 2)])
+    np.testing.assert_array_equal(row_kernels.to_micro(values), sql.to_micro(values))
+
+
+def test_one_pass_amount_check_is_the_numpy_test():
+    from clvmodels.data import row_kernels
+    from clvmodels.data.transactions import MAX_AMOUNT, ZERO_AMOUNT_BELOW
+
+    def numpy_test(amount):
+        size = np.abs(amount)
+        return bool(((size >= ZERO_AMOUNT_BELOW) & (size < MAX_AMOUNT)).all() and (amount > 0).all())
+
+    fine = np.array([0.01, 12.5, 1e11])
+    for bad in (np.nan, np.inf, -np.inf, 0.0, 4e-7, -3.0, 1e12, -1e-9):
+        with_bad = np.r_[fine, bad]
+        assert row_kernels.all_amounts_fine(with_bad, ZERO_AMOUNT_BELOW, MAX_AMOUNT) is False
+        assert numpy_test(with_bad) is False
+    assert row_kernels.all_amounts_fine(fine, ZERO_AMOUNT_BELOW, MAX_AMOUNT) is True
+    assert numpy_test(fine) is True
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns", "m"])
+def test_days_by_integer_division_equal_the_datetime_cast(unit):
+    """Floor division gives the cast's days, before 1970 (negative values) too."""
+    from clvmodels.data.frame_log import _days_since_epoch
+
+    rng = np.random.default_rng(1)
+    seconds = rng.integers(-2 * 10**9, 4 * 10**9, 20_000)
+    seconds[:4] = [-1, 0, 86_399, -86_400]
+    stamps = seconds.astype("datetime64[s]").astype(f"datetime64[{unit}]")
+    np.testing.assert_array_equal(_days_since_epoch(stamps),
+                                  stamps.astype("datetime64[D]").view(np.int64))

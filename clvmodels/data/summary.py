@@ -358,8 +358,8 @@ def _summary_frame(totals, ids, attributes, window: Window, unit_days: float, sp
         # one division of an exact integer sum each, as for the mean: engine- and order-free
         columns["revenue_to_date"] = total_micro / float(sql.AMOUNT_SCALE)
         columns["first_purchase_value"] = first_micro / float(sql.AMOUNT_SCALE)
-    columns["first_purchase"] = first_day.astype("datetime64[D]").astype("datetime64[us]")
-    columns["last_purchase"] = last_day.astype("datetime64[D]").astype("datetime64[us]")
+    columns["first_purchase"] = _day_stamps(first_day)
+    columns["last_purchase"] = _day_stamps(last_day)
     for name, values in attributes.items():  # .array keeps the log's dtype (categorical, ...)
         columns[name] = values.array if isinstance(values, pd.Index) else values
     if holdout:
@@ -368,7 +368,15 @@ def _summary_frame(totals, ids, attributes, window: Window, unit_days: float, sp
         if spec.monetary_value_col:
             columns["monetary_value_holdout"] = _mean_amount(
                 np.asarray(totals["holdout_micro"], np.int64), n_holdout)
-    return pd.DataFrame(columns, index=pd.Index(ids, name=spec.customer_id_col))
+    # copy=False: one block per column instead of stacking them (a copy of every column; at 2M
+    # customers that copy cost more than the whole aggregation); the arrays are fresh and ours
+    return pd.DataFrame(columns, index=pd.Index(ids, name=spec.customer_id_col), copy=False)
+
+
+def _day_stamps(days: np.ndarray) -> np.ndarray:
+    """Day numbers (int64) as datetime64[us] midnights: one multiplication (the same values as
+    casting through datetime64[D], which converts value by value and is several times slower)."""
+    return (days * 86_400_000_000).view("datetime64[us]")
 
 
 def _mean_amount(total_micro: np.ndarray, count: np.ndarray) -> np.ndarray:
