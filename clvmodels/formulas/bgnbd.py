@@ -49,22 +49,38 @@ def _as_float(*arrays):
     return [np.asarray(v, dtype=float) for v in arrays]
 
 
+def _log_b_x(b, x):
+    """``ln(b + max(x, 1) - 1)``, broadcast; for parameter draws (S, 1) and customers (n,) the
+    logarithm is taken once per draw and distinct x (a few hundred values) and gathered, with
+    the same values as the elementwise form."""
+    xm = np.maximum(x, 1.0)
+    if x.ndim == 1 and b.ndim == 2 and b.shape[1] == 1 and b.shape[0] >= 8 and x.size >= 256:
+        values, code = np.unique(xm, return_inverse=True)
+        return np.take(np.log(b + values - 1.0), code, axis=1)
+    return np.log(b + xm - 1.0)
+
+
 def _log_odds_dropout(r, alpha, a, b, x, t_x, T):
     """Log-odds that a customer with history (x, t_x, T) has dropped out; -inf where x == 0.
 
     ``ln[a / (b + x - 1)] + (r + x) ln[(alpha + T) / (alpha + t_x)]`` (FHL 2005 eq. 6 rewritten;
     Fader, Hardie & Lee 2008 note 021). The ratio's log is taken with ``log1p`` so that recency
-    close to T keeps full precision even when multiplied by a large ``r + x``.
+    close to T keeps full precision even when multiplied by a large ``r + x``. Computed in one
+    output array (the operations and their order are those of the formula, so the values are
+    the same as its direct evaluation).
     """
     r, alpha, a, b, x, t_x, T = _as_float(r, alpha, a, b, x, t_x, T)
-    repeat = x > 0
+    shape = np.broadcast_shapes(*(v.shape for v in (r, alpha, a, b, x, t_x, T)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_odds = (
-            np.log(a)
-            - np.log(b + np.maximum(x, 1.0) - 1.0)
-            + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
-        )
-    return np.where(repeat, log_odds, -np.inf)
+        out = np.add(alpha, t_x, out=np.empty(shape))
+        np.divide(T - t_x, out, out=out)
+        np.log1p(out, out=out)
+        out *= r + x
+        out += np.log(a) - _log_b_x(b, x)
+    repeat = x > 0
+    if not repeat.all():
+        np.copyto(out, -np.inf, where=~repeat)
+    return out if out.ndim else out[()]
 
 
 def log_likelihood(r, alpha, a, b, x, t_x, T):
@@ -279,7 +295,10 @@ def p_alive(r, alpha, a, b, x, t_x, T):
     ndarray
         Probabilities in [0, 1], broadcast shape of the arguments.
     """
-    return expit(-_log_odds_dropout(r, alpha, a, b, x, t_x, T))
+    log_odds = _log_odds_dropout(r, alpha, a, b, x, t_x, T)
+    if np.ndim(log_odds) == 0:
+        return expit(-log_odds)
+    return expit(np.negative(log_odds, out=log_odds), out=log_odds)  # in place: no (S, n) temporaries
 
 
 def survival_if_alive(r, alpha, a, b, x, T, t):

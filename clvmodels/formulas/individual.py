@@ -70,9 +70,16 @@ def sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T):
         *(np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T))
     )
     alive = rng.random(x.shape) < p_alive(r, alpha, a, b, x, t_x, T)  # always True where x == 0
-    lam = rng.standard_gamma(r + x) / np.where(alive, alpha + T, alpha + t_x)
-    # the dead branch's b + x - 1 is never used where x == 0; keep it valid there
-    p = rng.beta(np.where(alive, a, a + 1.0), np.where(alive, b + x, b + np.maximum(x, 1.0) - 1.0))
+    dead = ~alive
+    lam = rng.standard_gamma(r + x)
+    rate = np.where(alive, T, t_x)
+    rate += alpha
+    lam /= rate
+    # Beta(a, b + x) alive, Beta(a + 1, b + x - 1) dead (adding the 0/1 of `dead` gives the same
+    # values as selecting); dead implies x > 0, so b + x - 1 stays valid
+    second = b + x
+    second -= dead
+    p = rng.beta(np.add(a, dead), second)
     return alive, lam, p
 
 
@@ -125,9 +132,22 @@ def simulate_purchase_counts(rng, alive, lam, p, t):
     alive, lam, p, t = np.broadcast_arrays(
         np.asarray(alive, dtype=bool), *(np.asarray(v, dtype=float) for v in (lam, p, t))
     )
-    potential = rng.poisson(np.minimum(lam * t, _MAX_POISSON_MEAN))
-    last = draw_geometric(rng, p, alive.shape)
-    return np.where(alive, np.minimum(potential, last), 0).astype(np.int64)
+    shape = alive.shape
+    alive, lam, p = (v.reshape(-1) for v in (alive, lam, p))  # 1-D cells (np.nonzero refuses 0-d)
+    mean = np.multiply(lam, t.reshape(-1))
+    potential = rng.poisson(np.minimum(mean, _MAX_POISSON_MEAN, out=mean))
+    # the same uniforms as draw_geometric, but the dropout purchase M >= 1 only matters where an
+    # alive customer has K >= 2 potential purchases (min(K, M) = K for K <= 1), so its logarithms
+    # are taken in those cells only
+    u = rng.random(shape).reshape(-1)
+    counts = np.where(alive, potential, 0).astype(np.int64, copy=False)
+    cells = np.nonzero(alive & (potential >= 2))
+    if cells[0].size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            last = 1.0 + np.floor(np.log(u[cells]) / np.log1p(-p[cells]))
+        last[np.isnan(last)] = 1.0  # u == 0 with p == 1, as draw_geometric
+        counts[cells] = np.minimum(potential[cells], last)
+    return counts.reshape(shape)
 
 
 def sample_gg_nu(rng, p, q, gamma, x, mbar):
