@@ -315,14 +315,28 @@ def test_model_convergence_map(cdnow):
 
 
 @pytest.mark.slow
-def test_model_convergence_mcmc(cdnow):
+def test_model_convergence_mcmc(cdnow, fitted):
     """pymc-marketing, tests/clv/models/test_pareto_nbd.py, TestParetoNBDModel.
-    test_model_convergence[mcmc]: posterior means within rtol 0.1 of the BTYD estimate
-    (nutpie here, 2 chains x 500 draws)."""
+    test_model_convergence[mcmc]: posterior means within rtol 0.1 of the BTYD estimate.
+
+    Peer quirk: that holds for s and beta only under pymc-marketing's informative default
+    priors (Weibull(2, 10) on beta, mean 8.9). The likelihood is nearly flat in (s, beta): the
+    MLE's 90% interval for beta is about 4.9-28 (Laplace SE of log beta 0.53), so under weak
+    priors the posterior mean of beta is ~18 (measured 2026-12-02, nutpie 2 x 500) and is right
+    to be. Checked instead: r and alpha (well identified) within the peer's rtol 0.1; s and
+    beta's posterior medians within one Laplace standard error of the MLE on the log scale,
+    and the posterior sd of each log-parameter within a factor 1.5 of the Laplace SE.
+    """
     model = ParetoNBDModel(method="bayes", chains=2, draws=500, tune=500, seed=1,
                            progressbar=False).fit(cdnow)
-    np.testing.assert_allclose(model.params_[list(BTYD_PARAMS)].to_numpy(),
-                               list(BTYD_PARAMS.values()), rtol=0.1)
+    np.testing.assert_allclose(model.params_[["r", "alpha"]].to_numpy(),
+                               [BTYD_PARAMS["r"], BTYD_PARAMS["alpha"]], rtol=0.1)
+    post = model.idata_.posterior
+    laplace_se = np.sqrt(np.diag(fitted.cov_log_))
+    for i, k in enumerate(FAMILY.param_names):
+        log_draws = np.log(post[k].to_numpy().ravel())
+        assert abs(np.median(log_draws) - np.log(fitted.params_[k])) < laplace_se[i], k
+        assert 1 / 1.5 < log_draws.std() / laplace_se[i] < 1.5, k
 
 
 @pytest.mark.parametrize("future_t", [1, 3, 6])
@@ -421,11 +435,14 @@ def test_btyd_vignette_numbers_at_the_estimate(fitted):
     customer's E[X(52)] = 1.473434 (``pnbd.Expectation(params, t = 52)``), customer 1516
     (x = 26, t_x = 30.85714, T = 31) expects 25.45647 purchases in 52 weeks with P(alive) =
     0.997874, and P(alive | x = 0, t_x = 0, T = 39) = 0.2941633 (numbers as quoted in issue #15).
-    Our estimate differs from BTYD's in beta's 2nd decimal (flat likelihood), hence 1e-3."""
+    BTYD evaluates them at its own full-precision estimate, whose beta differs from ours in the
+    2nd decimal (the likelihood is flat in beta): at our estimate (measured 2026-12-02) 1.473434,
+    25.4552, 0.997873 and 0.294276, hence the tolerances (at the 4-digit rounded parameters the
+    first is 1.473086, so rounding, not the formulas, sets them)."""
     new = float(fitted.expected_purchases_new([52])["expected_purchases"].iloc[0])
-    assert new == pytest.approx(1.473434, abs=1e-3)
+    assert new == pytest.approx(1.473434, abs=1e-5)
     one = history([26.0, 0.0], [30.85714, 0.0], [31.0, 39.0])
-    assert float(fitted.expected_purchases(one, 52)["expected_purchases"].iloc[0]) == pytest.approx(25.45647, abs=1e-2)
+    assert float(fitted.expected_purchases(one, 52)["expected_purchases"].iloc[0]) == pytest.approx(25.45647, abs=2e-3)
     p = fitted.p_alive(one)["p_alive"].to_numpy()
-    assert p[0] == pytest.approx(0.997874, abs=1e-4)
-    assert p[1] == pytest.approx(0.2941633, abs=1e-3)
+    assert p[0] == pytest.approx(0.997874, abs=2e-6)
+    assert p[1] == pytest.approx(0.2941633, abs=2e-4)
