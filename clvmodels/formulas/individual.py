@@ -232,32 +232,24 @@ def simulate_spend_given_history(rng, counts, p, q, gamma, x, mbar):
     ndarray of float, shape (S, n)
         Spend totals (0 where N = 0), in the currency of ``mbar``.
     """
+    from clvmodels.formulas.spend_kernel import spend_totals  # compiled on first use
+
     p, q, gamma = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (p, q, gamma))
-    x, mbar = np.asarray(x, dtype=float), np.asarray(mbar, dtype=float)
-    shared = p.shape[1] == 1 and q.shape[1] == 1
-    if shared:  # one G_A per (draw, distinct x)
-        values, code = np.unique(x, return_inverse=True)
-        table = rng.standard_gamma(p * values + q)  # (S, K)
+    x = np.ascontiguousarray(x, dtype=float)
+    mbar = np.ascontiguousarray(mbar, dtype=float)
     if counts is None:
         shape = np.broadcast_shapes(p.shape, q.shape, gamma.shape, x.shape)
-        out = np.multiply(x, mbar)
-        out = np.add(gamma, out, out=np.empty(shape))  # R, (S, n)
-        out *= rng.standard_gamma(np.broadcast_to(p, shape))
-        if shared:
-            out /= np.take(table, code, axis=1)
-        else:
-            out /= rng.standard_gamma(np.broadcast_to(p * x + q, shape))
-        return out
-    counts = np.asarray(counts)
-    out = np.zeros(counts.shape)
-    draw, row = np.nonzero(counts)  # the buying cells only
-    pb, gb = (np.broadcast_to(v, counts.shape)[draw, row] for v in (p, gamma))
-    xb = x[row]
-    total = rng.standard_gamma(pb * counts[draw, row])
-    total *= gb + xb * mbar[row]
-    if shared:
-        total /= table[draw, code[row]]
+        counts_arg = np.zeros((1, 1), np.int64)
     else:
-        total /= rng.standard_gamma(pb * xb + np.broadcast_to(q, counts.shape)[draw, row])
-    out[draw, row] = total
+        counts_arg = np.ascontiguousarray(counts, dtype=np.int64)
+        shape = counts_arg.shape
+    p, q, gamma = (np.broadcast_to(v, (shape[0], v.shape[1])) for v in (p, q, gamma))
+    if p.shape[1] == 1 and q.shape[1] == 1:  # one G_A per (draw, distinct x)
+        values, code = np.unique(x, return_inverse=True)
+        table = rng.standard_gamma(p * values + q)  # (S, K)
+    else:
+        code, table = np.zeros(0, np.int64), np.zeros((0, 0))
+    out = np.empty(shape)
+    spend_totals(rng, counts_arg, counts is None, p, q, gamma, x, mbar,
+                 code.astype(np.int64, copy=False), table, out)
     return out
