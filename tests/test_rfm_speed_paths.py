@@ -152,3 +152,20 @@ def test_days_by_integer_division_equal_the_datetime_cast(unit):
     stamps = seconds.astype("datetime64[s]").astype(f"datetime64[{unit}]")
     np.testing.assert_array_equal(_days_since_epoch(stamps),
                                   stamps.astype("datetime64[D]").view(np.int64))
+
+
+@pytest.mark.parametrize("net_returns", [False, True])
+def test_kernel_across_many_key_blocks(net_returns):
+    """Keys spanning several blocks of the two-level counting sort (2**15 keys a block), with an
+    empty block in the middle and the last key in a block of its own."""
+    customer, day, micro, attributes = _log(5, 200_000, 100_000, negative=net_returns,
+                                            n_attributes=1)
+    customer[(customer >= 40_000) & (customer < 70_000)] = 3  # block 1 left without rows
+    customer[-1] = 2**17  # alone in block 4
+    n_keys = int(customer.max()) + 1
+    assert totals_kernel.usable(customer, n_keys)
+    for attrs in ([], attributes):
+        fast = totals_kernel.customer_totals_dense(customer, day, micro, attrs, n_keys, 18_040,
+                                                   net_returns=net_returns)
+        _same(fast, sql.customer_totals_sorted(customer, day, micro, attrs, 18_040,
+                                               net_returns=net_returns))

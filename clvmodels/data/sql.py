@@ -209,6 +209,8 @@ def customer_totals_sorted(
     if attributes:
         row_kept = None if kept is None else np.repeat(kept, np.diff(np.r_[day_start, len(order)]))
         owner = np.searchsorted(totals["customer_id"], sorted_key // span)  # row -> customer run
+        if row_kept is not None:  # a customer whose every day netted away has no run: its rows
+            owner = np.where(row_kept, owner, 0)  # (codes -1 below) must not index past the end
         for i, codes in enumerate(attributes):
             codes = codes[order]
             if row_kept is not None:
