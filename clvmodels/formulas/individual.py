@@ -114,7 +114,9 @@ def simulate_purchase_counts(rng, alive, lam, p, t):
 
     An alive customer makes potential purchases at the times of a Poisson process with rate
     ``lam`` and drops out right after the M-th purchase, ``M ~ Geometric(p)`` on {1, 2, ...}; so
-    the count is ``min(K, M)`` with ``K ~ Poisson(lam t)``. A dead customer buys nothing.
+    the count is ``min(K, M)`` with ``K ~ Poisson(lam t)``. A dead customer buys nothing. Only
+    what the count depends on is drawn (:mod:`clvmodels.formulas.count_kernel`): nothing for a
+    dead customer, and M only where K >= 2.
 
     Parameters
     ----------
@@ -129,24 +131,17 @@ def simulate_purchase_counts(rng, alive, lam, p, t):
     ndarray of int64
         Purchase counts, broadcast shape of the arguments.
     """
-    alive, lam, p, t = np.broadcast_arrays(
-        np.asarray(alive, dtype=bool), *(np.asarray(v, dtype=float) for v in (lam, p, t))
-    )
-    shape = alive.shape
-    alive, lam, p = (v.reshape(-1) for v in (alive, lam, p))  # 1-D cells (np.nonzero refuses 0-d)
-    mean = np.multiply(lam, t.reshape(-1))
-    potential = rng.poisson(np.minimum(mean, _MAX_POISSON_MEAN, out=mean))
-    # the same uniforms as draw_geometric, but the dropout purchase M >= 1 only matters where an
-    # alive customer has K >= 2 potential purchases (min(K, M) = K for K <= 1), so its logarithms
-    # are taken in those cells only
-    u = rng.random(shape).reshape(-1)
-    counts = np.where(alive, potential, 0).astype(np.int64, copy=False)
-    cells = np.nonzero(alive & (potential >= 2))
-    if cells[0].size:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            last = 1.0 + np.floor(np.log(u[cells]) / np.log1p(-p[cells]))
-        last[np.isnan(last)] = 1.0  # u == 0 with p == 1, as draw_geometric
-        counts[cells] = np.minimum(potential[cells], last)
+    from clvmodels.formulas.count_kernel import purchase_counts  # compiled on first use
+
+    arrays = [np.asarray(alive, dtype=bool), *(np.asarray(v, dtype=float) for v in (lam, p, t))]
+    shape = np.broadcast_shapes(*(v.shape for v in arrays))
+    alive, lam, p, t = (np.broadcast_to(v, shape) for v in arrays)  # read-only views
+    if alive.size == 0:
+        return np.zeros(shape, np.int64)
+    two_d = (1, alive.size) if alive.ndim < 2 else (-1, shape[-1])
+    arrays = [v.reshape(two_d) for v in (alive, lam, p, t)]
+    counts = np.empty(arrays[0].shape, np.int64)
+    purchase_counts(rng, *arrays, _MAX_POISSON_MEAN, counts)
     return counts.reshape(shape)
 
 
