@@ -169,3 +169,11 @@ def test_kernel_across_many_key_blocks(net_returns):
                                                    net_returns=net_returns)
         _same(fast, sql.customer_totals_sorted(customer, day, micro, attrs, 18_040,
                                                net_returns=net_returns))
+
+
+def test_sparse_keys_of_a_small_log_are_renumbered_for_the_kernel():
+    customer, day, micro, attributes = _log(6, 2_000, 300, n_attributes=1)
+    sparse = customer * 7_919 + 10**7  # a key table far larger than the log
+    assert not totals_kernel.usable(sparse, int(sparse.max()) + 1)
+    by_dispatch = sql.customer_totals_numpy(sparse, day, micro, attributes, 18_040)
+    _same(by_dispatch, sql.customer_totals_sorted(sparse, day, micro, attributes, 18_040))
