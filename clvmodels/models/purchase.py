@@ -25,6 +25,7 @@ from clvmodels.families.contract import PurchaseFamily
 from clvmodels.models import histories
 from clvmodels.models.docstrings import interval_doc
 from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.new_customer import NewCustomerPredictions
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
 from clvmodels.models.scoring import (
@@ -44,7 +45,7 @@ def _check_horizon(horizon) -> float:
     return float(horizon)
 
 
-class PurchaseModel(FittedParametricModel):
+class PurchaseModel(NewCustomerPredictions, FittedParametricModel):
     """A purchase-and-dropout model of any family of the contract (see the module docstring).
 
     Subclasses set the class attribute ``family``; the settings are those of every model class
@@ -435,59 +436,6 @@ class PurchaseModel(FittedParametricModel):
         ]
         return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                            n_draws=n_draws, seed=seed)
-
-    @interval_doc
-    def expected_purchases_new(self, horizons, *, segment=None, uncertainty=None, level=0.9,
-                               n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
-        """Expected repeat purchases of a newly acquired customer within each horizon (BG/NBD: FHL 2005 eq. 9).
-
-        Parameters
-        ----------
-        horizons : float or array-like of float
-            Periods since acquisition, each > 0, in the fit's time unit.
-        segment : str or int, optional
-            Required for a model pooled by segment (refused otherwise): whose new customer.
-        <interval parameters>
-
-        Returns
-        -------
-        DataFrame
-            Indexed by ``horizon``: ``expected_purchases`` (and its bounds).
-
-        Raises
-        ------
-        DataError
-            If a horizon is not positive, or ``segment`` is missing or not allowed.
-
-        Examples
-        --------
-        >>> from clvmodels import BetaGeoModel
-        >>> from clvmodels.datasets import load_cdnow_summary
-        >>> bg = BetaGeoModel().fit(load_cdnow_summary())
-        >>> bg.expected_purchases_new([39, 78]).index.tolist()
-        [39.0, 78.0]
-        """
-        self._check_fitted()
-        self._no_predictive(uncertainty, "expected_purchases_new (a population mean)")
-        t = np.atleast_1d(np.asarray(horizons, float))
-        if not np.all(np.isfinite(t) & (t > 0)):
-            raise DataError(f"horizons must be positive numbers of periods; got {list(t)}")
-        if (self.pool_by is None) != (segment is None):
-            raise DataError(
-                f"segment= is needed for a model pooled by {self.pool_by!r} (one of "
-                f"{list(self.segments_)[:10]})" if self.pool_by is not None else
-                "segment= applies only to a model fitted with pool_by=")
-        segments = (None,)
-        if segment is not None:
-            rows = pd.DataFrame({self.pool_by: [segment] * t.size})
-            segments = (self._segment_codes(rows),)
-        family = self.family
-        fn = lambda P, D: family.expected_purchases_new(P, D["t"])
-        result = evaluate(fn, [self], CustomerData({"t": t}, segments), uncertainty=uncertainty,
-                          level=level, n_draws=n_draws, seed=seed)
-        out = pd.DataFrame(index=pd.Index(t, name="horizon"))
-        add_columns(out, "expected_purchases", result, uncertainty)
-        return out
 
     @interval_doc
     def predict(self, summary, horizon, *, spend_model=None, uncertainty=None, level=0.9,
