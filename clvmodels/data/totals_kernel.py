@@ -6,7 +6,8 @@ computes, column for column, when the customer keys are dense (``0 <= key < n_ke
 gives for factorised ids and for integer ids without big gaps). Instead of sorting the whole log by
 (customer, day), an ``O(n)`` two-level counting sort groups the rows by customer (first by block
 of keys, then within each cache-sized block), and each customer's few rows are then put in day
-order on their own (insertion sort; merge sort for long histories).
+order on their own (insertion sort; merge sort for long histories; no order at all for short
+histories when no day can be netted away and no attribute is read).
 Sums are over int64, so the result is exact and does not depend on row order: it is bit-identical
 to the sorting path (tested in tests/test_rfm_speed_paths.py).
 
@@ -187,6 +188,9 @@ def _one_customer(g_day, g_micro, g_row, s, e, codes, c, cal, net_returns, keep_
                   has, attr_low, attr_high):
     """Customer ``c``'s totals from its rows [s, e) of the grouped buffers (see :func:`_totals`)."""
     n_attr = codes.shape[0]
+    if not net_returns and n_attr == 0 and e - s <= _INSERTION_MAX:
+        _unordered_customer(g_day, g_micro, s, e, c, cal, out, has)
+        return
     _order_by_day(g_day, g_micro, g_row, s, e)
     seen = False
     first_day = last_day = n_days = total = first_micro = n_hold = hold = 0
@@ -224,3 +228,37 @@ def _one_customer(g_day, g_micro, g_row, s, e, codes, c, cal, net_returns, keep_
         has[c] = True
         out[0, c], out[1, c], out[2, c], out[3, c] = first_day, last_day, n_days, total
         out[4, c], out[5, c], out[6, c] = first_micro, n_hold, hold
+
+
+@numba.njit(**_JIT)
+def _unordered_customer(g_day, g_micro, s, e, c, cal, out, has):
+    """:func:`_one_customer` for a short history when no day can be dropped (no netting) and no
+    attribute is read: the rows need no day order. Days are counted once each by looking back
+    over the earlier rows (at most ``_INSERTION_MAX``), sums need no order at all."""
+    first_day = g_day[s]
+    last_day = np.iinfo(np.int64).min
+    n_days = total = n_hold = hold = 0
+    for i in range(s, e):
+        d = g_day[i]
+        first_day = min(first_day, d)
+        new_day = True
+        for j in range(s, i):
+            if g_day[j] == d:
+                new_day = False
+                break
+        if d <= cal:
+            last_day = max(last_day, d)
+            total += g_micro[i]
+            n_days += new_day
+        else:
+            hold += g_micro[i]
+            n_hold += new_day
+    if first_day > cal:
+        return
+    first_micro = 0
+    for i in range(s, e):
+        if g_day[i] == first_day:
+            first_micro += g_micro[i]
+    has[c] = True
+    out[0, c], out[1, c], out[2, c], out[3, c] = first_day, last_day, n_days, total
+    out[4, c], out[5, c], out[6, c] = first_micro, n_hold, hold
