@@ -47,7 +47,8 @@ def sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T):
     alive are ``B(a+1, b+x-1) / B(a, b+x) * ((alpha+T)/(alpha+t_x))^(r+x) = a/(b+x-1) *
     ((alpha+T)/(alpha+t_x))^(r+x)``, so the alive weight is P(alive | x, t_x, T) of FHL 2005
     eq. 11, taken from :func:`clvmodels.formulas.bgnbd.p_alive` (log-odds form, stable for x in
-    the thousands).
+    the thousands). The component and its draws are taken in one compiled pass
+    (:mod:`clvmodels.formulas.latent_kernel`).
 
     Parameters
     ----------
@@ -66,20 +67,17 @@ def sample_bgnbd_latents(rng, r, alpha, a, b, x, t_x, T):
     p : ndarray of float
         Dropout probability after each purchase.
     """
-    r, alpha, a, b, x, t_x, T = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T))
-    )
-    alive = rng.random(x.shape) < p_alive(r, alpha, a, b, x, t_x, T)  # always True where x == 0
-    dead = ~alive
-    lam = rng.standard_gamma(r + x)
-    rate = np.where(alive, T, t_x)
-    rate += alpha
-    lam /= rate
-    # Beta(a, b + x) alive, Beta(a + 1, b + x - 1) dead (adding the 0/1 of `dead` gives the same
-    # values as selecting); dead implies x > 0, so b + x - 1 stays valid
-    second = b + x
-    second -= dead
-    p = rng.beta(np.add(a, dead), second)
+    from clvmodels.formulas.latent_kernel import bgnbd_latents  # compiled on first use
+
+    args = [np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T)]
+    shape = np.broadcast_shapes(*(v.shape for v in args))
+    # P(alive) on the arguments as given (per draw and distinct x tables apply); 1 where x == 0
+    alive_prob = p_alive(*args)
+    alive, lam, p = np.empty(shape, bool), np.empty(shape), np.empty(shape)
+    if alive.size:
+        two_d = (1, alive.size) if len(shape) < 2 else (-1, shape[-1])
+        bgnbd_latents(rng, *(np.broadcast_to(v, shape).reshape(two_d) for v in (alive_prob, *args)),
+                      *(v.reshape(two_d) for v in (alive, lam, p)))
     return alive, lam, p
 
 
