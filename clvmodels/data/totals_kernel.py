@@ -69,13 +69,12 @@ def customer_totals_dense(
         np.ascontiguousarray(amount_micro, np.int64), codes, int(n_keys), int(calibration_day),
         bool(net_returns), bool(keep_zero_days), np.empty(len(customer), np.uint16),
         np.empty(len(customer), np.int32 if _fits_int32(day) else np.int64))
-    kept = np.flatnonzero(has)
-    every = len(kept) == n_keys  # no gap in the keys: the columns are taken without a copy
-    totals = {"customer_id": kept.astype(np.int64)}
-    totals |= {name: out[j] if every else out[j, kept] for j, name in enumerate(_NAMES)}
+    m = int(np.count_nonzero(has))  # the kernel moved the kept customers to the first m columns
+    totals = {"customer_id": np.flatnonzero(has).astype(np.int64)}
+    totals |= {name: out[j, :m] for j, name in enumerate(_NAMES)}  # views: no copy
     for i in range(len(attributes)):
-        totals[f"attr_{i}_min"] = attr_low[i] if every else attr_low[i, kept]
-        totals[f"attr_{i}_max"] = attr_high[i] if every else attr_high[i, kept]
+        totals[f"attr_{i}_min"] = attr_low[i, :m]
+        totals[f"attr_{i}_max"] = attr_high[i, :m]
     return totals
 
 
@@ -181,10 +180,15 @@ def _totals(customer, day, micro, codes, n_keys, cal, net_returns, keep_zero_day
                 _one_customer(l_day, l_micro, l_row, start[k], start[k + 1], codes,
                               (b << _BLOCK_BITS) + k, cal, net_returns, keep_zero_days, out, has,
                               attr_low, attr_high)
-    for a in range(n_attr):
-        for c in range(n_keys):
-            if attr_high[a, c] < 0:
-                attr_low[a, c] = -1
+    m = 0
+    for c in range(n_keys):  # kept customers to the first columns, in key order (m <= c)
+        if has[c]:
+            for j in range(7):
+                out[j, m] = out[j, c]
+            for a in range(n_attr):
+                attr_low[a, m] = -1 if attr_high[a, c] < 0 else attr_low[a, c]
+                attr_high[a, m] = attr_high[a, c]
+            m += 1
     return out, attr_low, attr_high, has
 
 
