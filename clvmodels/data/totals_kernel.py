@@ -65,7 +65,7 @@ def customer_totals_dense(
     codes = (np.ascontiguousarray(np.stack(attributes), dtype=np.int64) if attributes
              else np.zeros((0, 0), np.int64))
     out, attr_low, attr_high, has = _totals(
-        np.ascontiguousarray(customer, np.int64), np.ascontiguousarray(day, np.int64),
+        _read_only(customer), np.ascontiguousarray(day, np.int64),
         np.ascontiguousarray(amount_micro, np.int64), codes, int(n_keys), int(calibration_day),
         bool(net_returns), bool(keep_zero_days), np.empty(len(customer), np.uint16),
         np.empty(len(customer), np.int32 if _fits_int32(day) else np.int64))
@@ -76,6 +76,14 @@ def customer_totals_dense(
         totals[f"attr_{i}_min"] = attr_low[i, :m]
         totals[f"attr_{i}_max"] = attr_high[i, :m]
     return totals
+
+
+def _read_only(customer: np.ndarray) -> np.ndarray:
+    """The keys as a read-only contiguous int64 view: one compiled variant whether the keys are
+    a fresh array or a read-only view of the DataFrame's column (numba types them apart)."""
+    view = np.ascontiguousarray(customer, np.int64).view()
+    view.flags.writeable = False
+    return view
 
 
 def _fits_int32(day: np.ndarray) -> bool:

@@ -118,7 +118,8 @@ class CustomerKeys:
             values = ids.to_numpy(np.int64)
             low, high = int(values.min()), int(values.max())
             if (high - low + 1) * n_days < 2**62:  # the aggregation's packed key cannot overflow
-                return cls(values - low, None, low, ids.dtype)
+                # ids from 0 are their own keys: no copy of the column (keys are only read)
+                return cls(values if low == 0 else values - low, None, low, ids.dtype)
         try:
             codes, uniques = pd.factorize(ids, sort=True)
         except TypeError:  # ids of mixed types do not sort
