@@ -1,13 +1,14 @@
 """``python -m benchmarks run --suite NAME [--out DIR]``: run a benchmark suite.
 
 Suites: quick (CI, well under a minute; exits 1 if any contender fails), rfm, fit, fit_realistic
-(the fit suite's realistic-data rows alone), score,
+(the fit suite's realistic-data rows alone), score, score_realistic (its realistic-data rows alone),
 accuracy, bayes (Bayesian BG/NBD fits against pymc-marketing, up to 2,400 s per contender; the same
 contenders with other sizes or settings: ``python -m benchmarks.bayes --help``). Each contender
 runs in its own process (time limit, peak memory polled from outside); rows are paired by their
 ``compare`` key and the ratio is peer seconds / clvmodels seconds. Writes ``results.jsonl`` and
 ``results.md`` into the output folder. The out-of-core 100M-row aggregation is
-``python -m benchmarks.rfm``.
+``python -m benchmarks.rfm``; every purchase family's predict at 1M is
+``python -m benchmarks.families``.
 """
 
 from __future__ import annotations
