@@ -249,6 +249,15 @@ def summary(records: list[dict]) -> dict:
             ratios.append({"compare": r["compare"], "size": r["size"], "peer": r["variant"],
                            "peer_seconds": r["seconds"], "clvmodels_seconds": mine["seconds"],
                            "ratio": round(r["seconds"] / mine["seconds"], 1)})
+    for r in records:  # a peer that ran out of time: its limit over clvmodels' seconds is a lower bound
+        mine = ours.get((r.get("compare"), r.get("size")))
+        if r.get("record") == "result" and r.get("status") == "timeout" and mine is None:
+            key = f"pnbd-bayes-{r.get('chains')}x{r.get('draws')}+{r.get('tune')}" if "draws" in r else "pnbd-mle"
+            mine = ours.get((key, r.get("size")))
+        if r.get("record") == "result" and r.get("status") == "timeout" and mine:
+            ratios.append({"compare": mine["compare"], "size": r["size"], "peer": r["tool"],
+                           "peer_seconds": f"> {r['time_limit']:.0f} (timeout)", "clvmodels_seconds": mine["seconds"],
+                           "ratio": f"> {r['time_limit'] / mine['seconds']:.1f}"})
     checks = []
     for r in ok:
         if not r["compare"].startswith("pnbd-bayes"):
