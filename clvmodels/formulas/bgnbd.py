@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
+from clvmodels.formulas.row_tables import TableCache
 from clvmodels.formulas.special import (
     composite_gauss_legendre,
     guarded_hyp2f1,
@@ -114,79 +115,8 @@ def log_likelihood(r, alpha, a, b, x, t_x, T):
     )
 
 
-def _frequency_table(x, weights):
-    """Distinct frequencies with their total weight, and a map from a per-frequency table to rows.
-
-    Terms that depend on x alone (log-gamma, digamma) are then evaluated once per distinct
-    frequency instead of once per row. Whole frequencies (of any dtype) use ``bincount``; other
-    inputs fall back to one entry per row.
-    """
-    if x.dtype.kind == "f" and x.size:
-        whole = x.astype(np.int64)
-        if np.array_equal(whole, x) and whole.min() >= 0:  # two cheap passes save ~4 digammas/row
-            x = whole
-    if x.dtype.kind in "iu" and x.size and x.max() <= 4 * x.size + 1024:
-        counts = np.bincount(x, weights=weights)
-        return np.arange(counts.size, dtype=float), counts, lambda table: table[x]
-    return x.astype(float), weights, lambda table: table
-
-
-def _frequency_codes(x, weights):
-    """:func:`_frequency_table` with each row's index into the table instead of the map."""
-    if x.dtype.kind == "f" and x.size:
-        whole = x.astype(np.int64)
-        if np.array_equal(whole, x) and whole.min() >= 0:
-            x = whole
-    if x.dtype.kind in "iu" and x.size and x.min() >= 0 and x.max() <= 4 * x.size + 1024:
-        counts = np.bincount(x, weights=weights)
-        return np.arange(counts.size, dtype=float), counts, x.astype(np.intp)
-    return x.astype(float), weights, np.arange(x.size)
-
-
-class _RowTables:
-    """What the likelihood needs of distinct rows (x, t_x, T) with weights, built once per fit.
-
-    The optimiser evaluates the likelihood a few dozen times on the same rows. Terms in one column
-    only are evaluated per distinct value: log-gamma and digamma per distinct x; ``log(alpha + T)``
-    and ``1 / (alpha + T)`` per distinct T, their weighted sums over rows taken through the total
-    weight and the total weighted frequency of each T (so no row-level pass needs them except one
-    gather). Only the terms mixing the columns (the dropout log-odds) run per row.
-    """
-
-    def __init__(self, x, t_x, T, weights):
-        self.values, self.counts, self.x_code = _frequency_codes(x, weights)
-        self.total = float(self.counts.sum())
-        self.x = np.asarray(x, dtype=float)
-        self.weights = weights
-        self.gap = T - t_x
-        self.T_values, T_code = np.unique(T, return_inverse=True)
-        self.T_code = T_code.reshape(-1)
-        self.T_weight = np.bincount(self.T_code, weights=weights, minlength=self.T_values.size)
-        self.T_weight_x = np.bincount(self.T_code, weights=weights * self.x, minlength=self.T_values.size)
-        self.tx_values, tx_code = np.unique(t_x, return_inverse=True)
-        self.tx_code = tx_code.reshape(-1)
-
-
-class _TableCache:
-    """The last :class:`_RowTables` with copies of the arrays it was built from (one entry,
-    replaced in one assignment, so threads may share it). A call whose arrays equal the copies
-    reuses the tables: four comparisons instead of sorting the rows again."""
-
-    def __init__(self):
-        self._entry = None
-
-    def tables(self, x, t_x, T, weights) -> _RowTables:
-        arrays = (x, t_x, T, weights)
-        entry = self._entry
-        if entry is not None and all(a.dtype == b.dtype and np.array_equal(a, b)
-                                     for a, b in zip(arrays, entry[0])):
-            return entry[1]
-        tables = _RowTables(x, t_x, T, weights)
-        self._entry = (tuple(a.copy() for a in arrays), tables)
-        return tables
-
-
-_TABLES = _TableCache()
+#: the last fit's row tables (see :class:`~clvmodels.formulas.row_tables.TableCache`)
+_TABLES = TableCache()
 
 
 def neg_log_likelihood_and_grad(log_params, x, t_x, T, weights):

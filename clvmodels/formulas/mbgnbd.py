@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from clvmodels.formulas import bgnbd
-from clvmodels.formulas.bgnbd import _frequency_table
+from clvmodels.formulas.row_tables import frequency_table as _frequency_table
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, expit, gammaln, hyperu
 
-from clvmodels.formulas.bgnbd import _frequency_table
+from clvmodels.formulas.row_tables import frequency_table as _frequency_table
 from clvmodels.formulas.special import composite_gauss_legendre
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")

@@ -9,7 +9,6 @@ first use and caches the machine code on disk.
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
