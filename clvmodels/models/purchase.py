@@ -25,6 +25,7 @@ from clvmodels.families.contract import PurchaseFamily
 from clvmodels.models import histories
 from clvmodels.models.docstrings import interval_doc
 from clvmodels.models.fitted import FittedParametricModel
+from clvmodels.models.grouped import GroupMember, QuantityGroup, evaluate_group
 from clvmodels.models.new_customer import NewCustomerPredictions
 from clvmodels.models.outputs import add_columns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
@@ -134,7 +135,10 @@ class PurchaseModel(NewCustomerPredictions, FittedParametricModel):
         quantities : list of (column, what, simulator or None[, uses]). ``what`` is a quantity
             function, a :class:`~clvmodels.models.paired.ProductQuantity` of this model and the
             spend model (``column`` then names its two columns: the purchase factor and the
-            product), or the name of an earlier column whose complement (1 - it) this column is.
+            product), the name of an earlier column whose complement (1 - it) this column is, a
+            :class:`~clvmodels.models.grouped.QuantityGroup` (``column`` None: evaluated in one pass,
+            no column of its own) or a :class:`~clvmodels.models.grouped.GroupMember` naming one of
+            an earlier group's quantities.
             ``uses`` is "purchase" (default) or "spend": which model's parameters and data it reads.
         """
         self._check_scoring(summary)
@@ -148,7 +152,14 @@ class PurchaseModel(NewCustomerPredictions, FittedParametricModel):
         for column, what, sim, *uses in quantities:
             is_outcome = sim is not None or isinstance(what, ProductQuantity)
             kind = uncertainty if (uncertainty != "predictive" or is_outcome) else "expected"
-            if isinstance(what, str):
+            if isinstance(what, QuantityGroup):  # evaluated together; its columns follow as members
+                models, data = inputs["purchase"]
+                results.update(evaluate_group(what, models, data, uncertainty=uncertainty,
+                                              level=level, n_draws=n_draws, seed=seed))
+                continue
+            if isinstance(what, GroupMember):
+                result = results[what.name]
+            elif isinstance(what, str):
                 result = complement(results[what])
             elif isinstance(what, ProductQuantity):  # two columns: the purchase factor and the product
                 both = evaluate_product(what, [self, spend_model],
@@ -166,6 +177,34 @@ class PurchaseModel(NewCustomerPredictions, FittedParametricModel):
         out.attrs["clvmodels"] = {"uncertainty": uncertainty, "level": level, "n_draws": n_draws,
                                   "seed": seed, "method": self.method, "time_unit": self.time_unit_}
         return out
+
+    def _predict_group(self, h: float, with_purchases: bool) -> QuantityGroup:
+        """P(alive), churn by the horizon end, P(no purchase) (and the expected purchases) in one
+        quantity: each is P(alive) times an alive-branch factor per distinct key (the same
+        arithmetic as :meth:`_churn_by`, :meth:`_probability_of` and :meth:`_purchases`)."""
+        family = self.family
+
+        def together(P, D):
+            history = self._hist(D)
+            key = family.key_of(*history)
+            alive = family.p_alive(P, *history)
+            out = {
+                "p_alive": alive,
+                "churn_probability": 1.0 - alive * histories.per_history(
+                    family.survival_if_alive, P, key, h),
+                "prob_no_purchase": alive * histories.per_history(
+                    family.purchase_probability_if_alive, P, key, h, 0) + (1.0 - alive),
+            }
+            if with_purchases:
+                out["expected_purchases"] = alive * histories.per_history(
+                    family.expected_purchases_if_alive, P, key, h)
+            return out
+
+        names = ("p_alive", "churn_probability", "prob_no_purchase")
+        if not with_purchases:
+            return QuantityGroup(together, names)
+        return QuantityGroup(together, (*names, "expected_purchases"),
+                             {"expected_purchases": self._purchases(h)[1]})
 
     def _probability_of(self, h: float, k: int):
         """P(k purchases in the next ``h`` periods | history) as a quantity function: P(alive)
@@ -495,14 +534,19 @@ class PurchaseModel(NewCustomerPredictions, FittedParametricModel):
         ['p_alive', 'p_dropped_out', 'churn_probability', 'prob_no_purchase', 'expected_purchases', 'expected_spend', 'expected_revenue']
         """
         h = _check_horizon(horizon)
+        # the probabilities (and, without a spend model, the expected purchases) share P(alive):
+        # one pass over the draws computes them together (models/grouped.py; same numbers)
+        group = self._predict_group(h, with_purchases=spend_model is None)
         quantities = [
-            ("p_alive", self._p_alive_fn(), None),
+            (None, group, None),
+            ("p_alive", GroupMember("p_alive"), None),
             ("p_dropped_out", "p_alive", None),
-            ("churn_probability", self._churn_by(h), None),
-            ("prob_no_purchase", self._probability_of(h, 0), None),
+            ("churn_probability", GroupMember("churn_probability"), None),
+            ("prob_no_purchase", GroupMember("prob_no_purchase"), None),
         ]
         if spend_model is None:
-            quantities.append(("expected_purchases", *self._purchases(h)))
+            quantities.append(("expected_purchases", GroupMember("expected_purchases"),
+                               group.sims["expected_purchases"]))
             return self._frame(summary, quantities, uncertainty=uncertainty, level=level,
                                n_draws=n_draws, seed=seed)
         from clvmodels.models.gamma_gamma import revenue_quantity, spend_quantity
