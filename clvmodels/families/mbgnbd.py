@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from clvmodels.families.bayes_hooks import BayesHooks
+from clvmodels.families.bgnbd import BGNBD
 from clvmodels.families.contract import PurchaseFamily, on_params
 from clvmodels.families.mixing import beta_probability, gamma_rate
 from clvmodels.formulas import future_simulation, individual, individual_mbgnbd, mbgnbd, population
@@ -78,9 +79,9 @@ def _pytensor_loglik(params, x, t_x, T):
 #: BG/NBD's priors (same parameters, same roles): shapes Normal(0, 2.5) on the log scale, alpha (a
 #: time) centred on the mean age T; the reasons are in clvmodels.inference.bayes.priors
 _BAYES = BayesHooks(
-    default_priors={"r": (0.0, 2.5), "alpha": (None, 3.0), "a": (0.0, 2.5), "b": (0.0, 2.5)},
-    prior_scale=lambda x, t_x, T, weights: float(np.average(T, weights=weights)),
-    positive_columns=("T",),
+    default_priors=BGNBD.bayes.default_priors,
+    prior_scale=BGNBD.bayes.prior_scale,
+    positive_columns=BGNBD.bayes.positive_columns,
     fast_kernel=_fast_kernel,
     pytensor_log_likelihood=_pytensor_loglik,
 )

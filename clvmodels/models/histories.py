@@ -50,22 +50,39 @@ def per_history(alive_factor, P: dict, key: tuple, *args) -> np.ndarray:
     return alive_factor(picked, *rows.columns[:len(key)], *args)[..., rows.inverse]
 
 
-def _history(family, D: dict) -> tuple:
+def history_of(family, D: dict) -> tuple:
+    """The customers' history arrays from ``D`` (keyed by the family's ``history_columns``)."""
     return tuple(D[column] for column in family.history_columns)
 
 
-def expected_purchases(family, P: dict, D: dict, horizon: float) -> np.ndarray:
+def _alive(family, P: dict, history: tuple, alive):
+    return family.p_alive(P, *history) if alive is None else alive
+
+
+def expected_purchases(family, P: dict, D: dict, horizon: float, alive=None) -> np.ndarray:
     """Expected purchases in the next ``horizon`` periods, shape (S, n).
 
-    ``D`` holds the customers' arrays keyed by the family's ``history_columns``.
+    ``D`` holds the customers' arrays keyed by the family's ``history_columns``; ``alive``, the
+    customers' P(alive) under ``P``, may be passed when the caller has it already.
     """
-    history = _history(family, D)
-    alive = family.p_alive(P, *history)
-    return alive * per_history(family.expected_purchases_if_alive, P, family.key_of(*history), horizon)
+    history = history_of(family, D)
+    return _alive(family, P, history, alive) * per_history(
+        family.expected_purchases_if_alive, P, family.key_of(*history), horizon)
 
 
-def p_alive_at(family, P: dict, D: dict, horizon: float) -> np.ndarray:
+def p_alive_at(family, P: dict, D: dict, horizon: float, alive=None) -> np.ndarray:
     """Probability of being alive ``horizon`` periods after T, shape (S, n)."""
-    history = _history(family, D)
-    alive = family.p_alive(P, *history)
-    return alive * per_history(family.survival_if_alive, P, family.key_of(*history), horizon)
+    history = history_of(family, D)
+    return _alive(family, P, history, alive) * per_history(
+        family.survival_if_alive, P, family.key_of(*history), horizon)
+
+
+def purchase_probability(family, P: dict, D: dict, horizon: float, k: int, alive=None) -> np.ndarray:
+    """P(k purchases in the next ``horizon`` periods | history), shape (S, n): P(alive) times the
+    alive-branch probability per distinct key (for Pareto/NBD an integral per draw and key), plus
+    P(gone) for k = 0 (a customer gone at T buys nothing)."""
+    history = history_of(family, D)
+    alive = _alive(family, P, history, alive)
+    if_alive = per_history(family.purchase_probability_if_alive, P, family.key_of(*history),
+                           horizon, k)
+    return alive * if_alive + (1.0 - alive if k == 0 else 0.0)
