@@ -4,14 +4,21 @@ PostgreSQL: tests that need a server take ``pg_url`` (or ``sql_url`` parametrise
 PostgreSQL). The server comes from ``CLVMODELS_PG_URL`` (``source .ci/postgres.sh`` starts a
 throwaway one). Without it the PostgreSQL tests are skipped, except in CI (``CI`` set), where a
 missing or unreachable server is a failure: CI must never pass by skipping them.
+
+Spark: ``spark`` (one local[2] session for the run), ``cdnow_calibration`` (the CDNOW sample's
+calibration log) and ``cdnow_spark`` (it summarised on Spark with the test module's
+``CDNOW_OPTIONS``); the same rule: skipped locally without pyspark or Java, failing in CI.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
+
+from clvmodels.datasets.cdnow import CALIBRATION_END, load_cdnow_transactions
 
 
 def _pg_server_url() -> str:
@@ -61,3 +68,42 @@ def sql_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'scores.db'}"
     return request.getfixturevalue("pg_url")
+
+
+# ----- Spark (tests marked spark) ----------------------------------------------------------------
+def _spark_unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {reason}: run .ci/spark.sh first")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] Spark session for the Spark tests (skipped locally without pyspark or Java,
+    failing in CI, which must never pass by skipping them)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        _spark_unavailable("pyspark is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        _spark_unavailable("java is not installed")
+    from clvmodels.spark import local_session
+
+    session = local_session(cores=2, shuffle_partitions=2)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def cdnow_calibration():
+    tx = load_cdnow_transactions()
+    return tx[tx["date"] <= CALIBRATION_END].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cdnow_spark(request, spark, cdnow_calibration):
+    """The CDNOW calibration log summarised on Spark with the requesting module's CDNOW_OPTIONS."""
+    from clvmodels.spark import spark_rfm_summary
+
+    return spark_rfm_summary(spark.createDataFrame(cdnow_calibration), **request.module.CDNOW_OPTIONS)

@@ -1,13 +1,10 @@
 """Spark path: summary, distinct-row fit and scores equal the local path's (issue 9).
 
-Runs on a local[2] session created once for the module. Without pyspark or Java the tests are
+Runs on a local[2] session created once for the run (tests/conftest.py). Without pyspark or Java the tests are
 skipped locally, and fail in CI (``CI`` set): CI must never pass by skipping them.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -23,41 +20,6 @@ from clvmodels.errors import DataError
 pytestmark = pytest.mark.spark
 
 CDNOW_OPTIONS = {"monetary_value_col": "amount", "time_unit": "W", "zero_amounts": "keep"}
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {reason}: run .ci/spark.sh first")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        _unavailable("pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        _unavailable("java is not installed")
-    from clvmodels.spark import local_session
-
-    session = local_session(cores=2, shuffle_partitions=2)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def cdnow_calibration():
-    tx = load_cdnow_transactions()
-    return tx[tx["date"] <= CALIBRATION_END].reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def cdnow_spark(spark, cdnow_calibration):
-    from clvmodels.spark import spark_rfm_summary
-
-    return spark_rfm_summary(spark.createDataFrame(cdnow_calibration), **CDNOW_OPTIONS)
 
 
 def test_cdnow_holdout_summary_equals_pandas_and_duckdb(spark):

@@ -2,20 +2,16 @@
 
 Written once against the registry and ``model.family``: each family's distinct history rows are
 grouped by Spark with counts, fitted with ``fit(rows, weights=COUNT)`` (no row expanded) and
-scored per partition; every number must equal the local path's. Runs on a local[2] session made
-once for the module; without pyspark or Java the tests are skipped locally and fail in CI.
+scored per partition; every number must equal the local path's. Runs on a local[2] session (tests/conftest.py) made
+once for the run; without pyspark or Java the tests are skipped locally and fail in CI.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from clvmodels.datasets.cdnow import CALIBRATION_END, load_cdnow_transactions
 from clvmodels.errors import DataError, NotFittedError
 from clvmodels.models.registry import purchase_model_class, purchase_model_names
 
@@ -32,41 +28,6 @@ PUBLISHED = {
     "pnbd": [0.5534, 10.580, 0.6061, 11.656],
     "mbgnbd": [0.525, 6.183, 0.891, 1.614],
 }
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {reason}: run .ci/spark.sh first")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        _unavailable("pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        _unavailable("java is not installed")
-    from clvmodels.spark import local_session
-
-    session = local_session(cores=2, shuffle_partitions=2)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def cdnow_calibration():
-    tx = load_cdnow_transactions()
-    return tx[tx["date"] <= CALIBRATION_END].reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def cdnow_spark(spark, cdnow_calibration):
-    from clvmodels.spark import spark_rfm_summary
-
-    return spark_rfm_summary(spark.createDataFrame(cdnow_calibration), **CDNOW_OPTIONS)
 
 
 @pytest.fixture(scope="module")
