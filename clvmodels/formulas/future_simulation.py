@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from clvmodels.formulas import timing_kernel
 from clvmodels.formulas.bgnbd import p_alive
 from clvmodels.formulas.individual import _MAX_POISSON_MEAN, draw_geometric
 from clvmodels.formulas.purchase_timing import _discounted_sums
@@ -159,37 +160,26 @@ def _negative_binomial_at_least_one(rng, n, pr, log_p0):
     until K >= 1 (each accepted with probability >= 1/2). Otherwise by inversion: a uniform
     share of the mass 1 - P(K = 0), matched by the running sum of P(K = 1), P(K = 2), ... (the
     ratio recursion P(k) = P(k-1) (n+k-1)/k (1-pr)); the few whose target the rounded series
-    never reaches (a rounding gap of ~1e-16) are drawn by rejection too.
+    never reaches (a rounding gap of ~1e-16) are drawn by rejection too. One compiled pass,
+    element by element (:func:`clvmodels.formulas.timing_kernel.negative_binomial_at_least_one`).
     """
-    out = np.zeros(n.size, dtype=np.int64)
-    p0 = np.exp(log_p0)
-    light = np.flatnonzero(p0 > 0.5)
-    rejection = [np.flatnonzero(p0 <= 0.5)]
-    if light.size:
-        target = rng.random(light.size) * -np.expm1(log_p0[light])
-        nn, q = n[light], 1.0 - pr[light]
-        pk = p0[light] * nn * q  # P(K = 1)
-        total, k, pending = pk.copy(), 1, np.arange(light.size)
-        while pending.size:
-            done = total >= target
-            out[light[pending[done]]] = k
-            keep = ~done
-            pending, target, total, pk, nn, q = (v[keep] for v in (pending, target, total, pk, nn, q))
-            k += 1
-            pk = pk * (nn + (k - 1)) / k * q
-            stuck = pk <= 1e-17 * total  # the series has stopped growing in floating point
-            if stuck.any():
-                rejection.append(light[pending[stuck]])
-                pending, target, total, pk, nn, q = (v[~stuck] for v in (pending, target, total, pk, nn, q))
-            total = total + pk
-    todo = np.concatenate(rejection)
-    while todo.size:
-        mean = rng.standard_gamma(n[todo]) * ((1.0 - pr[todo]) / pr[todo])
-        k = rng.poisson(np.minimum(mean, _MAX_POISSON_MEAN))
-        ok = k > 0
-        out[todo[ok]] = k[ok]
-        todo = todo[~ok]
+    n, pr, log_p0 = (np.require(np.ravel(np.asarray(v, dtype=float)), np.float64, ("C", "W"))
+                     for v in np.broadcast_arrays(n, pr, log_p0))
+    out = np.empty(n.size, dtype=np.int64)
+    timing_kernel.negative_binomial_at_least_one(rng, n, pr, log_p0, _MAX_POISSON_MEAN, out)
     return out
+
+
+def _grid(v, shape):
+    """``v`` (broadcastable to the 2-D ``shape``) as a 2-D C-ordered writable float64 array whose
+    broadcast axes have length 1 (what :func:`clvmodels.formulas.timing_kernel.bgnbd_futures`
+    reads): per-draw (S, 1) and per-customer (n,) arrays are never spread to (S, n)."""
+    v = np.asarray(v, dtype=float)
+    v = v.reshape((1,) * (2 - v.ndim) + v.shape)
+    for axis in (0, 1):  # a broadcast view (stride 0) is read through one slice
+        if v.shape[axis] > 1 and v.strides[axis] == 0:
+            v = v[:1] if axis == 0 else v[:, :1]
+    return np.require(v, np.float64, ("C", "W"))
 
 
 def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rate, *,
@@ -262,50 +252,14 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
                                      p_alive_fn=p_alive_fn, alive_b_shift=alive_b_shift)
         return FuturePurchases(*(None if v is None else v.reshape(shape) for v in out))
     r, alpha, a, b, x, t_x, T = args[:7]
-    alive = rng.random(shape) < _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn)
-    s_i, c_i = np.nonzero(alive)
-
-    def at(v, s, c):  # values of a broadcastable array at (draw, customer) index pairs
-        return _at_pairs(v, shape, s, c)
-
-    # K ~ Poisson(lambda horizon), lambda ~ Gamma(r+x, rate alpha+T): marginally negative
-    # binomial NB(r+x, pr = (alpha+T)/(alpha+T+horizon)); lambda itself is not needed (given K,
-    # purchase times are uniform order statistics). P(K = 0) = pr^(r+x) decides who buys at all
-    # with one uniform; only the buyers' K is drawn, from NB given K >= 1.
-    shape_k = at(r, s_i, c_i) + at(x, s_i, c_i)
-    age = at(alpha, s_i, c_i) + at(T, s_i, c_i)
-    pr = age / (age + horizon)
-    log_p0 = shape_k * np.log(pr)
-    buying = rng.random(s_i.size) >= np.exp(log_p0)
-    s_k, c_k = s_i[buying], c_i[buying]
-    potential = _negative_binomial_at_least_one(rng, shape_k[buying], pr[buying], log_p0[buying])
-    b_k = at(b, s_k, c_k) if alive_b_shift == 0 else at(b, s_k, c_k) + alive_b_shift
-    p = rng.beta(at(a, s_k, c_k), b_k + at(x, s_k, c_k))
-    last = draw_geometric(rng, p, p.shape)
-    count = np.minimum(potential, last).astype(np.int64)
-    rest = rng.standard_gamma(potential + 1.0 - count)
-    nu = shape_k = None
-    if with_spend:
-        nu = rng.standard_gamma(at(args[8], s_k, c_k)) / at(args[9], s_k, c_k)
-        shape_k = at(args[7], s_k, c_k)
-    discounted, spend, last_time = _discounted_sums(
-        rng, count, rest, horizon, np.log1p(rate), shape_k, nu, batch_purchases,
-        one_spend_draw=rate == 0, spend_by_runs=True)
-
-    out_count = np.zeros(shape, dtype=np.int64)
-    out_discounted = np.zeros(shape)
-    alive_time = np.where(alive, horizon, 0.0)
-    out_count[s_k, c_k] = count
-    out_discounted[s_k, c_k] = discounted
-    dropped = count >= last  # dropped out right after the last purchase
-    alive_time[s_k[dropped], c_k[dropped]] = last_time[dropped]
-    if rate > 0:
-        log_d = np.log1p(rate)
-        discounted_alive = -np.expm1(-log_d * alive_time) / log_d
-    else:
-        discounted_alive = alive_time.copy()
-    out_spend = None
-    if with_spend:
-        out_spend = np.zeros(shape)
-        out_spend[s_k, c_k] = spend
-    return FuturePurchases(out_count, out_discounted, alive_time, discounted_alive, out_spend)
+    alive_prob = _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn)
+    grids = [_grid(v, shape) for v in (alive_prob, r, alpha, a, b, x, T)]
+    spend_grids = ([_grid(v, shape) for v in args[7:]] if with_spend else [np.ones((1, 1))] * 3)
+    count = np.empty(shape, dtype=np.int64)
+    discounted, alive_time, discounted_alive = np.empty(shape), np.empty(shape), np.empty(shape)
+    spend = np.empty(shape) if with_spend else np.empty((0, 0))
+    timing_kernel.bgnbd_futures(rng, *grids, *spend_grids, with_spend, horizon, float(np.log1p(rate)),
+                                float(alive_b_shift), _MAX_POISSON_MEAN,
+                                count, discounted, alive_time, discounted_alive, spend)
+    return FuturePurchases(count, discounted, alive_time, discounted_alive,
+                           spend if with_spend else None)
