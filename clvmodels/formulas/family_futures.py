@@ -64,7 +64,8 @@ def simulate_paretonbd_futures(rng, alive, lam, mu, horizon, discount_rate, *, s
         Gamma-Gamma ``p`` and each customer's spend-rate posterior (shape ``p x + q``, rate
         ``gamma + x mbar``), broadcast to (S, n).
     batch_purchases : int
-        Upper bound on the purchases timed at once.
+        Accepted for compatibility and unused (the purchases are timed by one compiled pass,
+        :func:`clvmodels.formulas.timing_kernel.discounted_sums`).
 
     Returns
     -------
@@ -83,7 +84,7 @@ def simulate_paretonbd_futures(rng, alive, lam, mu, horizon, discount_rate, *, s
     rest = rng.standard_exponential(buyers.size)  # S_{N+1} - S_N: no purchase after the N-th
     shape_k, nu = _spend_rates(rng, shape, buyers, spend_shape, nu_shape, nu_rate)
     discounted, spend, _ = _discounted_sums(rng, n_buy, rest, length.ravel()[buyers], log_discount,
-                                            shape_k, nu, batch_purchases, spend_by_runs=True)
+                                            shape_k, nu, batch_purchases)
     out_discounted = np.zeros(alive.size)
     out_discounted[buyers] = discounted
     out_spend = None

@@ -10,8 +10,9 @@ the same distribution:
   future needs (nothing for customers dead at T; counts as a negative binomial; times, dropout and
   spend only for buyers): the fast path of :mod:`clvmodels.value.simulate`.
 
-Pure numpy, the generator passed in; nothing validates its input. Every argument broadcasts like
-the formulas in :mod:`clvmodels.formulas.bgnbd`.
+The generator passed in draws every number: numpy for the dense route's traits, compiled loops
+(:mod:`clvmodels.formulas.timing_kernel`) for the purchase times and the sparse route; nothing
+validates its input. Every argument broadcasts like the formulas in :mod:`clvmodels.formulas.bgnbd`.
 
 References: Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science
 24(2); Fader & Hardie (2013), "The Gamma-Gamma model of monetary value" (note).
@@ -57,8 +58,9 @@ def simulate_discounted_purchases(
     generating the other K - N: with ``E_1, E_2, ...`` iid Exp(1), ``S_i = E_1 + ... + E_i`` and
     ``G ~ Gamma(K + 1 - N)`` standing for the remaining spacings, ``s_i = horizon * S_i /
     (S_N + G)`` (the normalised-spacings representation of uniform order statistics). The work is
-    proportional to the purchases made, never to ``lam * horizon``; it runs in flat batches of
-    at most ``batch_purchases`` purchases, with no per-purchase Python loop.
+    proportional to the purchases made, never to ``lam * horizon``: one compiled pass over the
+    customers (:func:`clvmodels.formulas.timing_kernel.discounted_sums`), nothing stored per
+    purchase.
 
     If ``N = M`` the customer drops out at ``s_N``; otherwise they are alive at the horizon.
     The horizon must be finite (for a "lifetime", use a long one such as 100 years: with
@@ -79,7 +81,7 @@ def simulate_discounted_purchases(
     spend_shape, nu : array_like, optional
         Gamma-Gamma shape ``p`` (e.g. (S, 1)) and spend rates (e.g. from :func:`sample_gg_nu`).
     batch_purchases : int
-        Upper bound on the purchases simulated at once (memory: about 40 bytes each).
+        Accepted for compatibility and unused (the compiled pass needs no batches).
 
     Returns
     -------
@@ -135,6 +137,13 @@ def _at_pairs(v, shape, s, c):
     return np.broadcast_to(v, shape)[s, c]
 
 
+def _spread(v, shape):
+    """``v`` broadcast to ``shape``: the array itself when it has that shape already (a
+    broadcast view is read-only, and the kernel would need a copy of it)."""
+    v = np.asarray(v)
+    return v if v.shape == tuple(shape) else np.broadcast_to(v, shape)
+
+
 def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn=p_alive):
     """P(alive | x, t_x, T) by ``p_alive_fn(r, alpha, a, b, x, t_x, T)``, shape (S, n),
     evaluated once per run of identical adjacent histories (customers sorted by history repeat
@@ -142,12 +151,12 @@ def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn=p_alive):
     call on all customers."""
     pooled = all(np.ndim(v) < 2 or np.shape(v)[-1] == 1 for v in (r, alpha, a, b))
     if not pooled or np.ndim(x) != 1 or np.ndim(t_x) != 1 or np.ndim(T) != 1 or x.size < 2:
-        return np.broadcast_to(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
+        return _spread(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
     new = np.ones(x.size, dtype=bool)
     new[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1])
     first = np.flatnonzero(new)
     if first.size > 0.8 * x.size:
-        return np.broadcast_to(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
+        return _spread(p_alive_fn(r, alpha, a, b, x, t_x, T), shape)
     values = np.broadcast_to(p_alive_fn(r, alpha, a, b, x[first], t_x[first], T[first]),
                              (shape[0], first.size))
     return values[:, np.cumsum(new) - 1]
@@ -200,7 +209,14 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
        only right after a purchase, is alive over the whole horizon: nothing else is drawn;
        for K >= 1, K from the negative binomial given K >= 1;
     3. for K > 0, ``p ~ Beta(a, b+x)``, ``M ~ Geometric(p)``, ``N = min(K, M) >= 1``, the
-       spacings, the spend rate and the purchases' spends.
+       spacings, the spend rate and the purchases' spends; p is not needed once M is known, so
+       ``(N, M <= K)`` is drawn from the beta-geometric law of M (p integrated out) by one
+       uniform.
+
+    One compiled pass over the (draw, customer) cells after the vectorised P(alive)
+    (:func:`clvmodels.formulas.timing_kernel.bgnbd_futures`, whose docstring gives the order of
+    the draws in a cell); per-draw (S, 1) and per-customer (n,) arguments are read in place,
+    never spread to (S, n).
 
     Each draw comes from the same conditional distribution as in the dense functions (the alive
     component of the posterior mixture, see :func:`sample_bgnbd_latents`), and the draws skipped
@@ -225,7 +241,7 @@ def simulate_bgnbd_futures(rng, r, alpha, a, b, x, t_x, T, horizon, discount_rat
         Gamma-Gamma per-purchase shape ``p`` and the Gamma posterior of each customer's spend
         rate (shape ``p x + q``, rate ``gamma + x mbar``), broadcast with the rest.
     batch_purchases : int
-        Upper bound on the purchases simulated at once.
+        Accepted for compatibility and unused.
     p_alive_fn, alive_b_shift : callable, float
         P(alive | x, t_x, T) as a function of ``(r, alpha, a, b, x, t_x, T)`` and the shift of the
         alive customers' dropout posterior ``p ~ Beta(a, b + x + alive_b_shift)``: the BG/NBD's by

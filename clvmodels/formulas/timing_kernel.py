@@ -227,6 +227,57 @@ def _dropout_within(rng, a, b, k):
 
 
 @numba.njit(cache=True, nogil=True)
+def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, nu, with_spend):
+    """One alive customer's purchases given at least one in (0, horizon], by walking the Poisson
+    process: ``(N, discounted count, discounted spend, last purchase time, dropped out)``.
+
+    ``lambda ~ Gamma(lam_shape, rate lam_rate)`` and the first arrival ``E / lambda`` are drawn
+    together until the arrival falls in the window (conditioning on K >= 1 by rejection, accepted
+    with probability 1 - P(K = 0)); then one uniform u for the dropout (M beta-geometric with p
+    ~ Beta(a, b) integrated out, as :func:`_dropout_within`: the customer drops out after
+    purchase m where u >= P(M > m) first holds); then purchase by purchase its spend
+    (``Gamma(shape)``, not at ``log_discount == 0``) and, unless it was the last, the next
+    arrival ``+ E / lambda``; at ``log_discount == 0`` one ``Gamma(N shape)`` spend total at the
+    end. Given lambda the arrivals of a Poisson process are what the spacings route draws given K
+    (uniform order statistics), so the two routes have one distribution; this one needs no K,
+    no buffer and no spacing after the last purchase.
+    """
+    while True:
+        lam = _gamma(rng, lam_shape) / lam_rate
+        t = rng.standard_exponential() / lam
+        if t <= horizon:
+            break
+    nu_inv = 1.0 / nu
+    u = rng.random()
+    survive = 1.0
+    per_purchase = with_spend and log_discount != 0.0
+    fast = shape > 1.0
+    bs = shape - 1.0 / 3.0
+    cs = 1.0 / math.sqrt(9.0 * bs) if fast and per_purchase else 0.0
+    n = 0
+    discounted = 0.0
+    spend = 0.0
+    while True:
+        n += 1
+        weight = math.exp(-log_discount * t)
+        discounted += weight
+        if per_purchase:
+            spend += weight * (_marsaglia_tsang(rng, bs, cs) if fast else _gamma(rng, shape))
+        survive *= (b + (n - 1)) / (a + b + (n - 1))
+        if u >= survive:
+            dropped = True
+            break
+        step = t + rng.standard_exponential() / lam
+        if step > horizon:
+            dropped = False
+            break
+        t = step
+    if with_spend:
+        spend = (spend if per_purchase else _gamma(rng, shape * n)) * nu_inv
+    return n, discounted, spend, t, dropped
+
+
+@numba.njit(cache=True, nogil=True)
 def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, nu_rate,
                   with_spend, horizon, log_discount, b_shift, max_mean,
                   count, discounted, alive_time, discounted_alive, spend):
@@ -240,13 +291,16 @@ def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, 
        potential purchase (K = 0) iff ``u < P(alive) P(K = 0)``, ``P(K = 0) = pr^(r+x)``,
        ``pr = (alpha+T)/(alpha+T+horizon)`` (count 0, alive the whole horizon, stop): given
        alive, ``u / P(alive)`` is uniform, so this is the K = 0 test of a second uniform;
-    2. K from NB(r+x, pr) given K >= 1 (:func:`_nb_one`);
-    3. one uniform for ``N = min(K, M)`` and whether ``M <= K``, M beta-geometric with
-       ``p ~ Beta(a, b + b_shift + x)`` integrated out (:func:`_dropout_within`);
-    4. ``Gamma(K + 1 - N)`` (spacings after the last purchase);
-    5. with spend, ``nu = standard_gamma(nu_shape) / nu_rate``;
-    6. the purchases' times and spends as :func:`_one_customer` (one spend draw when
-       ``log_discount == 0``).
+    2. with spend, ``nu = standard_gamma(nu_shape) / nu_rate``;
+    3. a buyer with ``P(K = 0) > 1/2`` (few purchases: one-time buyers, mostly) by the spacings
+       route: K from NB(r+x, pr) given K >= 1 by inversion (:func:`_nb_one`); one uniform for
+       ``N = min(K, M)`` and whether ``M <= K``, M beta-geometric with ``p ~ Beta(a, b +
+       b_shift + x)`` integrated out (:func:`_dropout_within`); ``Gamma(K + 1 - N)`` for the
+       spacings after the last purchase; the purchases' times and spends as
+       :func:`_one_customer`;
+    4. any other buyer by walking the Poisson process (:func:`_walk`, lambda ~ Gamma(r + x,
+       rate alpha + T)): no negative binomial draw, whose Gamma-Poisson rejection would cost
+       as much and still leave the times to draw.
 
     ``alive_time`` is the last purchase time for a customer who dropped out (M <= K), else the
     horizon; ``discounted_alive`` its integral of ``exp(-log_discount s)``. ``spend`` is untouched
@@ -285,17 +339,22 @@ def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, 
                 if with_spend:
                     spend[s, i] = 0.0
                 continue
-            k = _nb_one(rng, shape_k, pr, log_p0, p0, max_mean)
-            n, dropped = _dropout_within(rng, _at(a, s, i), _at(b, s, i) + b_shift + xi, k)
-            rest = _gamma(rng, k + 1.0 - n)
             shape, nu = 1.0, 1.0
             if with_spend:
                 nu = _gamma(rng, _at(nu_shape, s, i)) / _at(nu_rate, s, i)
                 shape = _at(spend_shape, s, i)
-            if n > buf.size:
-                buf = np.empty(2 * n)
-            d, v, t = _one_customer(rng, n, rest, horizon, log_discount, shape, nu, with_spend,
-                                    False, buf)
+            ai, bi = _at(a, s, i), _at(b, s, i) + b_shift + xi
+            if p0 > 0.5:
+                k = _nb_one(rng, shape_k, pr, log_p0, p0, max_mean)
+                n, dropped = _dropout_within(rng, ai, bi, k)
+                rest = _gamma(rng, k + 1.0 - n)
+                if n > buf.size:
+                    buf = np.empty(2 * n)
+                d, v, t = _one_customer(rng, n, rest, horizon, log_discount, shape, nu, with_spend,
+                                        False, buf)
+            else:
+                n, d, v, t, dropped = _walk(rng, shape_k, age, horizon, log_discount, ai, bi, shape,
+                                            nu, with_spend)
             count[s, i] = n
             discounted[s, i] = d
             if with_spend:
