@@ -46,6 +46,13 @@ def _check_frame(summary) -> None:
         )
 
 
+def _numeric_column(column: pd.Series) -> np.ndarray:
+    """A column as float64 values, anything not a number as NaN (so the checks refuse it)."""
+    if column.dtype.kind in "iuf" and isinstance(column.dtype, np.dtype):
+        return column.to_numpy(float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(float)
+
+
 def check_rfm_summary(summary: pd.DataFrame) -> None:
     """Check the columns every purchase model needs.
 
@@ -63,7 +70,11 @@ def check_rfm_summary(summary: pd.DataFrame) -> None:
     if len(summary) == 0:
         raise DataError("the summary has no customers; check the transaction log and the date window")
     check_unique_ids(summary)
-    x, t_x, T = (pd.to_numeric(summary[c], errors="coerce").to_numpy(float) for c in RFM_COLUMNS)
+    from clvmodels.data.summary_kernel import rfm_rows_fine  # numba loads on first use
+
+    x, t_x, T = (_numeric_column(summary[c]) for c in RFM_COLUMNS)
+    if rfm_rows_fine(x, t_x, T):  # one compiled pass; the masks below only to name bad rows
+        return
     hint = "Rebuild the summary with clvmodels.rfm_summary(...)"
     _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T)),
                 "frequency, recency and T must be finite numbers; missing or infinite in", hint)

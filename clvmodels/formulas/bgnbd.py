@@ -50,15 +50,20 @@ def _as_float(*arrays):
     return [np.asarray(v, dtype=float) for v in arrays]
 
 
-def _log_b_x(b, x):
+def _log_b_x(b, x, out=None):
     """``ln(b + max(x, 1) - 1)``, broadcast; for parameter draws (S, 1) and customers (n,) the
     logarithm is taken once per draw and distinct x (a few hundred values) and gathered, with
-    the same values as the elementwise form."""
-    xm = np.maximum(x, 1.0)
+    the same values as the elementwise form. ``out``, an array of the broadcast shape, receives
+    the elementwise form (no temporaries)."""
     if x.ndim == 1 and b.ndim == 2 and b.shape[1] == 1 and b.shape[0] >= 8 and x.size >= 256:
-        values, code = np.unique(xm, return_inverse=True)
+        values, code = np.unique(np.maximum(x, 1.0), return_inverse=True)
         return np.take(np.log(b + values - 1.0), code, axis=1)
-    return np.log(b + xm - 1.0)
+    if out is None:
+        return np.log(b + np.maximum(x, 1.0) - 1.0)
+    np.maximum(x, 1.0, out=out)
+    np.add(b, out, out=out)
+    out -= 1.0
+    return np.log(out, out=out)
 
 
 def _log_odds_dropout(r, alpha, a, b, x, t_x, T):
@@ -70,18 +75,29 @@ def _log_odds_dropout(r, alpha, a, b, x, t_x, T):
     output array (the operations and their order are those of the formula, so the values are
     the same as its direct evaluation).
     """
+    from clvmodels.formulas.fill_kernel import fill_where_no_repeat  # numba loads on first use
+
+    out = _log_odds_if_repeat(r, alpha, a, b, x, t_x, T)
+    fill_where_no_repeat(out, np.asarray(x, dtype=float), -np.inf)
+    return out if out.ndim else out[()]
+
+
+def _log_odds_if_repeat(r, alpha, a, b, x, t_x, T):
+    """The expression of :func:`_log_odds_dropout` everywhere, x == 0 included (where it means
+    nothing and is overwritten by the callers), as an array of the broadcast shape."""
     r, alpha, a, b, x, t_x, T = _as_float(r, alpha, a, b, x, t_x, T)
     shape = np.broadcast_shapes(*(v.shape for v in (r, alpha, a, b, x, t_x, T)))
     with np.errstate(divide="ignore", invalid="ignore"):
+        # two arrays of the output shape and no other temporary: on a million customers a
+        # fresh temporary costs as much as the arithmetic
         out = np.add(alpha, t_x, out=np.empty(shape))
-        np.divide(T - t_x, out, out=out)
+        work = np.subtract(T, t_x, out=np.empty(shape))
+        np.divide(work, out, out=out)
         np.log1p(out, out=out)
-        out *= r + x
-        out += np.log(a) - _log_b_x(b, x)
-    repeat = x > 0
-    if not repeat.all():
-        np.copyto(out, -np.inf, where=~repeat)
-    return out if out.ndim else out[()]
+        out *= np.add(r, x, out=work)
+        log_b_x = _log_b_x(b, x, out=work if np.broadcast_shapes(b.shape, x.shape) == shape else None)
+        out += np.subtract(np.log(a), log_b_x, out=log_b_x if log_b_x.shape == shape else None)
+    return out
 
 
 def log_likelihood(r, alpha, a, b, x, t_x, T):
@@ -225,10 +241,14 @@ def p_alive(r, alpha, a, b, x, t_x, T):
     ndarray
         Probabilities in [0, 1], broadcast shape of the arguments.
     """
-    log_odds = _log_odds_dropout(r, alpha, a, b, x, t_x, T)
-    if np.ndim(log_odds) == 0:
-        return expit(-log_odds)
-    return expit(np.negative(log_odds, out=log_odds), out=log_odds)  # in place: no (S, n) temporaries
+    from clvmodels.formulas.fill_kernel import fill_where_no_repeat  # numba loads on first use
+
+    log_odds = _log_odds_if_repeat(r, alpha, a, b, x, t_x, T)
+    # in place: no (S, n) temporaries; x == 0 set to 1 afterwards (expit(inf) exactly), as
+    # expit of the -inf entries would cost more than all the rest
+    alive = expit(np.negative(log_odds, out=log_odds), out=log_odds)
+    fill_where_no_repeat(alive, np.asarray(x, dtype=float), 1.0)
+    return alive if alive.ndim else alive[()]
 
 
 def survival_if_alive(r, alpha, a, b, x, T, t):

@@ -126,6 +126,11 @@ def expected_spend(p, q, gamma, x, mbar):
     (FH 2013 eq. 5): ``p (gamma + x mbar) / (p x + q - 1)``, a weighted average of the population
     mean ``p gamma / (q - 1)`` and the customer's own mean. ``x = 0`` gives the population mean
     (``inf`` when q <= 1, where the population mean does not exist)."""
+    from clvmodels.formulas.spend_mean_kernel import expected_spend_cells  # numba on first use
+
+    cells = expected_spend_cells(p, q, gamma, x, mbar)  # (S, n) in one compiled pass
+    if cells is not None:
+        return cells
     x = np.asarray(x, float)
     own = x * np.where(x > 0, mbar, 0.0)  # (n,), once for all draws
     if x.size and np.min(p) >= 0 and np.all(np.asarray(p * np.min(x) + q - 1.0) > 0):

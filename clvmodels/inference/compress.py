@@ -43,16 +43,17 @@ def _row_hashes(columns: list[np.ndarray]) -> np.ndarray:
     """One 64-bit key per row, shape (n,): column by column, the running key xor the column's bits
     (high half folded into the low half, where doubles of small numbers differ) times an odd constant.
 
-    Distinct rows may share a key (the grouping checks for that); the hash table of
-    ``pd.factorize`` mixes the keys further, so no full avalanche is needed here.
+    Distinct rows may share a key (the grouping checks for that); the grouping's table mixes the
+    keys further (:mod:`clvmodels.inference.group_kernel`), so no full avalanche is needed here.
     """
-    hashed = np.zeros(columns[0].shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i, column in enumerate(columns):
-            bits = np.ascontiguousarray(column, dtype=np.float64).view(np.uint64)
-            hashed ^= bits ^ (bits >> np.uint64(32))
-            hashed *= _MULTIPLIERS[i % 3]
-    return hashed
+    from clvmodels.inference.group_kernel import row_hashes  # numba loads on first use
+
+    return row_hashes(_bits(columns), tuple(int(m) for m in _MULTIPLIERS))
+
+
+def _bits(columns: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Each column's float64 values as raw 64-bit patterns (views where possible)."""
+    return tuple(np.ascontiguousarray(column, dtype=np.float64).view(np.uint64) for column in columns)
 
 
 def _first_rows(inverse: np.ndarray) -> np.ndarray:
@@ -66,17 +67,13 @@ def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     """(inverse, first row of each group) by hashing rows; None if two distinct rows share a hash.
 
     Hash grouping is linear in n, several times faster than sorting or pandas' multi-column groupby
-    on millions of rows. A collision is checked for, not assumed away: every row must equal the
-    first row of its group, bit for bit (so -0.0 and 0.0 would count as distinct rows, which only
-    costs an extra row).
+    on millions of rows. A collision is checked for, not assumed away: a row joins a group only if
+    it equals the group's first row bit for bit (so -0.0 and 0.0 would count as distinct rows,
+    which only costs an extra row); groups are numbered in order of first appearance.
     """
-    inverse, _ = pd.factorize(_row_hashes(columns), use_na_sentinel=False)
-    first = _first_rows(inverse)
-    for column in columns:
-        bits = np.ascontiguousarray(column, dtype=np.float64).view(np.uint64)
-        if not np.array_equal(bits, bits[first][inverse]):
-            return None
-    return inverse, first
+    from clvmodels.inference.group_kernel import group_rows_by_key
+
+    return group_rows_by_key(_row_hashes(columns), _bits(columns))
 
 
 def _group_exactly(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -213,9 +210,7 @@ def compress_rows(*columns: np.ndarray) -> CompressedRows:
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     first = first[order]
-    inverse = rank[inverse]
-    return CompressedRows(
-        columns=tuple(a[first] for a in arrays),
-        counts=np.bincount(inverse, minlength=first.size).astype(float),
-        inverse=inverse,
-    )
+    from clvmodels.inference.group_kernel import relabel
+
+    inverse, counts = relabel(inverse, rank)
+    return CompressedRows(columns=tuple(a[first] for a in arrays), counts=counts, inverse=inverse)

@@ -120,14 +120,16 @@ class GammaGammaModel(FittedParametricModel):
     def _scoring_data(self, summary):
         if "monetary_value" not in summary.columns:
             raise DataError("the summary lacks monetary_value; pass monetary_value_col= to rfm_summary")
+        from clvmodels.data.summary_kernel import repeat_spends  # numba loads on first use
+
         data = self._customer_data(summary)
         x, m = data.arrays["x"], data.arrays["mbar"]
-        bad = (x > 0) & ~(np.isfinite(m) & (m > 0))
-        if bad.any():
+        data.arrays["mbar"], n_bad = repeat_spends(x, m)  # one pass: zeroed for x == 0, checked
+        if n_bad:
             from clvmodels.errors import describe_rows
 
+            bad = (x > 0) & ~(np.isfinite(m) & (m > 0))
             raise DataError(f"monetary_value must be positive for repeat buyers: {describe_rows(summary.index[bad])}")
-        data.arrays["mbar"] = np.where(x > 0, m, 0.0)
         return CustomerData(data.arrays, (self._segment_codes(summary),))
 
     def _mle(self, columns, counts, start=None, **prior):

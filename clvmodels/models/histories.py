@@ -35,10 +35,18 @@ def per_history(alive_factor, P: dict, key: tuple, *args) -> np.ndarray:
     -------
     ndarray, shape (S, n)
     """
+    values, inverse = per_distinct_key(alive_factor, P, key, *args)
+    return values[..., inverse]
+
+
+def per_distinct_key(alive_factor, P: dict, key: tuple, *args) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`per_history` gathers: ``(values, inverse)``, the factor per distinct key
+    (shape (S, m)) and each customer's key (shape (n,)), so ``values[..., inverse]`` is the
+    factor of every customer."""
     per_customer = [name for name, v in P.items() if np.ndim(v) and np.shape(v)[-1] != 1]
     if not per_customer:
         rows = compress_rows(*key)
-        return alive_factor(P, *rows.columns, *args)[..., rows.inverse]
+        return alive_factor(P, *rows.columns, *args), rows.inverse
     # parameters differ per customer (a model pooled by segment): customers share a segment's
     # draws, so group by the key and the parameters of the first and last draw, which tell the
     # segments apart (draws of different segments come from independent streams)
@@ -47,7 +55,18 @@ def per_history(alive_factor, P: dict, key: tuple, *args) -> np.ndarray:
     first = np.zeros(rows.n_unique, dtype=np.int64)
     first[rows.inverse] = np.arange(rows.inverse.size)  # any customer of each group will do
     picked = {name: (v[..., first] if name in per_customer else v) for name, v in P.items()}
-    return alive_factor(picked, *rows.columns[:len(key)], *args)[..., rows.inverse]
+    return alive_factor(picked, *rows.columns[:len(key)], *args), rows.inverse
+
+
+def alive_times(family, P: dict, history: tuple, alive, alive_factor, *args) -> np.ndarray:
+    """``P(alive) x alive_factor(P, *key, *args)`` for every customer, shape (S, n): the factor
+    computed per distinct alive key and multiplied in as it is gathered (one pass, no (S, n)
+    temporary; the same products). ``alive`` is the customers' P(alive) if the caller has it,
+    else None."""
+    from clvmodels.models.gather_kernel import times_gathered  # numba loads on first use
+
+    values, inverse = per_distinct_key(alive_factor, P, family.key_of(*history), *args)
+    return times_gathered(_alive(family, P, history, alive), values, inverse)
 
 
 def history_of(family, D: dict) -> tuple:
@@ -65,16 +84,13 @@ def expected_purchases(family, P: dict, D: dict, horizon: float, alive=None) -> 
     ``D`` holds the customers' arrays keyed by the family's ``history_columns``; ``alive``, the
     customers' P(alive) under ``P``, may be passed when the caller has it already.
     """
-    history = history_of(family, D)
-    return _alive(family, P, history, alive) * per_history(
-        family.expected_purchases_if_alive, P, family.key_of(*history), horizon)
+    return alive_times(family, P, history_of(family, D), alive, family.expected_purchases_if_alive,
+                       horizon)
 
 
 def p_alive_at(family, P: dict, D: dict, horizon: float, alive=None) -> np.ndarray:
     """Probability of being alive ``horizon`` periods after T, shape (S, n)."""
-    history = history_of(family, D)
-    return _alive(family, P, history, alive) * per_history(
-        family.survival_if_alive, P, family.key_of(*history), horizon)
+    return alive_times(family, P, history_of(family, D), alive, family.survival_if_alive, horizon)
 
 
 def purchase_probability(family, P: dict, D: dict, horizon: float, k: int, alive=None) -> np.ndarray:
