@@ -47,9 +47,10 @@ def _check_frame(summary) -> None:
 
 
 def _numeric_column(column: pd.Series) -> np.ndarray:
-    """A column as float64 values, anything not a number as NaN (so the checks refuse it)."""
+    """A column's values as numbers: a numpy integer or float column as it is (no copy), anything
+    else as float64 with what is not a number as NaN (so the checks refuse it)."""
     if column.dtype.kind in "iuf" and isinstance(column.dtype, np.dtype):
-        return column.to_numpy(float)
+        return column.to_numpy()
     return pd.to_numeric(column, errors="coerce").to_numpy(float)
 
 
@@ -75,6 +76,7 @@ def check_rfm_summary(summary: pd.DataFrame) -> None:
     x, t_x, T = (_numeric_column(summary[c]) for c in RFM_COLUMNS)
     if rfm_rows_fine(x, t_x, T):  # one compiled pass; the masks below only to name bad rows
         return
+    x, t_x, T = (v.astype(float) for v in (x, t_x, T))
     hint = "Rebuild the summary with clvmodels.rfm_summary(...)"
     _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T)),
                 "frequency, recency and T must be finite numbers; missing or infinite in", hint)

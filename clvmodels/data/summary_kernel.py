@@ -19,10 +19,11 @@ def rfm_rows_fine(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> bool:
 
     Parameters
     ----------
-    x, t_x, T : ndarray of float64, shape (n,)
-        Frequency, recency and T of each customer.
+    x, t_x, T : ndarray of int or float, shape (n,)
+        Frequency, recency and T of each customer (each compared as float64, as numpy would).
     """
-    return bool(_fine(*(np.ascontiguousarray(v, np.float64) for v in (x, t_x, T))))
+    return bool(_fine(*(np.ascontiguousarray(v) if v.dtype.kind in "iuf" else v.astype(float)
+                        for v in (x, t_x, T))))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -32,7 +33,7 @@ def _fine(x, t_x, T):
     # v - v == 0 only for finite v
     bad = 0
     for i in range(x.shape[0]):
-        xi, ti, Ti = x[i], t_x[i], T[i]
+        xi, ti, Ti = np.float64(x[i]), np.float64(t_x[i]), np.float64(T[i])
         fine = ((xi - xi == 0.0) & (Ti - Ti == 0.0) & (xi >= 0.0) & (np.floor(xi) == xi)
                 & (ti >= 0.0) & (ti <= Ti) & ((xi != 0.0) | (ti == 0.0)))
         bad += not fine

@@ -11,7 +11,7 @@ from clvmodels.families.spend import GAMMAGAMMA
 from clvmodels.formulas import gammagamma
 from clvmodels.models.docstrings import document_settings, interval_doc
 from clvmodels.models.fitted import FittedParametricModel
-from clvmodels.models.outputs import add_columns
+from clvmodels.models.outputs import FrameColumns
 from clvmodels.models.paired import ProductQuantity
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, cheap, evaluate
 
@@ -206,9 +206,9 @@ class GammaGammaModel(FittedParametricModel):
         data = self._scoring_data(summary)
         result = evaluate(_expected_spend, [self], data, uncertainty=uncertainty, level=level,
                           n_draws=n_draws, seed=seed, sim=_simulate_one_spend)
-        out = pd.DataFrame(index=summary.index)
-        add_columns(out, "expected_spend", result, uncertainty)
-        return out
+        out = FrameColumns()
+        out.add("expected_spend", result, uncertainty)
+        return out.frame(summary.index)
 
     def population_mean_spend(self) -> float | pd.Series:
         """Mean spend per purchase in the population, ``p gamma / (q - 1)`` (inf when q <= 1).

@@ -13,7 +13,7 @@ import pandas as pd
 from clvmodels.errors import DataError
 from clvmodels.models import histories
 from clvmodels.models.grouped import GroupMember, QuantityGroup, evaluate_group
-from clvmodels.models.outputs import add_columns
+from clvmodels.models.outputs import FrameColumns
 from clvmodels.models.paired import ProductQuantity, evaluate_product
 from clvmodels.models.scoring import cheap, complement, evaluate
 
@@ -71,7 +71,7 @@ class PurchaseQuantities:
         if spend_model is not None:
             spend_model._check_scoring(summary)
             inputs["spend"] = ([spend_model], spend_model._scoring_data(summary))
-        out = pd.DataFrame(index=summary.index)
+        out = FrameColumns()
         results = {}
         for column, what, sim, *uses in quantities:
             is_outcome = sim is not None or isinstance(what, ProductQuantity)
@@ -90,14 +90,15 @@ class PurchaseQuantities:
                                         [inputs["purchase"][1], inputs["spend"][1]],
                                         uncertainty=kind, level=level, n_draws=n_draws, seed=seed)
                 first_column, column = column
-                add_columns(out, first_column, both["first"], kind)
+                out.add(first_column, both["first"], kind)
                 result = both["product"]
             else:
                 models, data = inputs[uses[0] if uses else "purchase"]
                 result = evaluate(what, models, data, uncertainty=kind, level=level, n_draws=n_draws,
                                   seed=seed, sim=sim)
             results[column] = result
-            add_columns(out, column, result, kind)
+            out.add(column, result, kind)
+        out = out.frame(summary.index)
         out.attrs["clvmodels"] = {"uncertainty": uncertainty, "level": level, "n_draws": n_draws,
                                   "seed": seed, "method": self.method, "time_unit": self.time_unit_}
         return out
