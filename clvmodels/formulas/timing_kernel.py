@@ -8,7 +8,9 @@ bit generator, so a seed fixes every number), compiled on first use and cached o
 * :func:`negative_binomial_at_least_one`: NB(n, pr) given K >= 1;
 * :func:`bgnbd_futures`: the whole sparse BG/NBD (and MBG/NBD) future of
   :func:`clvmodels.formulas.future_simulation.simulate_bgnbd_futures`, one (draw, customer) cell
-  after the other, written straight into the (S, n) outputs.
+  after the other, written straight into the (S, n) outputs: light buyers by the negative
+  binomial and the spacings below, frequent ones by walking their Poisson process
+  (:func:`_walk`).
 
 Memory is O(customers): no per-purchase arrays, only a scratch buffer as long as the largest
 purchase count met so far. Nothing here validates its input.
@@ -243,8 +245,8 @@ def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, nu, with
     no buffer and no spacing after the last purchase.
     """
     while True:
-        lam = _gamma(rng, lam_shape) / lam_rate
-        t = rng.standard_exponential() / lam
+        wait = lam_rate / _gamma(rng, lam_shape)  # 1 / lambda: the mean time between purchases
+        t = rng.standard_exponential() * wait
         if t <= horizon:
             break
     nu_inv = 1.0 / nu
@@ -267,7 +269,7 @@ def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, nu, with
         if u >= survive:
             dropped = True
             break
-        step = t + rng.standard_exponential() / lam
+        step = t + rng.standard_exponential() * wait
         if step > horizon:
             dropped = False
             break
