@@ -32,8 +32,9 @@ distribution, depends on it):
    Gamma(spend_shape) is exactly that), whatever ``one_spend_draw``.
 
 Gamma draws are numpy's algorithm step for step (:func:`_gamma`, the same numbers as
-``rng.standard_gamma`` from the same stream), with Marsaglia-Tsang's constants computed once per
-customer for the per-purchase spends.
+``rng.standard_gamma`` from the same stream), with Marsaglia-Tsang's constant ``c`` computed once
+while the shape repeats (the spend shape is one per parameter draw; the spend rate's ``p x + q``
+repeats along customers with the same frequency) instead of once per draw.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def _marsaglia_tsang(rng, b, c):
 
     Marsaglia & Tsang (2000), "A simple method for generating gamma variables", ACM TOMS 26(3),
     step for step as numpy's ``random_standard_gamma`` (so the same draws from the same stream),
-    with the two constants computed once for a customer's many purchases instead of per draw:
-    numba's ``standard_gamma`` takes ~20 ns a draw, this ~8 ns.
+    with the two constants computed by the caller once for many draws of one shape: numba's
+    ``standard_gamma`` takes ~20 ns a draw, this ~8 ns.
     """
     while True:
         while True:
@@ -80,9 +81,17 @@ def _gamma(rng, shape):
 
 
 @numba.njit(cache=True, nogil=True)
-def _one_customer(rng, n, rest, horizon, log_discount, shape, nu, with_spend, one_spend_draw, buf):
+def _mt_c(shape):
+    """Marsaglia-Tsang's ``c = 1 / sqrt(9 (shape - 1/3))`` (used only for shape > 1)."""
+    return 1.0 / math.sqrt(9.0 * (shape - 1.0 / 3.0)) if shape > 1.0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _one_customer(rng, n, rest, horizon, log_discount, shape, c, nu, with_spend, one_spend_draw,
+                  buf):
     """(discounted count, discounted spend, last purchase time) of one customer with ``n >= 1``
-    purchases; ``buf`` holds at least ``n`` floats (scratch). Draw order: module docstring."""
+    purchases; ``c = _mt_c(shape)``; ``buf`` holds at least ``n`` floats (scratch). Draw order:
+    module docstring."""
     if log_discount == 0.0:
         total = _gamma(rng, float(n))
         spend = _gamma(rng, shape * n) / nu if with_spend else 0.0
@@ -98,7 +107,6 @@ def _one_customer(rng, n, rest, horizon, log_discount, shape, nu, with_spend, on
     per_purchase = with_spend and not one_spend_draw
     fast = shape > 1.0  # Marsaglia-Tsang with the constants of this shape
     b = shape - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * b) if fast and per_purchase else 0.0
     for j in range(n):
         weight = math.exp(-rate * buf[j])
         discounted += weight
@@ -139,6 +147,7 @@ def discounted_sums(rng, count, rest, horizon, log_discount, spend_shape, nu, on
     for i in range(count.size):
         most = max(most, count[i])
     buf = np.empty(most)
+    last_spend, c_spend = -1.0, 0.0
     for i in range(count.size):
         n = count[i]
         if n <= 0:
@@ -147,9 +156,11 @@ def discounted_sums(rng, count, rest, horizon, log_discount, spend_shape, nu, on
             if with_spend:
                 spend[i] = 0.0
             continue
+        shape = spend_shape[i] if with_spend else 1.0
+        if shape != last_spend:
+            last_spend, c_spend = shape, _mt_c(shape)
         d, v, t = _one_customer(rng, n, rest[i], horizon[i if per_h else 0],
-                                log_discount[i if per_c else 0],
-                                spend_shape[i] if with_spend else 1.0,
+                                log_discount[i if per_c else 0], shape, c_spend,
                                 nu[i] if with_spend else 1.0, with_spend, one_spend_draw, buf)
         discounted[i] = d
         last_time[i] = t
@@ -229,9 +240,10 @@ def _dropout_within(rng, a, b, k):
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, nu, with_spend):
+def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, cs, nu, with_spend):
     """One alive customer's purchases given at least one in (0, horizon], by walking the Poisson
-    process: ``(N, discounted count, discounted spend, last purchase time, dropped out)``.
+    process: ``(N, discounted count, discounted spend, last purchase time, dropped out)``;
+    ``cs = _mt_c(shape)``.
 
     ``lambda ~ Gamma(lam_shape, rate lam_rate)`` and the first arrival ``E / lambda`` are drawn
     together until the arrival falls in the window (conditioning on K >= 1 by rejection, accepted
@@ -255,7 +267,6 @@ def _walk(rng, lam_shape, lam_rate, horizon, log_discount, a, b, shape, nu, with
     per_purchase = with_spend and log_discount != 0.0
     fast = shape > 1.0
     bs = shape - 1.0 / 3.0
-    cs = 1.0 / math.sqrt(9.0 * bs) if fast and per_purchase else 0.0
     n = 0
     discounted = 0.0
     spend = 0.0
@@ -314,6 +325,7 @@ def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, 
     whole = horizon if log_discount == 0.0 else -math.expm1(-log_discount * horizon) / log_discount
     for s in range(rows):
         last_shape, last_age, pr, log_p0, p0 = -1.0, -1.0, 1.0, 0.0, 1.0
+        last_nu, c_nu, last_spend, c_spend = -1.0, 0.0, -1.0, 0.0
         for i in range(cols):
             pa = _at(alive_prob, s, i)
             u = rng.random()
@@ -343,8 +355,17 @@ def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, 
                 continue
             shape, nu = 1.0, 1.0
             if with_spend:
-                nu = _gamma(rng, _at(nu_shape, s, i)) / _at(nu_rate, s, i)
+                a_nu = _at(nu_shape, s, i)
+                if a_nu > 1.0:
+                    if a_nu != last_nu:
+                        last_nu, c_nu = a_nu, 1.0 / math.sqrt(9.0 * (a_nu - 1.0 / 3.0))
+                    g = _marsaglia_tsang(rng, a_nu - 1.0 / 3.0, c_nu)
+                else:
+                    g = _gamma(rng, a_nu)
+                nu = g / _at(nu_rate, s, i)
                 shape = _at(spend_shape, s, i)
+                if shape != last_spend:
+                    last_spend, c_spend = shape, _mt_c(shape)
             ai, bi = _at(a, s, i), _at(b, s, i) + b_shift + xi
             if p0 > 0.5:
                 k = _nb_one(rng, shape_k, pr, log_p0, p0, max_mean)
@@ -352,11 +373,11 @@ def bgnbd_futures(rng, alive_prob, r, alpha, a, b, x, T, spend_shape, nu_shape, 
                 rest = _gamma(rng, k + 1.0 - n)
                 if n > buf.size:
                     buf = np.empty(2 * n)
-                d, v, t = _one_customer(rng, n, rest, horizon, log_discount, shape, nu, with_spend,
-                                        False, buf)
+                d, v, t = _one_customer(rng, n, rest, horizon, log_discount, shape, c_spend, nu,
+                                        with_spend, False, buf)
             else:
                 n, d, v, t, dropped = _walk(rng, shape_k, age, horizon, log_discount, ai, bi, shape,
-                                            nu, with_spend)
+                                            c_spend, nu, with_spend)
             count[s, i] = n
             discounted[s, i] = d
             if with_spend:
