@@ -7,8 +7,8 @@ the same distribution:
 * :func:`simulate_discounted_purchases` from known traits (``alive``, ``lam``, ``p``, e.g. from
   :func:`clvmodels.formulas.individual.sample_bgnbd_latents`);
 * :func:`simulate_bgnbd_futures` straight from a BG/NBD history, drawing only what a customer's
-  future needs (nothing for customers dead at T; counts as a negative binomial; times, dropout and
-  spend only for buyers): the fast path of :mod:`clvmodels.value.simulate`.
+  future needs (nothing for customers dead at T; whether they buy at all by one uniform; times,
+  dropout and spend only for buyers): the fast path of :mod:`clvmodels.value.simulate`.
 
 The generator passed in draws every number: numpy for the dense route's traits, compiled loops
 (:mod:`clvmodels.formulas.timing_kernel`) for the purchase times and the sparse route; nothing
@@ -165,12 +165,13 @@ def _p_alive_on_runs(r, alpha, a, b, x, t_x, T, shape, p_alive_fn=p_alive):
 def _negative_binomial_at_least_one(rng, n, pr, log_p0):
     """Draws of K ~ NB(n, pr) (P(K = k) = C(n+k-1, k) pr^n (1-pr)^k) given K >= 1, flat arrays.
 
-    Where P(K = 0) = pr^n = exp(log_p0) is at most 1/2, by rejection: Gamma-Poisson draws of K
-    until K >= 1 (each accepted with probability >= 1/2). Otherwise by inversion: a uniform
-    share of the mass 1 - P(K = 0), matched by the running sum of P(K = 1), P(K = 2), ... (the
-    ratio recursion P(k) = P(k-1) (n+k-1)/k (1-pr)); the few whose target the rounded series
-    never reaches (a rounding gap of ~1e-16) are drawn by rejection too. One compiled pass,
-    element by element (:func:`clvmodels.formulas.timing_kernel.negative_binomial_at_least_one`).
+    Where P(K = 0) = pr^n = exp(log_p0) is above 1/2 or the mean n (1-pr)/pr small (at most
+    ``timing_kernel._INVERSION_MEAN``), by inversion: a uniform share of the mass 1 - P(K = 0),
+    matched by the running sum of P(K = 1), P(K = 2), ... (the ratio recursion P(k) = P(k-1)
+    (n+k-1)/k (1-pr)); the few whose target the rounded series never reaches (a rounding gap of
+    ~1e-16) are drawn by rejection too. Otherwise by rejection: Gamma-Poisson draws of K until
+    K >= 1 (each accepted with probability >= 1/2). One compiled pass, element by element
+    (:func:`clvmodels.formulas.timing_kernel.negative_binomial_at_least_one`).
     """
     n, pr, log_p0 = (np.require(np.ravel(np.asarray(v, dtype=float)), np.float64, ("C", "W"))
                      for v in np.broadcast_arrays(n, pr, log_p0))
