@@ -73,7 +73,7 @@ def _group_by_hash(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     """
     from clvmodels.inference.group_kernel import group_rows_by_key
 
-    return group_rows_by_key(_row_hashes(columns), _bits(columns))
+    return group_rows_by_key(_row_hashes(columns), _bits(columns), overwrite_keys=True)
 
 
 def _group_exactly(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -212,5 +212,5 @@ def compress_rows(*columns: np.ndarray) -> CompressedRows:
     first = first[order]
     from clvmodels.inference.group_kernel import relabel
 
-    inverse, counts = relabel(inverse, rank)
+    inverse, counts = relabel(inverse, rank, in_place=True)
     return CompressedRows(columns=tuple(a[first] for a in arrays), counts=counts, inverse=inverse)

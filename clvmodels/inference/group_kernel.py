@@ -15,7 +15,8 @@ import numpy as np
 _JIT = {"cache": True, "nogil": True}
 
 
-def group_rows_by_key(keys: np.ndarray, bits: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+def group_rows_by_key(keys: np.ndarray, bits: tuple, overwrite_keys: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
     """(inverse, first row of each group) of rows grouped by equal bits, or None on a collision.
 
     Parameters
@@ -24,6 +25,10 @@ def group_rows_by_key(keys: np.ndarray, bits: tuple) -> tuple[np.ndarray, np.nda
         One hash key per row (equal rows have equal keys).
     bits : tuple of ndarray of uint64, each shape (n,)
         The rows' columns as raw 64-bit patterns.
+    overwrite_keys : bool
+        Write the inverse into ``keys``' memory (a row's key is read before its group is
+        written; the groups' keys are kept apart), saving an (n,) array: for a caller whose
+        keys are a temporary. ``keys`` then holds garbage, also when None is returned.
 
     Returns
     -------
@@ -37,7 +42,8 @@ def group_rows_by_key(keys: np.ndarray, bits: tuple) -> tuple[np.ndarray, np.nda
     n = keys.shape[0]
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    inverse, first, n_groups = _group(keys, tuple(_read_only(b) for b in bits))
+    inverse = keys.view(np.int64) if overwrite_keys else np.empty(n, np.int64)
+    first, n_groups = _group(keys, tuple(_read_only(b) for b in bits), inverse)
     if n_groups < 0:
         return None
     return inverse, first[:n_groups]
@@ -72,7 +78,7 @@ def _grown(array, size):
 
 
 @numba.njit(**_JIT)
-def _group(keys, bits):
+def _group(keys, bits, inverse):
     # each group's key and bits are kept in small arrays of their own, so a row is compared with
     # cached memory rather than with its group's first row somewhere in the input
     n, k = keys.shape[0], len(bits)
@@ -81,7 +87,6 @@ def _group(keys, bits):
     first = np.empty((1, 256), np.int64)
     group_keys = np.empty((1, 256), np.uint64)
     group_bits = np.empty((k, 256), np.uint64)
-    inverse = np.empty(n, np.int64)
     n_groups = 0
     for i in range(n):
         key = keys[i]
@@ -112,11 +117,11 @@ def _group(keys, bits):
             if group_keys[0, g] == key:
                 for c in range(k):
                     if group_bits[c, g] != bits[c][i]:
-                        return inverse, first[0], -1  # two distinct rows share a key
+                        return first[0], -1  # two distinct rows share a key
                 inverse[i] = g
                 break
             slot = (slot + 1) & (size - 1)
-    return inverse, first[0], n_groups
+    return first[0], n_groups
 
 
 def row_hashes(bits: tuple, multipliers: tuple) -> np.ndarray:
@@ -150,7 +155,8 @@ def _hashes(bits, factors):
     return out
 
 
-def relabel(inverse: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def relabel(inverse: np.ndarray, rank: np.ndarray, in_place: bool = False
+            ) -> tuple[np.ndarray, np.ndarray]:
     """``rank[inverse]`` and the number of rows of each new label, in one pass.
 
     Parameters
@@ -159,21 +165,25 @@ def relabel(inverse: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarr
         Group of each row.
     rank : ndarray of int64, shape (number of groups,)
         New label of each group (a permutation).
+    in_place : bool
+        Write the labels into ``inverse`` when it is a writeable int64 C-contiguous array.
 
     Returns
     -------
     labels : ndarray of int64, shape (n,)
     counts : ndarray of float64, shape (number of groups,)
     """
-    return _relabel(np.ascontiguousarray(inverse, np.int64), np.ascontiguousarray(rank, np.int64))
+    inverse = np.ascontiguousarray(inverse, np.int64)
+    labels = inverse if in_place and inverse.flags.writeable else np.empty(inverse.shape[0], np.int64)
+    counts = _relabel(inverse, np.ascontiguousarray(rank, np.int64), labels)
+    return labels, counts
 
 
 @numba.njit(**_JIT)
-def _relabel(inverse, rank):
-    labels = np.empty(inverse.shape[0], np.int64)
+def _relabel(inverse, rank, labels):
     counts = np.zeros(rank.shape[0], np.float64)
     for i in range(inverse.shape[0]):
         g = rank[inverse[i]]
         labels[i] = g
         counts[g] += 1.0
-    return labels, counts
+    return counts

@@ -11,7 +11,8 @@ import numba
 import numpy as np
 
 
-def times_gathered(alive: np.ndarray, factor: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+def times_gathered(alive: np.ndarray, factor: np.ndarray, inverse: np.ndarray,
+                   out: np.ndarray | None = None) -> np.ndarray:
     """``alive * factor[..., inverse]``.
 
     Parameters
@@ -22,19 +23,23 @@ def times_gathered(alive: np.ndarray, factor: np.ndarray, inverse: np.ndarray) -
         The alive-branch factor of each draw and distinct key.
     inverse : ndarray of int, shape (n,)
         Each customer's key.
+    out : ndarray, shape (S, n), optional
+        Where to write the product (may be ``alive`` itself: each cell is read before it is
+        written); used only on the compiled path.
 
     Returns
     -------
     ndarray, shape (S, n)
-        A new array (numpy's broadcasting product for other shapes).
+        ``out``, or a new array (numpy's broadcasting product for other shapes).
     """
     alive, factor = np.asarray(alive, np.float64), np.asarray(factor, np.float64)
     if (alive.ndim != 2 or factor.ndim != 2 or np.ndim(inverse) != 1
             or alive.shape[1] != np.shape(inverse)[0] or factor.shape[0] not in (1, alive.shape[0])):
         return alive * factor[..., inverse]
-    out = np.empty(alive.shape)
-    _product(np.ascontiguousarray(alive), np.ascontiguousarray(factor),
-             np.ascontiguousarray(inverse, np.int64), out)
+    alive = np.ascontiguousarray(alive)
+    if out is None or out.shape != alive.shape or not (out.flags.c_contiguous and out.flags.writeable):
+        out = np.empty(alive.shape)
+    _product(alive, np.ascontiguousarray(factor), np.ascontiguousarray(inverse, np.int64), out)
     return out
 
 

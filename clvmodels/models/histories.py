@@ -66,7 +66,10 @@ def alive_times(family, P: dict, history: tuple, alive, alive_factor, *args) -> 
     from clvmodels.models.gather_kernel import times_gathered  # numba loads on first use
 
     values, inverse = per_distinct_key(alive_factor, P, family.key_of(*history), *args)
-    return times_gathered(_alive(family, P, history, alive), values, inverse)
+    if alive is None:  # computed here: the product may take its place
+        alive = family.p_alive(P, *history)
+        return times_gathered(alive, values, inverse, out=alive)
+    return times_gathered(alive, values, inverse)
 
 
 def history_of(family, D: dict) -> tuple:

@@ -128,41 +128,18 @@ def cheap(fn: Quantity) -> Quantity:
     return fn
 
 
-#: customers per part of a point evaluation spread over the threads; fixed, so the parts do not
-#: depend on the number of threads (and every value is computed customer by customer, so they
-#: could not change a number anyway)
-POINT_PART_ROWS = 250_000
-
-
 def point_values(fn: Quantity, point_draws: Sequence, data: CustomerData) -> np.ndarray:
     """Quantity at the point estimate, shape (n,), computed on distinct rows (see :func:`cheap`).
 
-    A cheap quantity of many customers is evaluated in parts of :data:`POINT_PART_ROWS` on
-    ``N_THREADS`` threads (numpy, scipy and the compiled kernels release the GIL): a customer's
-    value depends only on their own row and the parameters, so the parts give the same numbers
-    as one call on all of them.
+    One call on all customers, on the calling thread: split over threads, the parts of a million
+    customers ran slower (each thread's allocations come from a fresh memory arena, so every
+    array is paged in again), while the arithmetic is a few passes of memory-bound numpy.
     """
     if getattr(fn, "cheap", False) and "distinct" not in data.__dict__:
-        return _in_parts(lambda part: _one_row(
-            fn(merged_params(point_draws, part.segments), part.arrays), part.n), data)
+        return _one_row(fn(merged_params(point_draws, data.segments), data.arrays), data.n)
     distinct, inverse = data.distinct
     values = _one_row(fn(merged_params(point_draws, distinct.segments), distinct.arrays), distinct.n)
     return values[inverse]
-
-
-def _in_parts(evaluate_part: Callable[[CustomerData], np.ndarray], data: CustomerData) -> np.ndarray:
-    """``evaluate_part(data)``, shape (n,), computed part by part on the threads when it pays."""
-    n = data.n
-    if N_THREADS == 1 or n < 2 * POINT_PART_ROWS:
-        return evaluate_part(data)
-    out = np.empty(n)
-
-    def work(rows: slice) -> None:
-        out[rows] = evaluate_part(data.take(rows))
-
-    with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
-        list(pool.map(work, iter_chunks(n, POINT_PART_ROWS)))  # list(): re-raise a part's error
-    return out
 
 
 def _one_row(values, n: int) -> np.ndarray:
