@@ -172,3 +172,26 @@ def test_bayes_suite_lists_the_planned_contenders_without_fitting():
     assert sorted((tool, size) for _, tool, size, _ in got) == sorted(
         [(t, s) for s in (10_000, 100_000) for t in peers] + [("clvmodels-pymc", 10_000), ("clvmodels", 1_000_000)])
     assert {limit for *_, limit in got} == {2_400}
+
+
+# ----- repeats of short operations ---------------------------------------------------------------
+def test_short_operations_are_timed_as_the_fastest_of_several_runs(monkeypatch):
+    """Under REPEAT_BELOW seconds an operation runs up to REPEATS times; seconds is the fastest
+    run and runs_seconds lists them all, the first first. A longer one runs once."""
+    from benchmarks import harness
+
+    monkeypatch.setattr(harness, "_MEASURE", {})
+    monkeypatch.setattr(harness, "REPEAT_BELOW", 0.05)
+    pauses = iter([0.03, 0.01, 0.02, 0.01, 0.02, 0.5])
+
+    def op():
+        time.sleep(next(pauses))
+        return "done"
+
+    seconds, result = harness.timed(op)
+    runs = harness._MEASURE["runs_seconds"]
+    assert result == "done" and len(runs) == harness.REPEATS
+    assert runs[0] >= 0.03 and seconds == pytest.approx(min(runs), abs=1e-4) and seconds < runs[0]
+    monkeypatch.setattr(harness, "_MEASURE", {})
+    seconds, _ = harness.timed(op)  # 0.5 s: above the threshold, one run
+    assert seconds >= 0.5 and "runs_seconds" not in harness._MEASURE
