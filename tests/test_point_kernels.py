@@ -16,7 +16,7 @@ from clvmodels.data.checks import check_rfm_summary
 from clvmodels.data.summary_kernel import repeat_spends, rfm_rows_fine
 from clvmodels.errors import DataError
 from clvmodels.formulas import bgnbd
-from clvmodels.formulas.fill_kernel import fill_where_no_repeat
+from clvmodels.formulas.fill_kernel import expand_repeat, fill_where_no_repeat, repeat_rows
 from clvmodels.formulas.spend_mean_kernel import expected_spend_cells
 from clvmodels.inference import compress
 from clvmodels.inference.group_kernel import group_rows_by_key, relabel
@@ -196,3 +196,39 @@ def test_times_gathered_equals_the_numpy_product(draws, factor_draws):
     np.testing.assert_array_equal(times_gathered(alive, factor, inverse), alive * factor[..., inverse])
     one_dimensional = times_gathered(alive[0], factor[0], inverse)  # numpy's broadcasting
     np.testing.assert_array_equal(one_dimensional, alive[0] * factor[0][inverse])
+
+
+# ----- P(alive) of the repeat buyers only ---------------------------------------------------------
+@pytest.mark.parametrize("params", [
+    (0.243, 4.414, 0.793, 2.426),  # scalars: shape (n,)
+    tuple(np.array([[v]]) for v in (0.243, 4.414, 0.793, 2.426)),  # the point estimate: (1, n)
+    tuple(RNG.uniform(lo, hi, (6, 1)) for lo, hi in [(0.1, 1), (1, 10), (0.3, 2), (1, 5)]),  # draws
+])
+@pytest.mark.parametrize("zeros", [0.0, 0.56, 1.0])
+def test_p_alive_of_the_repeat_buyers_only_equals_the_full_formula(params, zeros, monkeypatch):
+    """Above _GATHER_FROM customers P(alive) is computed for the repeat buyers alone and expanded;
+    the values are those of the formula on everybody, bit for bit, and so is the shape."""
+    n = 20_000
+    x = _x(n, zeros)
+    T = RNG.uniform(1.0, 52.0, n)
+    t_x = np.where(x > 0, RNG.uniform(0.0, 1.0, n) * T, 0.0)
+    gathered = bgnbd.p_alive(*params, x, t_x, T)
+    monkeypatch.setattr(bgnbd, "_GATHER_FROM", 10 * n)
+    everybody = bgnbd.p_alive(*params, x, t_x, T)
+    assert gathered.shape == everybody.shape
+    np.testing.assert_array_equal(gathered, everybody)
+    np.testing.assert_array_equal(everybody[..., x == 0], 1.0)
+
+
+def test_repeat_rows_and_their_expansion_round_trip():
+    x = np.array([0.0, 3.0, np.nan, 1.0, 0.0])
+    t_x, T = np.arange(5.0), np.arange(5.0) + 10
+    index, (x_r, t_x_r, T_r) = repeat_rows(x, t_x, T)
+    np.testing.assert_array_equal(index, [1, 3])
+    np.testing.assert_array_equal(np.vstack([x_r, t_x_r, T_r]), [[3.0, 1.0], [1.0, 3.0], [11.0, 13.0]])
+    expanded = expand_repeat(np.array([[0.25, 0.5], [0.75, 1.0]]), index, 5, -1.0)
+    np.testing.assert_array_equal(expanded, [[-1, 0.25, -1, 0.5, -1], [-1, 0.75, -1, 1.0, -1]])
+    nobody = np.zeros(4)
+    index, gathered = repeat_rows(nobody, nobody, nobody + 1)
+    assert index.size == 0 and [v.size for v in gathered] == [0, 0, 0]
+    np.testing.assert_array_equal(expand_repeat(np.zeros((3, 0)), index, 4, 1.0), np.ones((3, 4)))

@@ -234,21 +234,44 @@ def p_alive(r, alpha, a, b, x, t_x, T):
 
     ``1 / (1 + 1{x>0} a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))`` computed as the expit of minus
     the log-odds of dropout, so it neither overflows nor loses precision for x = 10,000.
-    Customers without repeat purchases are alive with probability 1 (dropout follows a purchase).
+    Customers without repeat purchases are alive with probability 1 (dropout follows a purchase);
+    for many customers and per-draw parameters the formula runs on the repeat buyers only (the
+    same values: 1M CDNOW-like customers, 56% without repeat purchases, ~5 ms against ~8 ms).
 
     Returns
     -------
     ndarray
         Probabilities in [0, 1], broadcast shape of the arguments.
     """
-    from clvmodels.formulas.fill_kernel import fill_where_no_repeat  # numba loads on first use
+    from clvmodels.formulas.fill_kernel import expand_repeat, fill_where_no_repeat, repeat_rows
 
+    if _per_customer_history(x, t_x, T, (r, alpha, a, b)):
+        # many customers and parameters per draw: the repeat buyers' P(alive) alone (the same
+        # operations on fewer values), 1 for everybody else
+        index, history = repeat_rows(x, t_x, T)
+        alive = _log_odds_if_repeat(r, alpha, a, b, *history)
+        expit(np.negative(alive, out=alive), out=alive)
+        shape = np.broadcast_shapes(*(np.shape(v) for v in (r, alpha, a, b, x)))
+        return expand_repeat(alive, index, np.shape(x)[0], 1.0).reshape(shape)
     log_odds = _log_odds_if_repeat(r, alpha, a, b, x, t_x, T)
     # in place: no (S, n) temporaries; x == 0 set to 1 afterwards (expit(inf) exactly), as
     # expit of the -inf entries would cost more than all the rest
     alive = expit(np.negative(log_odds, out=log_odds), out=log_odds)
     fill_where_no_repeat(alive, np.asarray(x, dtype=float), 1.0)
     return alive if alive.ndim else alive[()]
+
+
+#: customers from which P(alive) is computed for the repeat buyers only (below, the gathering
+#: costs more than it saves)
+_GATHER_FROM = 10_000
+
+
+def _per_customer_history(x, t_x, T, params) -> bool:
+    """Whether the history is one (n,) array per column, n >= :data:`_GATHER_FROM`, and every
+    parameter is a scalar or a (S, 1) column of draws: the case of :func:`repeat_rows`."""
+    n = np.shape(x)[0] if np.ndim(x) == 1 else 0
+    return (n >= _GATHER_FROM and all(np.ndim(v) == 1 and np.shape(v)[0] == n for v in (t_x, T))
+            and all(np.ndim(v) == 0 or (np.ndim(v) == 2 and np.shape(v)[1] == 1) for v in params))
 
 
 def survival_if_alive(r, alpha, a, b, x, T, t):
