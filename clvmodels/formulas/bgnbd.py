@@ -82,16 +82,22 @@ def _log_odds_dropout(r, alpha, a, b, x, t_x, T):
     return out if out.ndim else out[()]
 
 
-def _log_odds_if_repeat(r, alpha, a, b, x, t_x, T):
+def _log_odds_if_repeat(r, alpha, a, b, x, t_x, T, overwrite_history=False):
     """The expression of :func:`_log_odds_dropout` everywhere, x == 0 included (where it means
-    nothing and is overwritten by the callers), as an array of the broadcast shape."""
+    nothing and is overwritten by the callers), as an array of the broadcast shape.
+
+    ``overwrite_history``: ``t_x`` and ``T`` are the caller's scratch arrays (float64, C order)
+    and, where the output has their size, hold the result and the work array instead of two
+    fresh arrays (whose first touch, page by page, cost more than the arithmetic).
+    """
     r, alpha, a, b, x, t_x, T = _as_float(r, alpha, a, b, x, t_x, T)
     shape = np.broadcast_shapes(*(v.shape for v in (r, alpha, a, b, x, t_x, T)))
+    in_place = overwrite_history and t_x.size == T.size == int(np.prod(shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         # two arrays of the output shape and no other temporary: on a million customers a
         # fresh temporary costs as much as the arithmetic
-        out = np.add(alpha, t_x, out=np.empty(shape))
-        work = np.subtract(T, t_x, out=np.empty(shape))
+        work = np.subtract(T, t_x, out=T.reshape(shape) if in_place else np.empty(shape))
+        out = np.add(alpha, t_x, out=t_x.reshape(shape) if in_place else np.empty(shape))
         np.divide(work, out, out=out)
         np.log1p(out, out=out)
         out *= np.add(r, x, out=work)
@@ -248,8 +254,8 @@ def p_alive(r, alpha, a, b, x, t_x, T):
     if _per_customer_history(x, t_x, T, (r, alpha, a, b)):
         # many customers and parameters per draw: the repeat buyers' P(alive) alone (the same
         # operations on fewer values), 1 for everybody else
-        index, history = repeat_rows(x, t_x, T)
-        alive = _log_odds_if_repeat(r, alpha, a, b, *history)
+        index, history = repeat_rows(x, t_x, T)  # views of (n,) buffers: huge pages, see there
+        alive = _log_odds_if_repeat(r, alpha, a, b, *history, overwrite_history=True)
         expit(np.negative(alive, out=alive), out=alive)
         shape = np.broadcast_shapes(*(np.shape(v) for v in (r, alpha, a, b, x)))
         return expand_repeat(alive, index, np.shape(x)[0], 1.0).reshape(shape)
