@@ -27,38 +27,10 @@ from lifetimes import ModifiedBetaGeoFitter
 import clvmodels
 from clvmodels import ConvergenceError, DataError, ModifiedBetaGeoModel, NotFittedError
 from clvmodels.datasets import load_cdnow_summary
+from peer_support import as_weeks, family_nll, history, model_at, possible
 
 FAMILY = ModifiedBetaGeoModel.family
 BTYDPLUS = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}  # BTYDplus / lifetimes, CDNOW
-
-
-def as_weeks(frame: pd.DataFrame, unit: str = "W") -> pd.DataFrame:
-    frame = frame.reset_index(drop=True)
-    frame.attrs = {}  # bare columns, as a peer passes them
-    return clvmodels.as_summary(frame, time_unit=unit,
-                                observation_end="1997-09-30")
-
-
-def history(frequency, recency, T, unit: str = "W") -> pd.DataFrame:
-    n = np.broadcast(np.asarray(frequency), np.asarray(recency), np.asarray(T)).shape
-    cols = {k: np.broadcast_to(np.asarray(v, float), n).ravel()
-            for k, v in (("frequency", frequency), ("recency", recency), ("T", T))}
-    return as_weeks(pd.DataFrame(cols), unit)
-
-
-def possible(rows) -> np.ndarray:
-    """Rows of a peer's grid that are histories: no repeat purchase means recency 0 (clvmodels
-    refuses the others with a DataError, checked in the grid test)."""
-    rows = np.asarray(rows, float)
-    return rows[~((rows[:, 0] == 0) & (rows[:, 1] > 0))]
-
-
-def with_params(params: dict) -> ModifiedBetaGeoModel:
-    """A model at given parameters, as the peers set ``params_`` on an unfitted fitter."""
-    model = ModifiedBetaGeoModel()
-    model.params_ = pd.Series({k: params[k] for k in FAMILY.param_names}, name="estimate")
-    model.time_unit_ = "W"
-    return model
 
 
 def oracle(params) -> ModifiedBetaGeoFitter:
@@ -67,11 +39,12 @@ def oracle(params) -> ModifiedBetaGeoFitter:
     return fitter
 
 
+def with_params(params: dict) -> ModifiedBetaGeoModel:
+    return model_at(ModifiedBetaGeoModel, params)
+
+
 def nll(params, x, t_x, T, counts=None) -> float:
-    lp = np.log([params[k] for k in FAMILY.param_names])
-    x, t_x, T = (np.atleast_1d(np.asarray(v, float)) for v in (x, t_x, T))
-    counts = np.ones_like(x) if counts is None else np.asarray(counts, float)
-    return float(FAMILY.neg_log_likelihood_and_grad(lp, x, t_x, T, counts)[0])
+    return family_nll(FAMILY, params, x, t_x, T, counts)
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +174,6 @@ def test_conditional_probability_alive_matrix(fitted, cdnow):
     np.testing.assert_array_equal(together[::7], alone)
 
 
-# 400 columns p_0..p_399 are added one at a time by clvmodels.models.outputs.add_columns, which
-# pandas flags as fragmentation (reported to the lead; the numbers are unaffected)
-@pytest.mark.filterwarnings("ignore::pandas.errors.PerformanceWarning")
 def test_probability_of_n_purchases_up_to_time_same_as_R_BTYD():
     """lifetimes, lifetimes/tests/test_estimation.py, TestModifiedBetaGammaFitter.
     test_probability_of_n_purchases_up_to_time_same_as_R_BTYD: a new customer's P(X(t) = n) at

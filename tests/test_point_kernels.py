@@ -15,7 +15,7 @@ import pytest
 from clvmodels.data.checks import check_rfm_summary
 from clvmodels.data.summary_kernel import repeat_spends, rfm_rows_fine
 from clvmodels.errors import DataError
-from clvmodels.formulas import bgnbd
+from clvmodels.formulas import bgnbd, bgnbd_alive
 from clvmodels.formulas.fill_kernel import expand_repeat, fill_where_no_repeat, repeat_rows
 from clvmodels.formulas.spend_mean_kernel import expected_spend_cells
 from clvmodels.inference import compress
@@ -213,7 +213,7 @@ def test_p_alive_of_the_repeat_buyers_only_equals_the_full_formula(params, zeros
     T = RNG.uniform(1.0, 52.0, n)
     t_x = np.where(x > 0, RNG.uniform(0.0, 1.0, n) * T, 0.0)
     gathered = bgnbd.p_alive(*params, x, t_x, T)
-    monkeypatch.setattr(bgnbd, "_GATHER_FROM", 10 * n)
+    monkeypatch.setattr(bgnbd_alive, "_GATHER_FROM", 10 * n)
     everybody = bgnbd.p_alive(*params, x, t_x, T)
     assert gathered.shape == everybody.shape
     np.testing.assert_array_equal(gathered, everybody)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from clvmodels.errors import DataError
 from clvmodels.models.docstrings import interval_doc
-from clvmodels.models.outputs import add_columns, frame_of
+from clvmodels.models.outputs import frame_of
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, evaluate
 
 
@@ -75,9 +75,8 @@ class NewCustomerPredictions:
         family = self.family
         result = evaluate(lambda P, D: family.expected_purchases_new(P, D["t"]), [self], data,
                           uncertainty=uncertainty, level=level, n_draws=n_draws, seed=seed)
-        out = pd.DataFrame(index=pd.Index(data.arrays["t"], name="horizon"))
-        add_columns(out, "expected_purchases", result, uncertainty)
-        return out
+        return frame_of({"expected_purchases": result}, pd.Index(data.arrays["t"], name="horizon"),
+                        uncertainty)
 
     @interval_doc
     def purchase_probability_new(self, horizons, n: int | Sequence[int] = 0, *, segment=None,

@@ -22,7 +22,7 @@ from clvmodels.models import sbg_quantities as q
 from clvmodels.models.docstrings import document_settings, interval_doc
 from clvmodels.models.entry import fit_weights
 from clvmodels.models.fitted import FittedParametricModel
-from clvmodels.models.outputs import add_columns
+from clvmodels.models.outputs import frame_of
 from clvmodels.models.scoring import DEFAULT_N_DRAWS, CustomerData, check_uncertainty, evaluate
 
 TENURE_COLUMNS = ("renewals", "churned")
@@ -180,9 +180,7 @@ class ShiftedBetaGeoModel(FittedParametricModel):
         data = self._scoring_data(frame)
         kind = "expected" if uncertainty == "predictive" and sim is None else uncertainty
         result = evaluate(fn, [self], data, uncertainty=kind, level=level, n_draws=n_draws, seed=seed, sim=sim)
-        out = pd.DataFrame(index=summary.index)
-        add_columns(out, column, result, kind)
-        return out
+        return frame_of({column: result}, summary.index, kind)
 
     @interval_doc
     def p_still_subscribed(self, summary, periods: float = 1, *, uncertainty=None, level=0.9,
@@ -282,9 +280,7 @@ class ShiftedBetaGeoModel(FittedParametricModel):
         else:
             index = pd.MultiIndex.from_arrays([np.repeat(labels, t.size), np.tile(t, len(labels))],
                                               names=[self.pool_by, "t"])
-        out = pd.DataFrame(index=index)
-        add_columns(out, column, result, kind)
-        return out
+        return frame_of({column: result}, index, kind)
 
     @interval_doc
     def survival(self, t, *, uncertainty=None, level=0.9, n_draws=DEFAULT_N_DRAWS, seed=None) -> pd.DataFrame:
