@@ -26,39 +26,10 @@ from lifetimes import ParetoNBDFitter
 import clvmodels
 from clvmodels import DataError, NotFittedError, ParetoNBDModel
 from clvmodels.datasets import load_cdnow_summary
+from peer_support import as_weeks, family_nll, history, model_at, possible
 
 FAMILY = ParetoNBDModel.family
 BTYD_PARAMS = {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6562}  # BTYD vignette p. 8
-
-
-def weeks(frame: pd.DataFrame) -> pd.DataFrame:
-    """A summary in weeks from bare columns (as a peer passes arrays)."""
-    return clvmodels.as_summary(frame.reset_index(drop=True), time_unit="W",
-                                observation_end="1997-09-30")
-
-
-def history(frequency, recency, T) -> pd.DataFrame:
-    n = np.broadcast(np.asarray(frequency), np.asarray(recency), np.asarray(T)).shape
-    cols = {k: np.broadcast_to(np.asarray(v, float), n).ravel()
-            for k, v in (("frequency", frequency), ("recency", recency), ("T", T))}
-    return weeks(pd.DataFrame(cols))
-
-
-def possible(rows) -> np.ndarray:
-    """The rows of a peer's grid that are histories at all: lifetimes' grids include customers
-    with no repeat purchase but a positive recency, which clvmodels refuses (DataError) rather
-    than score; those rows are checked as refusals where a test builds them."""
-    rows = np.asarray(rows, float)
-    return rows[~((rows[:, 0] == 0) & (rows[:, 1] > 0))]
-
-
-def with_params(params: dict) -> ParetoNBDModel:
-    """A model at given parameters, as the peers set ``params_`` on an unfitted fitter
-    (lifetimes ``fitter.params_ = ...``, pymc-marketing's mocked posterior at fixed values)."""
-    model = ParetoNBDModel()
-    model.params_ = pd.Series({k: params[k] for k in FAMILY.param_names}, name="estimate")
-    model.time_unit_ = "W"
-    return model
 
 
 def oracle(params) -> ParetoNBDFitter:
@@ -67,12 +38,12 @@ def oracle(params) -> ParetoNBDFitter:
     return fitter
 
 
+def with_params(params: dict) -> ParetoNBDModel:
+    return model_at(ParetoNBDModel, params)
+
+
 def nll(params, x, t_x, T, counts=None) -> float:
-    lp = np.log([params[k] for k in FAMILY.param_names])
-    x, t_x, T = (np.atleast_1d(np.asarray(v, float)) for v in (x, t_x, T))
-    counts = np.ones_like(x) if counts is None else np.asarray(counts, float)
-    value, _ = FAMILY.neg_log_likelihood_and_grad(lp, x, t_x, T, counts)
-    return float(value)
+    return family_nll(FAMILY, params, x, t_x, T, counts)
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +251,7 @@ def test_fit_with_and_without_weights(cdnow, fitted):
     their counts equals the fit on every customer (lifetimes: 2 decimals; here 1e-6 relative,
     since the likelihood is the same function)."""
     grouped = cdnow.groupby(["frequency", "recency", "T"]).size().rename("weights").reset_index()
-    model = ParetoNBDModel().fit(weeks(grouped), weights="weights")
+    model = ParetoNBDModel().fit(as_weeks(grouped), weights="weights")
     np.testing.assert_allclose(model.params_.to_numpy(), fitted.params_.to_numpy(), rtol=1e-6)
     assert model.log_likelihood_ == pytest.approx(fitted.log_likelihood_, rel=1e-10)
     assert model.n_customers_ == len(cdnow)
