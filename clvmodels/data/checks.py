@@ -111,7 +111,7 @@ def check_history_columns(summary: pd.DataFrame, family) -> None:
     if len(summary) == 0:
         raise DataError("the summary has no customers; check the transaction log and the date window")
     check_unique_ids(summary)
-    x, t_x, n = (pd.to_numeric(summary[c], errors="coerce").to_numpy(float) for c in columns)
+    x, t_x, n = (_numeric_column(summary[c]).astype(float, copy=False) for c in columns)
     named = ", ".join(columns)
     _fail_where(summary, ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(n)),
                 f"{named} must be finite numbers; missing or infinite in", hint)
